@@ -1,0 +1,34 @@
+# Two commands: `make demo` and `make test`. Each creates .venv when it is missing.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fervideo-installed
+
+.PHONY: setup demo test lint bench sample clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/fervideo analyze samples/demo.mp4 -o out
+	@echo "outputs in out/: demo.annotated.mp4 (annotated video), demo.csv (per-frame emotions), demo.json (summary)"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python benchmarks/throughput.py
+
+sample: setup
+	$(BIN)/python samples/make_sample.py
+
+clean:
+	rm -rf out fervideo-out .pytest_cache

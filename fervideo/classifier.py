@@ -1,0 +1,63 @@
+"""Batched emotion classification of grey face crops with a checkpointed model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fervideo.checkpoint import build_model, load_checkpoint, resolve, sha256
+from fervideo.errors import UsageError
+from fervideo.labels import EMOTIONS
+from fervideo.preprocess import PreprocessSpec, prepare
+
+
+def resolve_device(device: str) -> torch.device:
+    """auto picks CUDA when present; asking for CUDA without it is a usage error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return torch.device(device)
+
+
+class EmotionClassifier:
+    """A model, its preprocessing and its provenance; predict() turns faces into probabilities."""
+
+    def __init__(self, model: torch.nn.Module, spec: PreprocessSpec, device: torch.device, info: dict) -> None:
+        self.model = model.to(device).eval()
+        self.spec = spec
+        self.device = device
+        self.info = info  # name, checkpoint, sha256, metrics: what the JSON summary records
+        self.classes = EMOTIONS
+
+    @classmethod
+    def load(cls, name_or_path: str, device: str = "auto") -> EmotionClassifier:
+        """Load a registered model's shipped weights or a checkpoint file."""
+        path = resolve(name_or_path)
+        payload = load_checkpoint(path)
+        model, spec = build_model(payload)
+        info = {
+            "name": payload["arch"] if Path(name_or_path).suffix not in (".pt", ".pth") else name_or_path,
+            "arch": payload["arch"],
+            "checkpoint": str(path),
+            "sha256": sha256(path),
+            "input_size": spec.input_size,
+            "metrics": payload.get("metrics", {}),
+        }
+        return cls(model, spec, resolve_device(device), info)
+
+    @torch.inference_mode()
+    def predict(self, faces: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """Probabilities (N, 7), rows summing to 1, for grey faces (N, 48, 48) uint8."""
+        if len(faces) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        out = []
+        for start in range(0, len(faces), batch_size):
+            x = prepare(faces[start : start + batch_size], self.spec, self.device)  # (B, C, S, S)
+            out.append(torch.softmax(self.model(x).float(), dim=1).cpu())
+        probs = torch.cat(out).numpy().astype(np.float64)
+        return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)

@@ -1,0 +1,119 @@
+"""Face detection with mediapipe's BlazeFace; the only module that imports mediapipe."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from fervideo.detections import Detections, box_iou
+from fervideo.errors import ModelError
+
+# mediapipe's two BlazeFace models frame a face differently. Short-range boxes are mapped onto
+# the full-range geometry (measured on FER2013 faces by training/calibrate_crop.py) so later
+# stages see one kind of box whichever model found the face.
+SHORT_TO_FULL_SCALE = 1.076  # median over 494 FER2013 val faces found by both models
+SHORT_TO_FULL_SHIFT = (0.0, -0.062)  # centre shift, in units of the short-range box side
+
+STRATEGIES = ("auto", "short", "full")
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    strategy: str = "auto"  # auto: both models, merged; short: close-ups only; full: up to ~5 m
+    min_score: float = 0.65  # 0.6 lets background false positives through on no_face.mp4
+    min_size: int = 12  # px; smaller boxes hold too little face to classify
+    nms_iou: float = 0.3
+
+
+class FaceDetector:
+    """Finds faces in RGB frames and returns them as Detections in source pixels."""
+
+    def __init__(self, config: DetectorConfig = DetectorConfig()) -> None:
+        if config.strategy not in STRATEGIES:
+            raise ModelError(f"unknown detector strategy {config.strategy!r}; use one of {STRATEGIES}")
+        import mediapipe as mp  # imported here so that importing fervideo stays light
+
+        self.config = config
+        floor = min(config.min_score, 0.5)
+        selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
+        with _native_stderr_silenced():  # TFLite and absl announce themselves on the first frame
+            self._models = {
+                sel: mp.solutions.face_detection.FaceDetection(model_selection=sel, min_detection_confidence=floor)
+                for sel in selections
+            }
+            for model in self._models.values():
+                model.process(np.zeros((64, 64, 3), np.uint8))
+
+    def __call__(self, rgb: np.ndarray) -> Detections:
+        """Detect faces in one (H, W, 3) uint8 RGB frame."""
+        height, width = rgb.shape[:2]
+        found = [self._run(sel, rgb, width, height) for sel in self._models]
+        merged = _merge(found, self.config.nms_iou)
+        wh = merged.xyxy[:, 2:] - merged.xyxy[:, :2]
+        keep = (merged.confidence >= self.config.min_score) & (wh.min(axis=1) >= self.config.min_size)
+        return merged[keep]
+
+    def _run(self, selection: int, rgb: np.ndarray, width: int, height: int) -> Detections:
+        result = self._models[selection].process(rgb)
+        boxes, scores = [], []
+        for det in result.detections or []:
+            rel = det.location_data.relative_bounding_box
+            x, y, w, h = rel.xmin * width, rel.ymin * height, rel.width * width, rel.height * height
+            if selection == 0:
+                x, y, w, h = _short_to_full(x, y, w, h)
+            boxes.append((x, y, x + w, y + h))
+            scores.append(det.score[0])
+        dets = Detections(np.array(boxes, np.float32), np.array(scores, np.float32))
+        dets.xyxy[:, 0::2] = np.clip(dets.xyxy[:, 0::2], 0, width)
+        dets.xyxy[:, 1::2] = np.clip(dets.xyxy[:, 1::2], 0, height)
+        return dets
+
+    def close(self) -> None:
+        """Release mediapipe's graphs."""
+        for model in self._models.values():
+            model.close()
+
+    def __enter__(self) -> FaceDetector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while native code that logs there runs."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _short_to_full(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+    cx = x + w / 2 + SHORT_TO_FULL_SHIFT[0] * w
+    cy = y + h / 2 + SHORT_TO_FULL_SHIFT[1] * h
+    w, h = w * SHORT_TO_FULL_SCALE, h * SHORT_TO_FULL_SCALE
+    return cx - w / 2, cy - h / 2, w, h
+
+
+def _merge(found: list[Detections], iou: float) -> Detections:
+    """Union of each model's faces; where two overlap the earlier (full-range) one wins."""
+    kept = found[0]
+    for other in found[1:]:
+        if len(kept) and len(other):
+            overlaps = box_iou(other.xyxy, kept.xyxy).max(axis=1) > iou
+            other = other[~overlaps]
+        kept = Detections(np.concatenate([kept.xyxy, other.xyxy]), np.concatenate([kept.confidence, other.confidence]))
+    order = np.argsort(-kept.confidence, kind="stable")
+    return kept[order]

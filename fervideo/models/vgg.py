@@ -1,0 +1,78 @@
+"""FerNet: a VGG-style CNN for 48x48 grey faces, the project's own default-model family.
+
+Four stages of two 3x3 conv-BN-ReLU layers, max-pooling between stages, global average pooling,
+dropout and one linear layer. Width doubles per stage; `width` scales the whole net.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from fervideo.models.registry import register
+from fervideo.preprocess import PreprocessSpec
+
+
+@dataclass
+class FerNetConfig:
+    in_channels: int = 1
+    num_classes: int = 7
+    width: int = 24  # channels of the first stage; 24 -> 24, 48, 96, 192
+    stages: int = 4
+    dropout: float = 0.3
+
+
+class ConvBlock(nn.Module):
+    """3x3 conv, batch norm, ReLU."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c_out)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.conv(x)))
+
+
+class FerNet(nn.Module):
+    """The VGG-style classifier."""
+
+    def __init__(self, config: FerNetConfig) -> None:
+        super().__init__()
+        self.config = config
+        widths = [config.width * 2**i for i in range(config.stages)]
+        self.stages = nn.ModuleList()
+        c_in = config.in_channels
+        for c_out in widths:
+            self.stages.append(nn.Sequential(ConvBlock(c_in, c_out), ConvBlock(c_out, c_out)))
+            c_in = c_out
+        self.pool = nn.MaxPool2d(2)
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(c_in, config.num_classes)
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Feature maps at the end of each stage (for the forward-pass pictures)."""
+        maps = []
+        for i, stage in enumerate(self.stages):
+            x = stage(x if i == 0 else self.pool(x))  # (B, w * 2^i, 48 / 2^i, 48 / 2^i)
+            maps.append(x)
+        return maps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)[-1]  # x: (B, 1, 48, 48) -> (B, 8w, 6, 6)
+        x = x.mean(dim=(2, 3))  # (B, 8w)
+        return self.head(self.dropout(x))  # (B, 7)
+
+
+@register(
+    "fernet",
+    preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25),
+    description="the project's VGG-style CNN, 48x48 grey",
+    weights="fernet.pt",
+)
+def fernet(**config: object) -> FerNet:
+    """The project's VGG-style CNN."""
+    return FerNet(FerNetConfig(**config))

@@ -1,0 +1,149 @@
+"""The analysis engine: frames -> faces -> crops -> batched classification -> tracks, one result per frame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fervideo.classifier import EmotionClassifier
+from fervideo.crop import crop_faces
+from fervideo.detections import Detections
+from fervideo.detector import DetectorConfig, FaceDetector
+from fervideo.errors import UsageError
+from fervideo.models import DEFAULT_MODEL
+from fervideo.source import Frame, Sampling, VideoSource
+from fervideo.tracker import IoUTracker, TrackerConfig
+
+PENDING_BYTES = 256 << 20  # frames held back while a batch of faces fills; bounds memory on 4K video
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    model: str = DEFAULT_MODEL  # registered name or checkpoint path
+    device: str = "auto"
+    sampling: Sampling = Sampling()
+    batch_size: int = 64  # faces per forward pass
+    detector: DetectorConfig = DetectorConfig()
+    tracker: TrackerConfig = TrackerConfig()
+
+    def to_dict(self) -> dict:
+        """For the JSON summary."""
+        return asdict(self)
+
+
+@dataclass
+class FrameResult:
+    index: int  # source frame index
+    time_s: float
+    image: np.ndarray | None  # BGR frame, when decoded
+    analysed: bool  # False: not sampled; faces are carried forward from the last analysed frame
+    faces: Detections  # with tracker_id and probs
+
+
+@dataclass
+class _Pending:
+    frame: Frame
+    faces: Detections | None  # None for frames that were not analysed
+    crops: np.ndarray | None
+
+
+class Analyzer:
+    """Holds the detector and the classifier; run() analyses one source at a time."""
+
+    def __init__(
+        self,
+        options: AnalyzeOptions = AnalyzeOptions(),
+        classifier: EmotionClassifier | None = None,
+        detector: FaceDetector | None = None,
+    ) -> None:
+        if options.batch_size < 1:
+            raise UsageError(f"--batch-size must be 1 or more, not {options.batch_size}")
+        self.options = options
+        self.classifier = classifier or EmotionClassifier.load(options.model, options.device)
+        self.detector = detector or FaceDetector(options.detector)
+
+    def run(self, source: VideoSource, decode_all: bool = True) -> Iterator[FrameResult]:
+        """Results for every in-range frame of source, in order; decode_all=False skips decoding unsampled ones."""
+        config = self.options.tracker
+        if source.info.is_image:  # a photo has no second frame to confirm a face in
+            config = replace(config, min_hits=1)
+        tracker = IoUTracker(config)
+        holdback = config.min_hits - 1  # analysed frames kept back until their new faces are confirmed
+        face_size = self.classifier.spec.face_size
+        pending: list[_Pending] = []
+        pending_faces = pending_bytes = 0
+        last = Detections.empty()
+        for frame in source.frames(self.options.sampling, decode_all):
+            item = _Pending(frame, None, None)
+            if frame.sampled:
+                item.faces, item.crops = self._detect(frame.image, tracker, face_size)
+                pending_faces += len(item.faces)
+            pending.append(item)
+            pending_bytes += frame.image.nbytes if frame.image is not None else 0
+            if pending_faces >= self.options.batch_size or pending_bytes >= PENDING_BYTES:
+                cut = _releasable(pending, holdback)
+                last = yield from self._flush(pending[:cut], tracker, last)
+                pending = pending[cut:]
+                pending_faces = sum(len(p.faces) for p in pending if p.faces is not None)
+                pending_bytes = sum(p.frame.image.nbytes for p in pending if p.frame.image is not None)
+        yield from self._flush(pending, tracker, last)
+
+    def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
+        faces = self.detector(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        faces = tracker.update(faces)  # tracker_id holds track keys until _flush
+        crops = crop_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), faces.xyxy, face_size)  # (N, 48, 48)
+        return faces, crops
+
+    def _flush(self, pending: list[_Pending], tracker: IoUTracker, last: Detections) -> Iterator[FrameResult]:
+        """Keep confirmed faces, classify them in one batch, then release their frames in order."""
+        for item in pending:
+            if item.faces is not None:
+                ids = tracker.public_ids(item.faces.tracker_id)
+                item.faces, item.crops = item.faces[ids > 0], item.crops[ids > 0]
+                item.faces.tracker_id = ids[ids > 0]
+        crops = [p.crops for p in pending if p.crops is not None]
+        probs = self.classifier.predict(np.concatenate(crops), self.options.batch_size) if crops else None
+        offset = 0
+        for item in pending:
+            if item.faces is not None:
+                item.faces.probs = probs[offset : offset + len(item.faces)]
+                offset += len(item.faces)
+                last = item.faces
+            yield FrameResult(
+                item.frame.index,
+                item.frame.time_s,
+                item.frame.image,
+                item.faces is not None,
+                item.faces if item.faces is not None else last,
+            )
+        return last
+
+    def close(self) -> None:
+        """Release the detector."""
+        self.detector.close()
+
+    def __enter__(self) -> Analyzer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _releasable(pending: list[_Pending], holdback: int) -> int:
+    """How many leading items may be released: all up to the last `holdback` analysed frames."""
+    analysed = [i for i, item in enumerate(pending) if item.faces is not None]
+    return len(pending) if holdback == 0 else (analysed[-holdback] if len(analysed) >= holdback else 0)
+
+
+def analyze_video(
+    path: str | Path, options: AnalyzeOptions = AnalyzeOptions(), **overrides: object
+) -> Iterator[FrameResult]:
+    """Yield a FrameResult for every frame of a video or photo; writes nothing, prints nothing."""
+    if overrides:
+        options = AnalyzeOptions(**{**options.__dict__, **overrides})
+    with Analyzer(options) as analyzer, VideoSource(path) as source:
+        yield from analyzer.run(source)

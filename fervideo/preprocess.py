@@ -1,0 +1,45 @@
+"""The one conversion from 48x48 grey faces to model input, used by training and inference alike."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from fervideo.crop import FACE_SIZE
+
+
+@dataclass(frozen=True)
+class PreprocessSpec:
+    input_size: int = 48  # side the model sees
+    channels: int = 1  # 3 repeats the grey channel, for ImageNet backbones
+    mean: float = 0.5
+    std: float = 0.5
+    face_size: int = FACE_SIZE  # side of the grey crop, as in FER2013
+
+    def to_dict(self) -> dict:
+        """Plain dict for a checkpoint."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PreprocessSpec:
+        """Rebuild from a checkpoint's dict."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def prepare(faces: np.ndarray | torch.Tensor, spec: PreprocessSpec, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Grey faces (N, S, S), uint8 or float in [0, 1], to normalised model input (N, C, size, size)."""
+    x = torch.as_tensor(faces).to(device)
+    if x.dtype == torch.uint8:
+        x = x.float().div_(255)
+    x = x.float().unsqueeze(1)  # (N, 1, S, S)
+    if x.shape[-1] != spec.input_size or x.shape[-2] != spec.input_size:
+        x = F.interpolate(
+            x, size=(spec.input_size, spec.input_size), mode="bilinear", antialias=True, align_corners=False
+        )
+    x = (x - spec.mean) / spec.std
+    if spec.channels != 1:
+        x = x.expand(-1, spec.channels, -1, -1)  # (N, C, size, size)
+    return x.contiguous()

@@ -1,0 +1,180 @@
+"""Output writers. Each writes under a temporary name and takes its final name only when complete."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import uuid
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fervideo.errors import OutputError
+from fervideo.labels import EMOTIONS
+from fervideo.pipeline import FrameResult
+
+CSV_HEADER = ["frame", "time_s", "face_id", "x", "y", "w", "h", "face_score", "emotion", "confidence", *EMOTIONS]
+
+
+def prepare_out_dir(out_dir: str | Path) -> Path:
+    """Create the output folder if needed and check that files can be written in it."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".fervideo-probe-{uuid.uuid4().hex}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+    return out_dir
+
+
+class AtomicOutput:
+    """A temporary path beside the final one; close() renames it into place, discard() removes it."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = Path(final)
+        self.tmp = self.final.with_name(f".{self.final.stem}.{uuid.uuid4().hex[:8]}.partial{self.final.suffix}")
+
+    def commit(self) -> None:
+        """Give the finished file its final name, replacing an older result."""
+        os.replace(self.tmp, self.final)
+
+    def discard(self) -> None:
+        """Remove the unfinished file."""
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicOutput:
+        return self
+
+    def __exit__(self, exc_type: type | None, *exc: object) -> None:
+        if exc_type is None:
+            try:
+                self.close()
+                self.commit()
+            except BaseException:
+                self.discard()
+                raise
+        else:
+            self.abort()
+            self.discard()
+
+    def close(self) -> None:
+        """Finish writing; subclasses flush and verify here."""
+
+    def abort(self) -> None:
+        """Stop writing after an error; subclasses release handles here."""
+        self.close_quietly()
+
+    def close_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # already failing; the first error is the one to report
+            self.close()
+
+
+class CsvSink(AtomicOutput):
+    """Streams one row per face per analysed frame; a frame without faces still gets a row."""
+
+    def __init__(self, final: Path) -> None:
+        super().__init__(final)
+        self._file = open(self.tmp, "w", newline="")  # noqa: SIM115 (closed in close(), also on abort)
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(CSV_HEADER)
+
+    def write(self, result: FrameResult) -> None:
+        """Append the rows of one frame; frames that were not analysed write nothing."""
+        if not result.analysed:
+            return
+        faces, time_s = result.faces, f"{result.time_s:.4f}"
+        if len(faces) == 0:
+            self._writer.writerow([result.index, time_s] + [""] * (len(CSV_HEADER) - 2))
+            return
+        for i in range(len(faces)):
+            x0, y0, x1, y1 = faces.xyxy[i]
+            probs = faces.probs[i]
+            top = int(np.argmax(probs))
+            self._writer.writerow(
+                [
+                    result.index,
+                    time_s,
+                    int(faces.tracker_id[i]),
+                    round(float(x0)),
+                    round(float(y0)),
+                    round(float(x1 - x0)),
+                    round(float(y1 - y0)),
+                    f"{faces.confidence[i]:.4f}",
+                    EMOTIONS[top],
+                    f"{probs[top]:.4f}",
+                    *(f"{p:.6f}" for p in probs),
+                ]
+            )
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+
+class VideoSink(AtomicOutput):
+    """An mp4 of the annotated frames, same size and frame rate as the source."""
+
+    def __init__(self, final: Path, fps: float, width: int, height: int) -> None:
+        super().__init__(final)
+        self.size, self.written = (width, height), 0
+        self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, self.size)
+        if not self._writer.isOpened():
+            self.discard()
+            raise OutputError(f"{final}: OpenCV could not open a video writer ({width}x{height} at {fps:g} fps)")
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one BGR frame of the source's size."""
+        assert frame.shape[1::-1] == self.size, "annotated frames keep the source size"
+        self._writer.write(frame)
+        self.written += 1
+
+    def close(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.release()
+        self._writer = None
+        check = cv2.VideoCapture(str(self.tmp))
+        readable = int(check.get(cv2.CAP_PROP_FRAME_COUNT)) if check.isOpened() else -1
+        check.release()
+        if readable != self.written:  # OpenCV drops write errors silently (a full disk, say)
+            raise OutputError(f"{self.final}: the video writer stored {readable} of {self.written} frames; disk full?")
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+
+
+class ImageSink(AtomicOutput):
+    """The annotated photo, in the input's format where OpenCV can write it."""
+
+    def __init__(self, final: Path) -> None:
+        super().__init__(final)
+        self.frame: np.ndarray | None = None
+
+    def write(self, frame: np.ndarray) -> None:
+        """Keep the one annotated frame."""
+        self.frame = frame
+
+    def close(self) -> None:
+        if self.frame is not None and not cv2.imwrite(str(self.tmp), self.frame):
+            raise OutputError(f"{self.final}: could not write the annotated image")
+        self.frame = None
+
+    def abort(self) -> None:
+        self.frame = None
+
+
+def write_json(final: Path, data: dict) -> None:
+    """Write a JSON document atomically."""
+    out = AtomicOutput(final)
+    try:
+        out.tmp.write_text(json.dumps(data, indent=2) + "\n")
+        out.commit()
+    finally:
+        out.discard()

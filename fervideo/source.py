@@ -1,0 +1,202 @@
+"""Frame sources: a video file or a photo, read lazily as a generator of sampled frames."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fervideo.errors import InputError, UsageError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+FALLBACK_FPS = 25.0
+
+
+@dataclass
+class VideoInfo:
+    path: str
+    frames: int  # as the container's header says; 0 when unknown
+    fps: float
+    width: int
+    height: int
+    is_image: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        """Seconds, from the header's frame count."""
+        return self.frames / self.fps if self.fps else 0.0
+
+    def to_dict(self) -> dict:
+        """For the JSON summary."""
+        return {
+            "path": self.path,
+            "frames": self.frames,
+            "fps": round(self.fps, 6),
+            "duration": round(self.duration, 3),
+            "width": self.width,
+            "height": self.height,
+            "is_image": self.is_image,
+        }
+
+
+@dataclass
+class Frame:
+    index: int  # source frame index
+    time_s: float  # presentation time
+    image: np.ndarray | None  # (H, W, 3) uint8 BGR; None when only grabbed, not decoded
+    sampled: bool  # chosen for analysis
+
+
+@dataclass(frozen=True)
+class Sampling:
+    every: int = 1  # keep every N-th frame of the range
+    fps: float | None = None  # or about this many frames per second of video time
+    start: float = 0.0  # seconds
+    end: float | None = None  # seconds, exclusive
+
+    def __post_init__(self) -> None:
+        if self.every < 1:
+            raise UsageError(f"--every must be 1 or more, not {self.every}")
+        if self.fps is not None and not self.fps > 0:
+            raise UsageError(f"--fps must be above 0, not {self.fps}")
+        if self.start < 0 or (self.end is not None and self.end < 0):
+            raise UsageError("--start and --end are seconds from the beginning and cannot be negative")
+        if self.end is not None and self.end <= self.start:
+            raise UsageError(f"--start {self.start} must come before --end {self.end}")
+
+
+class FrameSampler:
+    """Decides frame by frame whether a frame is in range and whether it is analysed."""
+
+    def __init__(self, sampling: Sampling, fps: float) -> None:
+        self.sampling = sampling
+        self.tolerance = 0.5 / fps  # half a frame, so rounding in timestamps never drops a frame
+        self.first: int | None = None
+        self.next_time = sampling.start
+
+    def in_range(self, time_s: float) -> bool:
+        """Within [start, end)."""
+        end = self.sampling.end
+        return time_s >= self.sampling.start - self.tolerance and (end is None or time_s < end - self.tolerance)
+
+    def past_end(self, time_s: float) -> bool:
+        """No later frame can be in range."""
+        return self.sampling.end is not None and time_s >= self.sampling.end - self.tolerance
+
+    def __call__(self, index: int, time_s: float) -> bool:
+        """True for frames to analyse; call once per in-range frame, in order."""
+        if self.first is None:
+            self.first = index
+        if self.sampling.fps is None:
+            return (index - self.first) % self.sampling.every == 0
+        if time_s < self.next_time - self.tolerance:
+            return False
+        step = 1.0 / self.sampling.fps
+        self.next_time += step * max(1, math.floor((time_s + self.tolerance - self.next_time) / step) + 1)
+        return True
+
+
+class VideoSource:
+    """An opened input; frames() yields its frames in order. Use as a context manager."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.frames_read = 0
+        self._capture: cv2.VideoCapture | None = None
+        self._image: np.ndarray | None = None
+        _check_file(self.path)
+        if self.path.suffix.lower() in IMAGE_SUFFIXES:
+            self._open_image()
+        else:
+            self._open_video()
+
+    def _open_image(self) -> None:
+        image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)  # grey, alpha and 16-bit all become 8-bit BGR
+        if image is None:
+            raise InputError(f"{self.path}: not a readable image")
+        self._image = image
+        self.info = VideoInfo(str(self.path), 1, 1.0, image.shape[1], image.shape[0], is_image=True)
+
+    def _open_video(self) -> None:
+        capture = cv2.VideoCapture(str(self.path))
+        ok, first = capture.read() if capture.isOpened() else (False, None)
+        if not ok or first is None:
+            capture.release()
+            raise InputError(f"{self.path}: not a readable video (no frame could be decoded)")
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        warnings = []
+        if not (math.isfinite(fps) and 0 < fps <= 1000):
+            warnings.append(f"{self.path}: the video reports no usable frame rate; assuming {FALLBACK_FPS:g} fps")
+            fps = FALLBACK_FPS
+        count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        frames = int(count) if math.isfinite(count) and count > 0 else 0
+        self._capture, self._first = capture, first
+        self.info = VideoInfo(str(self.path), frames, fps, first.shape[1], first.shape[0], warnings=warnings)
+
+    def frames(self, sampling: Sampling = Sampling(), decode_all: bool = True) -> Iterator[Frame]:
+        """In-range frames in order; unsampled ones are decoded only when decode_all (for the video)."""
+        sampler = FrameSampler(sampling, self.info.fps)
+        if self._image is not None:
+            if sampler.in_range(0.0):
+                self.frames_read = 1
+                yield Frame(0, 0.0, self._image, sampler(0, 0.0))
+            return
+        yield from self._video_frames(sampler, decode_all)
+
+    def _video_frames(self, sampler: FrameSampler, decode_all: bool) -> Iterator[Frame]:
+        capture, fps = self._capture, self.info.fps
+        assert capture is not None
+        index, previous, image = 0, -1.0, self._first
+        while True:
+            time_s = _timestamp(capture, index, fps, previous)
+            previous = time_s
+            self.frames_read = index + 1
+            if sampler.past_end(time_s):
+                return
+            if sampler.in_range(time_s):
+                sampled = sampler(index, time_s)
+                if image is None and (sampled or decode_all):
+                    ok, image = capture.retrieve()
+                    if not ok:
+                        return
+                yield Frame(index, time_s, image if (sampled or decode_all) else None, sampled)
+            index += 1
+            image = None
+            if not capture.grab():
+                return
+
+    def close(self) -> None:
+        """Release the decoder."""
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a video or image (use 'fervideo batch' for folders)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+
+
+def _timestamp(capture: cv2.VideoCapture, index: int, fps: float, previous: float) -> float:
+    """Presentation time in seconds; falls back to index / fps where the container has no timestamps."""
+    pts = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+    if index == 0:
+        return max(pts, 0.0) if math.isfinite(pts) else 0.0
+    if not math.isfinite(pts) or pts <= previous:
+        return max(index / fps, previous + 1e-6)
+    return pts

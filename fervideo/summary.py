@@ -1,0 +1,80 @@
+"""Running per-track statistics and the JSON summary of one analysed input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fervideo.labels import EMOTIONS
+from fervideo.pipeline import FrameResult
+
+
+@dataclass
+class TrackStats:
+    id: int
+    first_frame: int
+    last_frame: int
+    first_time: float
+    last_time: float
+    frames: int = 0
+    prob_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS)))
+    top_counts: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS), np.int64))
+
+    def to_dict(self) -> dict:
+        """Dominant emotion is the one with the highest mean probability over the track."""
+        mean = self.prob_sum / max(self.frames, 1)
+        return {
+            "id": self.id,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "first_time_s": round(self.first_time, 4),
+            "last_time_s": round(self.last_time, 4),
+            "frames": self.frames,
+            "dominant_emotion": EMOTIONS[int(np.argmax(mean))],
+            "mean_probs": {name: round(float(p), 6) for name, p in zip(EMOTIONS, mean, strict=True)},
+            "top_emotion_frames": {name: int(c) for name, c in zip(EMOTIONS, self.top_counts, strict=True)},
+        }
+
+
+class Summary:
+    """Accumulates counts and tracks frame by frame; memory grows with tracks, not frames."""
+
+    def __init__(self) -> None:
+        self.frames_seen = self.frames_analysed = self.frames_with_face = self.faces = 0
+        self.tracks: dict[int, TrackStats] = {}
+
+    def update(self, result: FrameResult) -> None:
+        """Count one frame's result."""
+        self.frames_seen += 1
+        if not result.analysed:
+            return
+        faces = result.faces
+        self.frames_analysed += 1
+        self.frames_with_face += len(faces) > 0
+        self.faces += len(faces)
+        for i in range(len(faces)):
+            track_id = int(faces.tracker_id[i])
+            stats = self.tracks.get(track_id)
+            if stats is None:
+                stats = self.tracks[track_id] = TrackStats(
+                    track_id, result.index, result.index, result.time_s, result.time_s
+                )
+            stats.last_frame, stats.last_time = result.index, result.time_s
+            stats.frames += 1
+            stats.prob_sum += faces.probs[i]
+            stats.top_counts[int(np.argmax(faces.probs[i]))] += 1
+
+    def counts(self) -> dict:
+        """Frame and face counts."""
+        return {
+            "frames_read": self.frames_seen,
+            "frames_analysed": self.frames_analysed,
+            "frames_with_face": self.frames_with_face,
+            "faces": self.faces,
+            "tracks": len(self.tracks),
+        }
+
+    def track_list(self) -> list[dict]:
+        """Per-track summaries, by id."""
+        return [self.tracks[k].to_dict() for k in sorted(self.tracks)]

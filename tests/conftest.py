@@ -1,0 +1,29 @@
+"""Shared fixtures: paths to ../shared (skipped when absent, failed when CI requires it) and the sample."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SAMPLE = ROOT / "samples" / "demo.mp4"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared; skip the test when it is missing, fail when FERVIDEO_REQUIRE_SHARED=1."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"{path} is missing: the test needs the project's shared data beside the repository"
+        if os.environ.get("FERVIDEO_REQUIRE_SHARED") == "1":
+            pytest.fail(reason + " (FERVIDEO_REQUIRE_SHARED=1)")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture
+def media():
+    """Look up a file in ../shared/media by name."""
+    return lambda name: shared_path("media", name)

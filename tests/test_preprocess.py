@@ -1,0 +1,96 @@
+"""fervideo.preprocess: the one conversion from grey faces to model input."""
+
+import numpy as np
+import pytest
+import torch
+
+from fervideo.preprocess import PreprocessSpec, prepare
+
+
+def faces(n=3, size=48, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, size, size), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        PreprocessSpec(),
+        PreprocessSpec(input_size=32),
+        PreprocessSpec(input_size=64, channels=3, mean=0.485, std=0.229),
+        PreprocessSpec(input_size=48, channels=3),
+    ],
+)
+def test_prepare_shape_dtype_range(spec):
+    x = prepare(faces(4), spec)
+    assert x.shape == (4, spec.channels, spec.input_size, spec.input_size)
+    assert x.dtype == torch.float32
+    assert x.is_contiguous()
+    low, high = (0 - spec.mean) / spec.std, (1 - spec.mean) / spec.std
+    assert x.min() >= low - 1e-5 and x.max() <= high + 1e-5
+
+
+def test_prepare_extremes_map_to_range_ends():
+    spec = PreprocessSpec(mean=0.5, std=0.25)
+    black_white = np.stack([np.zeros((48, 48), np.uint8), np.full((48, 48), 255, np.uint8)])
+    x = prepare(black_white, spec)
+    assert torch.allclose(x[0], torch.tensor(-2.0))
+    assert torch.allclose(x[1], torch.tensor(2.0))
+
+
+def test_prepare_known_value_no_resize():
+    x = prepare(np.full((1, 48, 48), 51, np.uint8), PreprocessSpec(mean=0.5, std=0.5))
+    assert torch.allclose(x, torch.tensor((0.2 - 0.5) / 0.5))
+
+
+@pytest.mark.parametrize("spec", [PreprocessSpec(), PreprocessSpec(input_size=32), PreprocessSpec(input_size=96)])
+def test_uint8_and_float_inputs_agree(spec):
+    u8 = faces(2)
+    from_uint8 = prepare(u8, spec)
+    from_float64 = prepare(u8 / 255.0, spec)
+    from_float32 = prepare(torch.from_numpy(u8).float() / 255, spec)
+    torch.testing.assert_close(from_uint8, from_float64, atol=1e-6, rtol=0)
+    torch.testing.assert_close(from_uint8, from_float32, atol=1e-6, rtol=0)
+
+
+def test_prepare_does_not_modify_input():
+    u8 = faces(2)
+    t = torch.from_numpy(u8.copy())
+    prepare(t, PreprocessSpec())
+    np.testing.assert_array_equal(t.numpy(), u8)
+    f = torch.rand(2, 48, 48)
+    copy = f.clone()
+    prepare(f, PreprocessSpec())
+    assert torch.equal(f, copy)
+
+
+def test_channels_repeat_grey():
+    grey = prepare(faces(2), PreprocessSpec(input_size=40, channels=1))
+    rgb = prepare(faces(2), PreprocessSpec(input_size=40, channels=3))
+    assert rgb.shape == (2, 3, 40, 40)
+    for c in range(3):
+        assert torch.equal(rgb[:, c], grey[:, 0])
+
+
+def test_resize_keeps_content():
+    # a face dark on the left, bright on the right, stays so after resizing
+    face = np.zeros((1, 48, 48), np.uint8)
+    face[:, :, 24:] = 255
+    x = prepare(face, PreprocessSpec(input_size=32, mean=0.0, std=1.0))[0, 0]
+    assert x[:, :15].max() < 0.05 and x[:, 17:].min() > 0.95
+
+
+def test_prepare_empty_batch():
+    x = prepare(np.zeros((0, 48, 48), np.uint8), PreprocessSpec(input_size=32))
+    assert x.shape == (0, 1, 32, 32)
+
+
+def test_spec_dict_round_trip():
+    spec = PreprocessSpec(input_size=224, channels=3, mean=0.45, std=0.27, face_size=64)
+    data = spec.to_dict()
+    assert data == {"input_size": 224, "channels": 3, "mean": 0.45, "std": 0.27, "face_size": 64}
+    assert PreprocessSpec.from_dict(data) == spec
+
+
+def test_spec_from_dict_ignores_unknown_and_fills_missing():
+    spec = PreprocessSpec.from_dict({"input_size": 32, "future_field": "x"})
+    assert spec == PreprocessSpec(input_size=32)

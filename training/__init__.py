@@ -1,0 +1,1 @@
+"""Training, evaluation helpers and measurement scripts for fervideo's models."""

@@ -1,0 +1,199 @@
+"""Train a registered model on FER2013, keeping the checkpoint with the best validation accuracy.
+
+    python -m training.train --model cnn --data ../shared/fer2013 --out cnn.pt
+
+Shaped like torchvision's references/classification/train.py: parse_args, main, train_one_epoch, evaluate.
+Every epoch also writes OUT.last.pt with the optimiser state; --resume OUT.last.pt continues exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from torch import nn
+
+from fervideo.checkpoint import load_checkpoint, save_checkpoint
+from fervideo.classifier import resolve_device
+from fervideo.metrics import confusion_matrix, per_class_lines, report
+from fervideo.models import create_model, get_entry
+from fervideo.preprocess import PreprocessSpec, prepare
+from training.augment import AugmentConfig, augment
+from training.data import Split, load_split
+from training.recipes import recipe_for
+
+console = Console(stderr=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Train a fervideo model on FER2013.")
+    parser.add_argument("--model", default="cnn", help="registered model name")
+    parser.add_argument("--data", type=Path, required=True, help="DIR/<split>/<class>/*.jpg or fer2013.csv")
+    parser.add_argument("--epochs", type=int, help="default: the model's recipe")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--optimizer", choices=("adam", "adamw", "sgd"))
+    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--scheduler", choices=("none", "cosine"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--out", type=Path, default=None, help="best checkpoint (default: MODEL.pt)")
+    parser.add_argument("--resume", type=Path, help="a .last.pt checkpoint to continue from")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
+    parser.add_argument("--cache-dir", type=Path, help="where decoded splits are cached")
+    return parser.parse_args(argv)
+
+
+def settings(args: argparse.Namespace) -> dict:
+    """The recipe for args.model with every flag the user gave applied on top."""
+    recipe = dataclasses.asdict(recipe_for(args.model))
+    for key in ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "scheduler"):
+        if getattr(args, key) is not None:
+            recipe[key] = getattr(args, key)
+    return recipe
+
+
+def make_optimizer(model: nn.Module, hp: dict) -> torch.optim.Optimizer:
+    """The optimiser the recipe names."""
+    if hp["optimizer"] == "sgd":
+        return torch.optim.SGD(
+            model.parameters(), hp["lr"], momentum=0.9, nesterov=True, weight_decay=hp["weight_decay"]
+        )
+    cls = torch.optim.Adam if hp["optimizer"] == "adam" else torch.optim.AdamW
+    return cls(model.parameters(), hp["lr"], weight_decay=hp["weight_decay"])
+
+
+def train_one_epoch(
+    model: nn.Module,
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    data: Split,
+    spec: PreprocessSpec,
+    hp: dict,
+    device: torch.device,
+    generator: torch.Generator,
+) -> float:
+    """One pass over shuffled training data; returns the mean training loss."""
+    model.train()
+    images = torch.as_tensor(data.images).to(device)
+    labels = torch.as_tensor(data.labels).to(device)
+    order = torch.randperm(len(labels), generator=generator).to(device)
+    aug = AugmentConfig(**hp["augment"])
+    total, seen = 0.0, 0
+    for start in range(0, len(order), hp["batch_size"]):
+        idx = order[start : start + hp["batch_size"]]
+        x = prepare(augment(images[idx], aug, generator), spec, device)  # (B, C, S, S)
+        if device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            loss = criterion(model(x), labels[idx])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(idx)
+        seen += len(idx)
+    return total / seen
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, criterion: nn.Module, data: Split, spec: PreprocessSpec, device: torch.device) -> dict:
+    """Loss, accuracy, per-class table and confusion matrix on a held-out split."""
+    model.eval()
+    logits = []
+    for start in range(0, len(data), 512):
+        x = prepare(data.images[start : start + 512], spec, device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits.append(model(x).float().cpu())
+    logits = torch.cat(logits)
+    labels = torch.as_tensor(data.labels)
+    rep = report(confusion_matrix(data.labels, logits.argmax(1).numpy()))
+    rep["loss"] = float(criterion(logits, labels))
+    return rep
+
+
+def main(args: argparse.Namespace) -> dict:
+    """Train, evaluate every epoch, keep the best checkpoint by validation accuracy."""
+    hp = settings(args)
+    device = resolve_device(args.device)
+    out = args.out or Path(f"{args.model}.pt")
+    last_path = out.with_suffix(".last.pt")
+    spec = get_entry(args.model).preprocess
+    train, val = load_split(args.data, "train", args.cache_dir), load_split(args.data, "val", args.cache_dir)
+    if args.limit:
+        keep = np.random.default_rng(args.seed).permutation(len(train))[: args.limit]
+        train = Split(train.images[keep], train.labels[keep])
+    torch.manual_seed(args.seed)
+    model = create_model(args.model).to(device)
+    start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
+    if args.resume:
+        state = load_checkpoint(args.resume)["train_state"]
+        start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
+        hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
+    optimizer = make_optimizer(model, hp)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(hp))  # built once hp is settled
+    if state is not None:
+        model.load_state_dict(load_checkpoint(args.resume)["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+    criterion = nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])
+    step_model = torch.compile(model) if args.compile else model
+    console.print(
+        f"[bold]{args.model}[/]: {sum(p.numel() for p in model.parameters()):,} parameters, "
+        f"{len(train)} train / {len(val)} val, {device}, {hp}"
+    )
+    for epoch in range(start_epoch, hp["epochs"]):
+        tic = time.perf_counter()
+        torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
+        generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
+        train_loss = train_one_epoch(step_model, criterion, optimizer, train, spec, hp, device, generator)
+        scheduler.step()
+        rep = evaluate(step_model, criterion, val, spec, device)
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "val_loss": rep["loss"],
+            "val_accuracy": rep["accuracy"],
+            "seconds": time.perf_counter() - tic,
+        }
+        history.append(row)
+        console.print(
+            f"epoch {epoch + 1}/{hp['epochs']}  train loss {train_loss:.4f}  val loss {rep['loss']:.4f}  "
+            f"val acc {rep['accuracy']:.2%}  ({row['seconds']:.0f}s)"
+        )
+        if rep["accuracy"] > best["val_accuracy"]:
+            best = {**row, "val_per_class": rep["per_class"], "val_confusion": rep["confusion"], "n_val": rep["n"]}
+            save_checkpoint(out, model, args.model, spec, metrics=best, hp=_plain(hp))
+        train_state = {
+            "epoch": epoch,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "best": best,
+            "history": history,
+            "hp": _plain(hp),
+        }
+        save_checkpoint(last_path, model, args.model, spec, metrics=row, train_state=train_state)
+    console.print(f"best val accuracy {best['val_accuracy']:.2%} (epoch {best['epoch'] + 1}) -> {out}")
+    if "val_per_class" in best:
+        console.print("\n".join(per_class_lines({"per_class": best["val_per_class"]})))
+    return best
+
+
+def _schedule(hp: dict):
+    if hp["scheduler"] == "cosine":
+        return lambda epoch: float(0.5 * (1 + np.cos(np.pi * min(epoch, hp["epochs"]) / hp["epochs"])))
+    return lambda epoch: 1.0
+
+
+def _plain(hp: dict) -> dict:
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in hp.items()}
+
+
+if __name__ == "__main__":
+    main(parse_args())
