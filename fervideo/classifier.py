@@ -51,13 +51,31 @@ class EmotionClassifier:
         return cls(model, spec, resolve_device(device), info)
 
     @torch.inference_mode()
-    def predict(self, faces: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        """Probabilities (N, 7), rows summing to 1, for grey faces (N, 48, 48) uint8."""
+    def predict(self, faces: np.ndarray, batch_size: int = 64, tta: bool = False) -> np.ndarray:
+        """Probabilities (N, 7), rows summing to 1, for grey faces (N, 48, 48) uint8; tta averages 6 views."""
         if len(faces) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
+        faces = np.ascontiguousarray(faces)  # torch cannot wrap negative strides, e.g. a mirrored view
         out = []
         for start in range(0, len(faces), batch_size):
-            x = prepare(faces[start : start + batch_size], self.spec, self.device)  # (B, C, S, S)
-            out.append(torch.softmax(self.model(x).float(), dim=1).cpu())
+            batch = torch.from_numpy(faces[start : start + batch_size])
+            views = tta_views(batch) if tta else [batch]
+            # one forward pass per view: tta costs time, but memory stays bounded by batch_size
+            probs = sum(torch.softmax(self.model(prepare(v, self.spec, self.device)).float(), dim=1) for v in views)
+            out.append((probs / len(views)).cpu())
         probs = torch.cat(out).numpy().astype(np.float64)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def tta_views(faces: torch.Tensor) -> list[torch.Tensor]:
+    """The test-time views of faces (B, S, S): as is, mirrored, and its four corner crops of side 11/12 S.
+
+    Measured with the shipped cnn on FER2013's validation split (3,589 faces): no TTA 38.87%, +mirror 39.43%,
+    +mirror and the four 44x44 corners 39.96%, the same with the corners mirrored too (10 views) 39.98%,
+    +mirror and 2 px shifts with edge replicate 39.76%. Six views keep most of the gain at 6x the model
+    cost. prepare() resizes the 44x44 crops to the model's input side, as it does the 48x48 faces.
+    """
+    side = faces.shape[-1]
+    crop, margin = side - side // 12, side // 12
+    corners = [faces[:, y : y + crop, x : x + crop] for y in (0, margin) for x in (0, margin)]
+    return [faces, faces.flip(-1), *corners]

@@ -32,7 +32,8 @@ def crop_faces(gray: np.ndarray, xyxy: np.ndarray, size: int = FACE_SIZE) -> np.
     out = np.empty((len(squares), size, size), np.uint8)
     for i, (x0, y0, x1, y1) in enumerate(squares):
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
-        inside = gray[max(y0, 0) : min(y1, height), max(x0, 0) : min(x1, width)]
+        # ends clamped at 0 too: a negative end would slice from the far side of the frame instead
+        inside = gray[max(y0, 0) : max(min(y1, height), 0), max(x0, 0) : max(min(x1, width), 0)]
         if inside.size == 0:  # box entirely outside the frame: nothing to see
             out[i] = 0
             continue

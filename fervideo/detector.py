@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from fervideo.detections import Detections, box_iou
 from fervideo.errors import ModelError
+from fervideo.quiet import native_stderr_silenced
 
 # mediapipe's two BlazeFace models frame a face differently. Short-range boxes are mapped onto
 # the full-range geometry (measured on FER2013 faces by training/calibrate_crop.py) so later
@@ -41,7 +38,7 @@ class FaceDetector:
         self.config = config
         floor = min(config.min_score, 0.5)
         selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
-        with _native_stderr_silenced():  # TFLite and absl announce themselves on the first frame
+        with native_stderr_silenced():  # TFLite and absl announce themselves on the first frame
             self._models = {
                 sel: mp.solutions.face_detection.FaceDetection(model_selection=sel, min_detection_confidence=floor)
                 for sel in selections
@@ -83,21 +80,6 @@ class FaceDetector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null while native code that logs there runs."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _short_to_full(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:

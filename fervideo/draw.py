@@ -54,3 +54,48 @@ def annotate(frame: np.ndarray, faces: Detections, classes: tuple[str, ...] = EM
             cv2.LINE_AA,
         )
     return frame
+
+
+def draw_bars(frame: np.ndarray, faces: Detections, classes: tuple[str, ...] = EMOTIONS) -> np.ndarray:
+    """Draw a small bar chart of each face's probabilities beside its box, in place; returns frame."""
+    if faces.probs is None:
+        return frame
+    height, width = frame.shape[:2]
+    scale = max(0.75, min(width, height) / 480)
+    row, bar_len = round(11 * scale), round(60 * scale)
+    for i in range(len(faces)):
+        x0, y0, x1, _ = np.round(faces.xyxy[i]).astype(int)
+        left = x1 + 6 if x1 + 6 + bar_len + 50 * scale < width else max(x0 - bar_len - round(56 * scale), 0)
+        for k, (name, p) in enumerate(zip(classes, faces.probs[i], strict=True)):
+            y = max(y0, 0) + k * row
+            if y + row > height:
+                break
+            cv2.rectangle(frame, (left, y + 1), (left + bar_len, y + row - 1), (40, 40, 40), cv2.FILLED)
+            cv2.rectangle(frame, (left, y + 1), (left + round(bar_len * float(p)), y + row - 1), (80, 200, 255), -1)
+            cv2.putText(
+                frame,
+                name[:3],
+                (left + bar_len + 3, y + row - 2),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.3 * scale,
+                (255, 255, 255),
+                1,
+                cv2.LINE_AA,
+            )
+    return frame
+
+
+def draw_fps(frame: np.ndarray, fps: float) -> np.ndarray:
+    """Write the current frames/s in the top-left corner, in place; returns frame."""
+    scale = max(0.75, min(frame.shape[:2]) / 480)
+    cv2.putText(
+        frame,
+        f"{fps:.0f} fps",
+        (8, round(22 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.6 * scale,
+        (0, 255, 255),
+        max(1, round(2 * scale)),
+        cv2.LINE_AA,
+    )
+    return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -10,20 +11,29 @@ from pathlib import Path
 
 from fervideo import __version__
 from fervideo.draw import annotate
+from fervideo.encoder import H264Sink, open_video_sink
+from fervideo.moments import PeakMoments
 from fervideo.pipeline import Analyzer
-from fervideo.sinks import CsvSink, ImageSink, VideoSink, prepare_out_dir, write_json
-from fervideo.source import IMAGE_SUFFIXES, Sampling, VideoSource
+from fervideo.results import read_table
+from fervideo.sinks import AtomicOutput, CsvSink, ImageSink, prepare_out_dir
+from fervideo.source import IMAGE_SUFFIXES, Sampling, VideoInfo, VideoSource
 from fervideo.summary import Summary
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0)
 
 
 def output_paths(input_path: str | Path, out_dir: str | Path) -> dict[str, Path]:
-    """Where the CSV, JSON and annotated video (or image) of an input go."""
+    """Where the CSV, JSON, annotated video (or image), report and timeline plot of an input go."""
     input_path, out_dir = Path(input_path), Path(out_dir)
     stem, suffix = input_path.stem, input_path.suffix.lower()
     annotated = out_dir / f"{stem}.annotated{suffix if suffix in IMAGE_SUFFIXES else '.mp4'}"
-    return {"csv": out_dir / f"{stem}.csv", "video": annotated, "json": out_dir / f"{stem}.json"}
+    return {
+        "csv": out_dir / f"{stem}.csv",
+        "video": annotated,
+        "json": out_dir / f"{stem}.json",
+        "report": out_dir / f"{stem}.report.html",
+        "timeline": out_dir / f"{stem}.timeline.png",
+    }
 
 
 def analyze_file(
@@ -32,32 +42,97 @@ def analyze_file(
     analyzer: Analyzer,
     write_video: bool = True,
     progress: Progress | None = None,
+    codec: str = "h264",
+    report: bool = False,
 ) -> dict:
     """Analyse one input into OUT_DIR; returns the JSON summary. Outputs appear only once complete."""
     tic = time.perf_counter()
     paths = output_paths(input_path, prepare_out_dir(out_dir))
     summary = Summary()
-    with VideoSource(input_path) as source, ExitStack() as outputs:
-        info = source.info
-        expected = _expected_frames(info.frames, info.fps, analyzer.options.sampling)
-        csv_sink = outputs.enter_context(CsvSink(paths["csv"]))
-        video_sink = None
-        if write_video:
-            sink = (
-                ImageSink(paths["video"])
-                if info.is_image
-                else VideoSink(paths["video"], info.fps, info.width, info.height)
-            )
-            video_sink = outputs.enter_context(sink)
-        for result in analyzer.run(source, decode_all=write_video):
-            csv_sink.write(result)
+    moments = PeakMoments() if report else None
+    writer_warnings: list[str] = []
+    staged: list[AtomicOutput] = []  # finished under temporary names; all renamed at the end, the JSON last
+    try:
+        with VideoSource(input_path) as source, ExitStack() as outputs:
+            info = source.info
+            expected = _expected_frames(info.frames, info.fps, analyzer.options.sampling)
+            csv_sink = outputs.enter_context(CsvSink(paths["csv"]).hold())
+            staged.append(csv_sink)
+            video_sink = None
+            if write_video and info.is_image:
+                video_sink = outputs.enter_context(ImageSink(paths["video"]).hold())
+            elif write_video:
+                sampling = analyzer.options.sampling
+                sink, writer_warnings = open_video_sink(
+                    paths["video"],
+                    info.fps,
+                    info.width,
+                    info.height,
+                    codec,
+                    Path(input_path),
+                    sampling.start,
+                    sampling.end,
+                )
+                video_sink = outputs.enter_context(sink.hold())
             if video_sink is not None:
-                video_sink.write(annotate(result.image, result.faces, analyzer.classifier.classes))
-            summary.update(result)
-            if progress is not None:
-                progress(summary.frames_seen, expected)
-        frames_read = source.frames_read
-    warnings = list(info.warnings)
+                staged.append(video_sink)
+            for result in analyzer.run(source, decode_all=write_video):
+                csv_sink.write(result)
+                summary.update(result)
+                if moments is not None:  # before annotate, which draws on the frame in place
+                    moments.update(result)
+                if video_sink is not None:
+                    video_sink.write(annotate(result.image, result.faces, analyzer.classifier.classes))
+                if progress is not None:
+                    progress(summary.frames_seen, expected)
+            frames_read = source.frames_read
+        data = _summary(
+            input_path,
+            info,
+            frames_read,
+            analyzer,
+            summary,
+            writer_warnings,
+            paths,
+            write_video,
+            report,
+            time.perf_counter() - tic,
+        )
+        if video_sink is not None and not info.is_image:
+            h264 = isinstance(video_sink, H264Sink)
+            data["video"] = {"codec": "h264" if h264 else "mp4v", "audio": video_sink.audio if h264 else None}
+        if report:
+            from fervideo.report import write_report  # matplotlib loads only when a report is asked for
+
+            extra = {k: AtomicOutput(paths[k]) for k in ("report", "timeline")}
+            staged += extra.values()
+            write_report({k: o.tmp for k, o in extra.items()}, data, read_table(csv_sink.tmp), moments.by_track())
+        summary_out = AtomicOutput(paths["json"])
+        staged.append(summary_out)
+        summary_out.tmp.write_text(json.dumps(data, indent=2) + "\n")
+        for output in staged:  # the JSON last: its presence marks a complete result
+            output.commit()
+    except BaseException:
+        for output in staged:
+            output.discard()
+        raise
+    return data
+
+
+def _summary(
+    input_path: str | Path,
+    info: VideoInfo,
+    frames_read: int,
+    analyzer: Analyzer,
+    summary: Summary,
+    writer_warnings: list[str],
+    paths: dict[str, Path],
+    write_video: bool,
+    report: bool,
+    elapsed: float,
+) -> dict:
+    """The JSON summary of one finished run."""
+    warnings = list(info.warnings) + writer_warnings
     if (
         not info.is_image
         and info.frames
@@ -68,22 +143,24 @@ def analyze_file(
             f"{input_path}: decoded {frames_read} of the {info.frames} frames the header announces; "
             "the file looks truncated"
         )
-    elapsed = time.perf_counter() - tic
-    data = {
+    written = {"csv", "json"} | ({"video"} if write_video else set()) | ({"report", "timeline"} if report else set())
+    return {
         "fervideo_version": __version__,
-        "input": {**info.to_dict(), "frames_read": frames_read},
-        "model": {k: v for k, v in analyzer.classifier.info.items() if k != "metrics"},
+        "input": {**info.to_dict(), "absolute_path": str(Path(input_path).resolve()), "frames_read": frames_read},
+        "model": {
+            **{k: v for k, v in analyzer.classifier.info.items() if k != "metrics"},
+            "tta": analyzer.options.tta,
+        },
         "detector": asdict(analyzer.options.detector),
         "tracker": asdict(analyzer.options.tracker),
         "sampling": asdict(analyzer.options.sampling),
+        "smoothing": {"seconds": analyzer.options.smooth, "method": "exponential moving average per track"},
         "counts": summary.counts(),
         "tracks": summary.track_list(),
         "processing": {"seconds": round(elapsed, 3), "frames_per_second": round(summary.frames_seen / elapsed, 2)},
-        "outputs": {k: str(v) for k, v in paths.items() if k != "video" or write_video},
+        "outputs": {k: str(v) for k, v in paths.items() if k in written},
         "warnings": warnings,
     }
-    write_json(paths["json"], data)  # last: its presence marks a complete result
-    return data
 
 
 def _expected_frames(frames: int, fps: float, sampling: Sampling) -> int:

@@ -15,6 +15,7 @@ from fervideo.detections import Detections
 from fervideo.detector import DetectorConfig, FaceDetector
 from fervideo.errors import UsageError
 from fervideo.models import DEFAULT_MODEL
+from fervideo.smoothing import EmaSmoother
 from fervideo.source import Frame, Sampling, VideoSource
 from fervideo.tracker import IoUTracker, TrackerConfig
 
@@ -27,8 +28,10 @@ class AnalyzeOptions:
     device: str = "auto"
     sampling: Sampling = Sampling()
     batch_size: int = 64  # faces per forward pass
+    tta: bool = False  # average mirrored and cropped views (classifier.tta_views): +1 pt val accuracy, 6x its cost
     detector: DetectorConfig = DetectorConfig()
     tracker: TrackerConfig = TrackerConfig()
+    smooth: float = 0.0  # seconds: EMA time constant of each track's probabilities; 0 keeps them raw
 
     def to_dict(self) -> dict:
         """For the JSON summary."""
@@ -62,6 +65,8 @@ class Analyzer:
     ) -> None:
         if options.batch_size < 1:
             raise UsageError(f"--batch-size must be 1 or more, not {options.batch_size}")
+        if not options.smooth >= 0:
+            raise UsageError(f"--smooth must be 0 or more seconds, not {options.smooth}")
         self.options = options
         self.classifier = classifier or EmotionClassifier.load(options.model, options.device)
         self.detector = detector or FaceDetector(options.detector)
@@ -77,6 +82,7 @@ class Analyzer:
         pending: list[_Pending] = []
         pending_faces = pending_bytes = 0
         last = Detections.empty()
+        smoother = EmaSmoother(self.options.smooth) if self.options.smooth > 0 else None  # fresh state per source
         for frame in source.frames(self.options.sampling, decode_all):
             item = _Pending(frame, None, None)
             if frame.sampled:
@@ -86,11 +92,17 @@ class Analyzer:
             pending_bytes += frame.image.nbytes if frame.image is not None else 0
             if pending_faces >= self.options.batch_size or pending_bytes >= PENDING_BYTES:
                 cut = _releasable(pending, holdback)
-                last = yield from self._flush(pending[:cut], tracker, last)
+                last = yield from self._flush(pending[:cut], tracker, last, smoother)
                 pending = pending[cut:]
                 pending_faces = sum(len(p.faces) for p in pending if p.faces is not None)
                 pending_bytes = sum(p.frame.image.nbytes for p in pending if p.frame.image is not None)
-        yield from self._flush(pending, tracker, last)
+        yield from self._flush(pending, tracker, last, smoother)
+
+    def analyze_frame(self, image: np.ndarray, tracker: IoUTracker) -> Detections:
+        """One frame at once, for live use: its confirmed faces with ids and probabilities (no look-ahead)."""
+        faces, crops = _confirmed(*self._detect(image, tracker, self.classifier.spec.face_size), tracker)
+        faces.probs = self.classifier.predict(crops, self.options.batch_size, tta=self.options.tta)
+        return faces
 
     def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
         faces = self.detector(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
@@ -98,20 +110,26 @@ class Analyzer:
         crops = crop_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), faces.xyxy, face_size)  # (N, 48, 48)
         return faces, crops
 
-    def _flush(self, pending: list[_Pending], tracker: IoUTracker, last: Detections) -> Iterator[FrameResult]:
-        """Keep confirmed faces, classify them in one batch, then release their frames in order."""
+    def _flush(
+        self, pending: list[_Pending], tracker: IoUTracker, last: Detections, smoother: EmaSmoother | None
+    ) -> Iterator[FrameResult]:
+        """Keep confirmed faces, classify them in one batch, then release their frames in order (smoothed)."""
         for item in pending:
             if item.faces is not None:
-                ids = tracker.public_ids(item.faces.tracker_id)
-                item.faces, item.crops = item.faces[ids > 0], item.crops[ids > 0]
-                item.faces.tracker_id = ids[ids > 0]
+                item.faces, item.crops = _confirmed(item.faces, item.crops, tracker)
         crops = [p.crops for p in pending if p.crops is not None]
-        probs = self.classifier.predict(np.concatenate(crops), self.options.batch_size) if crops else None
+        probs = (
+            self.classifier.predict(np.concatenate(crops), self.options.batch_size, tta=self.options.tta)
+            if crops
+            else None
+        )
         offset = 0
         for item in pending:
             if item.faces is not None:
                 item.faces.probs = probs[offset : offset + len(item.faces)]
                 offset += len(item.faces)
+                if smoother is not None and len(item.faces):  # in time order: release order is frame order
+                    item.faces.probs = smoother(item.faces.tracker_id, item.faces.probs, item.frame.time_s)
                 last = item.faces
             yield FrameResult(
                 item.frame.index,
@@ -131,6 +149,14 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _confirmed(faces: Detections, crops: np.ndarray, tracker: IoUTracker) -> tuple[Detections, np.ndarray]:
+    """Only the faces whose track is confirmed, with track keys replaced by public ids."""
+    ids = tracker.public_ids(faces.tracker_id)
+    faces, crops = faces[ids > 0], crops[ids > 0]
+    faces.tracker_id = ids[ids > 0]
+    return faces, crops
 
 
 def _releasable(pending: list[_Pending], holdback: int) -> int:

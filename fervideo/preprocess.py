@@ -9,19 +9,28 @@ import torch
 import torch.nn.functional as F
 
 from fervideo.crop import FACE_SIZE
+from fervideo.errors import ModelError
 
 
 @dataclass(frozen=True)
 class PreprocessSpec:
     input_size: int = 48  # side the model sees
     channels: int = 1  # 3 repeats the grey channel, for ImageNet backbones
-    mean: float = 0.5
-    std: float = 0.5
+    mean: float | tuple[float, ...] = 0.5  # one value for every channel, or one per channel
+    std: float | tuple[float, ...] = 0.5
     face_size: int = FACE_SIZE  # side of the grey crop, as in FER2013
 
+    def __post_init__(self) -> None:
+        for name in ("mean", "std"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):
+                if len(value) != self.channels:
+                    raise ModelError(f"preprocess {name} has {len(value)} values for {self.channels} channels")
+                object.__setattr__(self, name, tuple(float(v) for v in value))  # lists come from checkpoints
+
     def to_dict(self) -> dict:
-        """Plain dict for a checkpoint."""
-        return asdict(self)
+        """Plain dict for a checkpoint; per-channel tuples become lists."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> PreprocessSpec:
@@ -39,7 +48,7 @@ def prepare(faces: np.ndarray | torch.Tensor, spec: PreprocessSpec, device: torc
         x = F.interpolate(
             x, size=(spec.input_size, spec.input_size), mode="bilinear", antialias=True, align_corners=False
         )
-    x = (x - spec.mean) / spec.std
-    if spec.channels != 1:
-        x = x.expand(-1, spec.channels, -1, -1)  # (N, C, size, size)
+    mean = torch.as_tensor(spec.mean, dtype=torch.float32, device=x.device).reshape(1, -1, 1, 1)  # (1, 1|C, 1, 1)
+    std = torch.as_tensor(spec.std, dtype=torch.float32, device=x.device).reshape(1, -1, 1, 1)
+    x = (x.expand(-1, spec.channels, -1, -1) - mean) / std  # (N, C, size, size)
     return x.contiguous()

@@ -38,6 +38,12 @@ class AtomicOutput:
     def __init__(self, final: Path) -> None:
         self.final = Path(final)
         self.tmp = self.final.with_name(f".{self.final.stem}.{uuid.uuid4().hex[:8]}.partial{self.final.suffix}")
+        self.held = False
+
+    def hold(self) -> AtomicOutput:
+        """Leave the finished file under its temporary name until commit(), to rename several together."""
+        self.held = True
+        return self
 
     def commit(self) -> None:
         """Give the finished file its final name, replacing an older result."""
@@ -54,7 +60,8 @@ class AtomicOutput:
         if exc_type is None:
             try:
                 self.close()
-                self.commit()
+                if not self.held:
+                    self.commit()
             except BaseException:
                 self.discard()
                 raise
@@ -170,11 +177,16 @@ class ImageSink(AtomicOutput):
         self.frame = None
 
 
-def write_json(final: Path, data: dict) -> None:
-    """Write a JSON document atomically."""
+def write_bytes(final: Path, data: bytes) -> None:
+    """Write a whole file atomically."""
     out = AtomicOutput(final)
     try:
-        out.tmp.write_text(json.dumps(data, indent=2) + "\n")
+        out.tmp.write_bytes(data)
         out.commit()
     finally:
         out.discard()
+
+
+def write_json(final: Path, data: dict) -> None:
+    """Write a JSON document atomically."""
+    write_bytes(final, (json.dumps(data, indent=2) + "\n").encode())

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from fervideo.errors import InputError, UsageError
+from fervideo.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 FALLBACK_FPS = 25.0
@@ -35,6 +36,7 @@ class VideoInfo:
         """For the JSON summary."""
         return {
             "path": self.path,
+            "size_bytes": Path(self.path).stat().st_size,
             "frames": self.frames,
             "fps": round(self.fps, 6),
             "duration": round(self.duration, 3),
@@ -60,6 +62,8 @@ class Sampling:
     end: float | None = None  # seconds, exclusive
 
     def __post_init__(self) -> None:
+        if not math.isfinite(self.start) or (self.end is not None and not math.isfinite(self.end)):
+            raise UsageError("--start and --end must be finite numbers of seconds; leave --end out to read to the end")
         if self.every < 1:
             raise UsageError(f"--every must be 1 or more, not {self.every}")
         if self.fps is not None and not self.fps > 0:
@@ -116,11 +120,17 @@ class VideoSource:
             self._open_video()
 
     def _open_image(self) -> None:
-        image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)  # grey, alpha and 16-bit all become 8-bit BGR
+        with native_stderr_silenced():  # libjpeg and libpng complain on stderr; the error below says it once
+            image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)  # grey, alpha and 16-bit all become 8-bit BGR
         if image is None:
-            raise InputError(f"{self.path}: not a readable image")
+            raise InputError(f"{self.path}: not a readable image (damaged, truncated or not an image at all)")
+        warnings = []
+        if _jpeg_truncated(self.path):
+            warnings.append(
+                f"{self.path}: the JPEG is truncated (no end-of-image marker); its missing lower part reads as grey"
+            )
         self._image = image
-        self.info = VideoInfo(str(self.path), 1, 1.0, image.shape[1], image.shape[0], is_image=True)
+        self.info = VideoInfo(str(self.path), 1, 1.0, image.shape[1], image.shape[0], is_image=True, warnings=warnings)
 
     def _open_video(self) -> None:
         capture = cv2.VideoCapture(str(self.path))
@@ -142,33 +152,40 @@ class VideoSource:
         """In-range frames in order; unsampled ones are decoded only when decode_all (for the video)."""
         sampler = FrameSampler(sampling, self.info.fps)
         if self._image is not None:
-            if sampler.in_range(0.0):
-                self.frames_read = 1
-                yield Frame(0, 0.0, self._image, sampler(0, 0.0))
+            if not sampler.in_range(0.0):
+                raise InputError(f"{self.path}: a photo is one frame at 0 s, outside {_range(sampling)}")
+            self.frames_read = 1
+            yield Frame(0, 0.0, self._image, sampler(0, 0.0))
             return
         yield from self._video_frames(sampler, decode_all)
 
     def _video_frames(self, sampler: FrameSampler, decode_all: bool) -> Iterator[Frame]:
         capture, fps = self._capture, self.info.fps
         assert capture is not None
-        index, previous, image = 0, -1.0, self._first
+        index, previous, image, yielded = 0, -1.0, self._first, False
         while True:
             time_s = _timestamp(capture, index, fps, previous)
             previous = time_s
             self.frames_read = index + 1
             if sampler.past_end(time_s):
-                return
+                break
             if sampler.in_range(time_s):
                 sampled = sampler(index, time_s)
                 if image is None and (sampled or decode_all):
                     ok, image = capture.retrieve()
                     if not ok:
-                        return
+                        break
+                yielded = True
                 yield Frame(index, time_s, image if (sampled or decode_all) else None, sampled)
             index += 1
             image = None
             if not capture.grab():
-                return
+                break
+        if not yielded:  # else the outputs would be empty files that look like a result
+            raise InputError(
+                f"{self.path}: no frame in {_range(sampler.sampling)}; "
+                f"its {self.frames_read} decoded frames end at {previous:.3f} s"
+            )
 
     def close(self) -> None:
         """Release the decoder."""
@@ -188,8 +205,38 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a video or image (use 'fervideo batch' for folders)")
+    if not path.is_file():  # a pipe or a device would block the decoder forever
+        raise InputError(f"{path}: not a regular file; save the stream to a file and analyse that")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
+
+
+def _range(sampling: Sampling) -> str:
+    """The analysed range as the options that set it, for messages."""
+    end = "the end" if sampling.end is None else f"--end {sampling.end:g} s"
+    return f"the range from --start {sampling.start:g} s to {end}"
+
+
+def _jpeg_truncated(path: Path) -> bool:
+    """True for a JPEG whose entropy-coded data never reaches the end-of-image marker."""
+    with open(path, "rb") as f:
+        data = f.read(2)
+        if data != b"\xff\xd8":  # not a JPEG at all: nothing more to read
+            return False
+        data += f.read()
+    # Walk the header segments by their lengths up to the first start-of-scan, so the end marker of an
+    # EXIF thumbnail inside APP1 is not mistaken for the image's own; in scan data 0xFF is always
+    # followed by 0x00 or a restart marker, so an 0xFFD9 after that point can only be the real end.
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker, length = data[pos + 1], int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xFF:  # a fill byte before the marker
+            pos += 1
+            continue
+        if marker == 0xDA:
+            break
+        pos += 2 + length
+    return data.find(b"\xff\xd9", pos) < 0
 
 
 def _timestamp(capture: cv2.VideoCapture, index: int, fps: float, previous: float) -> float:

@@ -18,11 +18,13 @@ class TrackStats:
     first_time: float
     last_time: float
     frames: int = 0
+    seconds: float = 0.0  # time on screen: each analysed frame it is in counts until the next analysed frame
     prob_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS)))
     top_counts: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS), np.int64))
 
-    def to_dict(self) -> dict:
+    def to_dict(self, extra_seconds: float = 0.0) -> dict:
         """Dominant emotion is the one with the highest mean probability over the track."""
+        seconds = self.seconds + extra_seconds
         mean = self.prob_sum / max(self.frames, 1)
         return {
             "id": self.id,
@@ -31,6 +33,7 @@ class TrackStats:
             "first_time_s": round(self.first_time, 4),
             "last_time_s": round(self.last_time, 4),
             "frames": self.frames,
+            "seconds": round(seconds, 4),
             "dominant_emotion": EMOTIONS[int(np.argmax(mean))],
             "mean_probs": {name: round(float(p), 6) for name, p in zip(EMOTIONS, mean, strict=True)},
             "top_emotion_frames": {name: int(c) for name, c in zip(EMOTIONS, self.top_counts, strict=True)},
@@ -43,6 +46,8 @@ class Summary:
     def __init__(self) -> None:
         self.frames_seen = self.frames_analysed = self.frames_with_face = self.faces = 0
         self.tracks: dict[int, TrackStats] = {}
+        self.previous: tuple[float, list[int]] | None = None  # last analysed frame: time, tracks in it
+        self.step = 0.0  # time between the last two analysed frames
 
     def update(self, result: FrameResult) -> None:
         """Count one frame's result."""
@@ -50,6 +55,11 @@ class Summary:
         if not result.analysed:
             return
         faces = result.faces
+        if self.previous is not None:
+            self.step = result.time_s - self.previous[0]
+            for track_id in self.previous[1]:
+                self.tracks[track_id].seconds += self.step
+        self.previous = (result.time_s, [int(t) for t in faces.tracker_id] if len(faces) else [])
         self.frames_analysed += 1
         self.frames_with_face += len(faces) > 0
         self.faces += len(faces)
@@ -76,5 +86,6 @@ class Summary:
         }
 
     def track_list(self) -> list[dict]:
-        """Per-track summaries, by id."""
-        return [self.tracks[k].to_dict() for k in sorted(self.tracks)]
+        """Per-track summaries, by id; the last analysed frame counts as long as the one before it."""
+        last = set(self.previous[1]) if self.previous is not None else set()
+        return [self.tracks[k].to_dict(self.step if k in last else 0.0) for k in sorted(self.tracks)]

@@ -1,7 +1,9 @@
-"""Integration tests: the real `fervideo analyze` on the sample and on ../shared/media, real mediapipe and model."""
+"""Integration tests: the real `fervideo analyze`, `eval` and `models` commands, real mediapipe and model."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +12,20 @@ import cv2
 import numpy as np
 import pytest
 
+import fervideo
+from fervideo import encoder
 from fervideo.cli import main
+from fervideo.encoder import FfmpegUnavailable, ffmpeg_exe, probe
+from fervideo.labels import EMOTIONS
+from fervideo.models import DEFAULT_MODEL
+from fervideo.smoothing import EmaSmoother
+from fervideo.timeline import HEADER, PANEL, WIDTH
 from tests.conftest import SAMPLE
 from tests.helpers import check_probabilities, frames_with_face, read_csv, read_json, video_shape
+from tests.test_dataset import write_folder
+from tests.test_encoder import audio_seconds
+from tests.test_report import Page
+from tests.test_results import assert_same_tracks
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +55,7 @@ def test_sample_through_the_installed_command(tmp_path):
     assert video_shape(tmp_path / "demo.annotated.mp4") == (150, 640, 360)
     summary = read_json(tmp_path / "demo.json")
     assert summary["counts"]["frames_analysed"] == 150
-    assert summary["model"]["arch"] == "cnn" and len(summary["model"]["sha256"]) == 64
+    assert summary["model"]["arch"] == DEFAULT_MODEL and len(summary["model"]["sha256"]) == 64
     assert "demo.annotated.mp4" in proc.stderr  # the closing lines say where the outputs are
 
 
@@ -183,6 +196,7 @@ def test_failed_run_keeps_the_previous_result(tmp_path, capsys, media):
         ["--fps", "0"],
         ["--batch-size", "0"],
         ["--min-face-score", "1.5"],
+        ["--smooth", "-1"],
     ],
 )
 def test_usage_errors_exit_2(tmp_path, capsys, argv):
@@ -241,3 +255,127 @@ def test_image_with_no_face(tmp_path, capsys):
     rows = read_csv(tmp_path / "out" / "wall.csv")
     assert len(rows) == 1 and rows[0]["frame"] == "0" and rows[0]["face_id"] == ""
     assert Path(tmp_path / "out" / "wall.annotated.png").is_file()
+
+
+def test_tta_is_recorded_in_the_summary(tmp_path, capsys, media):
+    code, _ = run(capsys, "analyze", str(media("single_face.jpg")), "-o", str(tmp_path), "--tta", "--quiet")
+    assert code == 0
+    check_probabilities(read_csv(tmp_path / "single_face.csv"))
+    assert read_json(tmp_path / "single_face.json")["model"]["tta"] is True
+
+
+# --- fervideo models and fervideo eval -----------------------------------------------------------
+
+
+def test_models_table(capsys):
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["model", "parameters", "input", "val"]
+    cnn = next(line for line in lines if line.split()[:1] == ["cnn"])
+    assert [word for word in cnn.split()[1:5] if word != "(default)"][:3] == ["61,451", "32x32x1", "38.9%"]
+    assert sum("(default)" in line for line in lines) == 1
+    assert next(line for line in lines if "(default)" in line).split()[0] == DEFAULT_MODEL
+
+
+def test_models_json(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert isinstance(rows, list) and [row["name"] for row in rows] == sorted(row["name"] for row in rows)
+    assert [row["name"] for row in rows if row["default"]] == [DEFAULT_MODEL]
+    cnn = next(row for row in rows if row["name"] == "cnn")
+    assert cnn["parameters"] == 61451 and cnn["input"] == "32x32x1" and 0.38 < cnn["val_accuracy"] < 0.40
+    for row in rows:
+        assert row["parameters"] > 0 and re.fullmatch(r"\d+x\d+x[13]", row["input"])
+        assert row["val_accuracy"] is None or 0 <= row["val_accuracy"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["--data", "{tmp}/missing"], 1, "missing: no such data folder"),
+        (["--data", "{tmp}/fer", "--split", "test"], 1, "no split 'test' under"),
+        (["--data", "{tmp}/fer/val"], 1, "holds class folders itself, so give its parent"),
+        (["--data", "{tmp}/fer", "--model", "resnet9000"], 1, "unknown model 'resnet9000'"),
+        (["--data", "{tmp}/fer", "--model", "{tmp}/missing.pt"], 1, "no such checkpoint file"),
+        (["--data", "{tmp}/fer", "--batch-size", "0"], 2, "--batch-size must be 1 or more"),
+    ],
+)
+def test_eval_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, code, message):
+    monkeypatch.setenv("FERVIDEO_CACHE", str(tmp_path / "cache"))
+    write_folder(tmp_path / "fer", {"val": 1})
+    got, err = run(capsys, "eval", *(arg.replace("{tmp}", str(tmp_path)) for arg in argv), "--device", "cpu")
+    lines = err.strip().splitlines()
+    assert got == code and len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], err
+
+
+def test_eval_needs_data_and_a_known_split(capsys):
+    for argv in (["eval"], ["eval", "--data", ".", "--split", "train"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+    assert "--data" in capsys.readouterr().err
+
+
+# --- smoothing, H.264 with sound, the report -----------------------------------------------------
+
+
+def test_smoothed_report_and_browser_ready_video(tmp_path, capsys, media):
+    """The issue's acceptance run: --smooth 0.5 --report on single_face.mp4, checked against a raw run."""
+    source = media("single_face.mp4")
+    out = tmp_path / "smooth"
+    code, err = run(capsys, "analyze", str(source), "-o", str(out), "--smooth", "0.5", "--report")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "single_face.annotated.mp4",
+        "single_face.csv",
+        "single_face.json",
+        "single_face.report.html",
+        "single_face.timeline.png",
+    ]
+    video = probe(out / "single_face.annotated.mp4")
+    assert (video.video_codec, video.pix_fmt, video.width, video.height) == ("h264", "yuv420p", 640, 360)
+    assert video_shape(out / "single_face.annotated.mp4") == (72, 640, 360)
+    assert video.audio_codec == probe(source).audio_codec == "mp3"  # the sound, carried over unchanged
+    assert audio_seconds(out / "single_face.annotated.mp4") == pytest.approx(audio_seconds(source), abs=2 / 30)
+    summary = read_json(out / "single_face.json")
+    assert summary["smoothing"]["seconds"] == 0.5 and summary["video"] == {"codec": "h264", "audio": "mp3, copied"}
+    page = Page((out / "single_face.report.html").read_text())
+    assert "Track #1" in " ".join(page.text) and page.pngs() == [(out / "single_face.timeline.png").read_bytes()]
+    assert cv2.imread(str(out / "single_face.timeline.png")).shape == (HEADER + PANEL, WIDTH, 3)
+
+    assert run(capsys, "analyze", str(source), "-o", str(tmp_path / "raw"), "--no-video", "--quiet")[0] == 0
+    raw, smooth = read_csv(tmp_path / "raw" / "single_face.csv"), read_csv(out / "single_face.csv")
+    check_probabilities(smooth)  # rows sum to 1, emotion and confidence are those of the smoothed columns
+    assert [(r["frame"], r["face_id"]) for r in raw] == [(r["frame"], r["face_id"]) for r in smooth]
+    reference = EmaSmoother(0.5)
+    for before, after in zip(raw, smooth, strict=True):
+        probs = np.array([[float(before[e]) for e in EMOTIONS]])
+        expected = reference(np.array([int(before["face_id"])]), probs, float(before["time_s"]))[0]
+        np.testing.assert_allclose([float(after[e]) for e in EMOTIONS], expected, atol=1e-4)
+    assert max(abs(float(a["happy"]) - float(b["happy"])) for a, b in zip(raw, smooth, strict=True)) > 0.01
+    assert_same_tracks(summary["tracks"], fervideo.summarize(fervideo.load_results(out / "single_face.csv")))
+
+
+def test_sound_is_cut_to_the_analysed_range(tmp_path, capsys):
+    source = tmp_path / "toned.mp4"
+    command = [ffmpeg_exe(), "-v", "error", "-i", str(SAMPLE), "-f", "lavfi", "-i", "sine=frequency=440:duration=6"]
+    subprocess.run([*command, "-c:v", "copy", "-c:a", "aac", "-shortest", str(source)], check=True, timeout=60)
+    code, err = run(capsys, "analyze", str(source), "-o", str(tmp_path), "--start", "1", "--end", "3", "--every", "5")
+    assert code == 0, err
+    annotated = tmp_path / "toned.annotated.mp4"
+    assert video_shape(annotated) == (50, 640, 360)  # 25 fps
+    assert probe(annotated).audio_codec == "aac"
+    assert audio_seconds(annotated) == pytest.approx(2.0, abs=2 / 25)
+
+
+def test_without_ffmpeg_the_cli_warns_and_writes_mp4v(tmp_path, capsys, monkeypatch):
+    def unusable() -> str:
+        raise FfmpegUnavailable("imageio-ffmpeg is not installed (pip install imageio-ffmpeg)")
+
+    monkeypatch.setattr(encoder, "ffmpeg_exe", unusable)
+    code, err = run(capsys, "analyze", str(SAMPLE), "-o", str(tmp_path), "--end", "0.4")
+    assert code == 0
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "mp4v" in warnings[0] and "imageio-ffmpeg" in warnings[0]
+    assert read_json(tmp_path / "demo.json")["video"]["codec"] == "mp4v"
+    assert video_shape(tmp_path / "demo.annotated.mp4") == (10, 640, 360)

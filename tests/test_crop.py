@@ -74,6 +74,12 @@ def test_crop_entirely_outside_is_black():
     assert not crops.any()
 
 
+@pytest.mark.parametrize("box", [[-100, 50, -60, 90], [50, -100, 90, -60], [-100, -100, -60, -60]])
+def test_crop_entirely_above_or_left_is_black(box):
+    # the square ends at a negative coordinate; sliced as is, it would wrap to the frame's far side
+    assert not crop_faces(gradient_frame() + 10, np.array([box], np.float32)).any()
+
+
 def test_crop_reflects_the_right_region():
     frame = np.tile(np.arange(256, dtype=np.uint8), (200, 1))  # value == column
     box = np.array([[100, 80, 140, 120]], np.float32)

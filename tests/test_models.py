@@ -40,7 +40,7 @@ def random_faces(n, seed=0):
 def model_and_input(name, n=2):
     entry = get_entry(name)
     torch.manual_seed(0)
-    model = create_model(name)
+    model = create_model(name, **entry.test_config)  # big models register a tiny config for tests
     return model, prepare(random_faces(n), entry.preprocess)
 
 
@@ -116,11 +116,35 @@ def test_build_model_rejects_other_classes_and_bad_weights(tmp_path):
 # --- foreign files -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"config": {"no_such_option": 1}}, "config does not fit"),
+        ({"config": "not a table"}, "wrong types"),
+        ({"arch": ["cnn"]}, "wrong types"),
+        ({"classes": 7}, "classes"),
+        ({"state_dict": {"conv1.weight": "text"}}, "do not fit"),
+        ({"preprocess": {"channels": "grey"}}, "preprocessing"),
+        ({"preprocess": {"input_size": 0}}, "preprocessing"),
+        ({"preprocess": {"std": 0.0}}, "preprocessing"),
+        ({"preprocess": {"mean": float("nan")}}, "preprocessing"),
+        ({"preprocess": {"channels": 3, "mean": [0.5, 0.5]}}, "3 channels"),
+    ],
+)
+def test_build_model_rejects_malformed_fields_with_one_line(tmp_path, changes, message):
+    model, _ = model_and_input(DEFAULT_MODEL)
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, model, DEFAULT_MODEL, get_entry(DEFAULT_MODEL).preprocess)
+    with pytest.raises(ModelError, match=message) as info:
+        build_model({**load_checkpoint(path), **changes})
+    assert "\n" not in str(info.value)  # the CLI reports it as a single line
+
+
 def test_load_checkpoint_missing_file(tmp_path):
     with pytest.raises(ModelError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")
-    with pytest.raises(ModelError):
-        load_checkpoint(tmp_path)  # a folder
+    with pytest.raises(ModelError, match="is a folder"):
+        load_checkpoint(tmp_path)
 
 
 def write_text(path):
@@ -186,6 +210,11 @@ def test_resolve(tmp_path, monkeypatch):
     assert resolve("cnn").is_file()
     assert resolve("some/where.pt") == resolve("some/where.pt")  # a path is passed through as is
     assert str(resolve("some/where.pt")) == "some/where.pt"
+    assert str(resolve("some/where.ckpt")) == "some/where.ckpt"  # any suffix, once it looks like a path
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    assert str(resolve("weights.bin")) == "weights.bin"  # an existing file, whatever its suffix
+    (tmp_path / "cnn").mkdir()  # a folder that happens to share a model's name does not hide the model
+    assert resolve("cnn") == WEIGHTS_DIR / get_entry("cnn").weights
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from fervideo.errors import ModelError
 from fervideo.preprocess import PreprocessSpec, prepare
 
 
@@ -94,3 +95,37 @@ def test_spec_dict_round_trip():
 def test_spec_from_dict_ignores_unknown_and_fills_missing():
     spec = PreprocessSpec.from_dict({"input_size": 32, "future_field": "x"})
     assert spec == PreprocessSpec(input_size=32)
+
+
+# --- per-channel normalisation -------------------------------------------------------------------
+
+IMAGENET = PreprocessSpec(input_size=56, channels=3, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+
+
+def test_per_channel_mean_std():
+    x = prepare(faces(2), IMAGENET)
+    grey = prepare(faces(2), PreprocessSpec(input_size=56, channels=1, mean=0.0, std=1.0))[:, 0]
+    assert x.shape == (2, 3, 56, 56) and x.is_contiguous()
+    for c in range(3):
+        torch.testing.assert_close(x[:, c], (grey - IMAGENET.mean[c]) / IMAGENET.std[c])
+
+
+def test_per_channel_equal_values_match_a_float():
+    as_tuple = PreprocessSpec(input_size=32, channels=3, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    as_float = PreprocessSpec(input_size=32, channels=3, mean=0.5, std=0.25)
+    torch.testing.assert_close(prepare(faces(2), as_tuple), prepare(faces(2), as_float), atol=0, rtol=0)
+
+
+def test_per_channel_dict_round_trip():
+    data = IMAGENET.to_dict()
+    assert data["mean"] == [0.485, 0.456, 0.406] and data["std"] == [0.229, 0.224, 0.225]  # lists, as JSON has
+    spec = PreprocessSpec.from_dict(data)
+    assert spec == IMAGENET and isinstance(spec.mean, tuple) and isinstance(spec.std, tuple)
+    assert hash(spec) == hash(IMAGENET)
+
+
+def test_per_channel_length_must_match_channels():
+    with pytest.raises(ModelError, match="3 values for 1 channels"):
+        PreprocessSpec(channels=1, mean=(0.4, 0.5, 0.6))
+    with pytest.raises(ModelError, match="std"):
+        PreprocessSpec(channels=3, std=[0.2, 0.2])

@@ -1,13 +1,16 @@
 """fervideo.source: sampling options, frame-sampler arithmetic and VideoSource on small files written here."""
 
 import math
+import os
 
 import cv2
 import numpy as np
 import pytest
 
+import fervideo.source
 from fervideo.errors import InputError, UsageError
-from fervideo.source import FrameSampler, Sampling, VideoSource
+from fervideo.source import FALLBACK_FPS, FrameSampler, Sampling, VideoSource
+from tests.faults import Cv2WithoutRate, raw_mjpeg
 
 WIDTH, HEIGHT, FRAMES, FPS = 64, 48, 20, 10.0
 STEP = 12  # grey level of frame i is i * STEP
@@ -216,17 +219,37 @@ def test_grey_image_becomes_bgr(tmp_path):
     assert frame.image.shape == (10, 12, 3)
 
 
-def test_image_outside_range_yields_nothing(tmp_path):
+def test_image_outside_range_is_an_input_error(tmp_path):
     path = tmp_path / "face.png"
     assert cv2.imwrite(str(path), np.zeros((8, 8, 3), np.uint8))
-    with VideoSource(path) as source:
-        assert list(source.frames(Sampling(start=1.0))) == []
+    with VideoSource(path) as source, pytest.raises(InputError, match="a photo is one frame at 0 s"):
+        list(source.frames(Sampling(start=1.0)))
+
+
+def test_video_range_past_the_end_is_an_input_error(video):
+    # empty outputs would look like a result; the message says where the video ends
+    with VideoSource(video) as source, pytest.raises(InputError, match=r"no frame in the range from --start 5 s"):
+        list(source.frames(Sampling(start=5.0)))
+    assert source.frames_read == FRAMES
+
+
+def test_range_check_does_not_stop_a_video_that_has_frames_in_range(video):
+    with VideoSource(video) as source:
+        assert [f.index for f in source.frames(Sampling(start=1.88))] == [19]  # the last frame only
+
+
+@pytest.mark.parametrize("kwargs", [{"start": math.nan}, {"start": math.inf}, {"end": math.inf}, {"end": math.nan}])
+def test_sampling_rejects_non_finite_times(kwargs):
+    with pytest.raises(UsageError, match="finite"):
+        Sampling(**kwargs)
 
 
 # --- bad inputs ----------------------------------------------------------------------------------
 
 
 def bad_inputs(tmp_path):
+    fifo = tmp_path / "stream.mp4"
+    os.mkfifo(fifo)  # a decoder would wait for a writer forever
     empty = tmp_path / "empty.mp4"
     empty.touch()
     text = tmp_path / "notes.mp4"
@@ -235,10 +258,11 @@ def bad_inputs(tmp_path):
     folder.mkdir()
     bad_png = tmp_path / "broken.png"
     bad_png.write_bytes(b"\x89PNG not really" * 10)
-    return {"missing": tmp_path / "missing.mp4", "empty": empty, "text": text, "folder": folder, "bad_png": bad_png}
+    paths = {"missing": tmp_path / "missing.mp4", "empty": empty, "text": text, "folder": folder, "bad_png": bad_png}
+    return {**paths, "fifo": fifo}
 
 
-@pytest.mark.parametrize("kind", ["missing", "empty", "text", "folder", "bad_png"])
+@pytest.mark.parametrize("kind", ["missing", "empty", "text", "folder", "bad_png", "fifo"])
 def test_bad_input_raises_input_error_naming_path(tmp_path, kind):
     path = bad_inputs(tmp_path)[kind]
     with pytest.raises(InputError) as info:
@@ -250,3 +274,67 @@ def test_str_path_accepted(video):
     with VideoSource(str(video)) as source:
         assert source.info.frames == FRAMES
         assert math.isclose(source.info.fps, FPS)
+
+
+# --- headers that leave things out, damaged photos -------------------------------------------------
+
+
+def test_no_frame_rate_and_no_frame_count(video, monkeypatch):
+    monkeypatch.setattr(fervideo.source, "cv2", Cv2WithoutRate())
+    with VideoSource(video) as source:
+        info = source.info
+        frames = list(source.frames())
+    assert info.fps == FALLBACK_FPS and info.frames == 0 and info.duration == 0.0
+    assert len(info.warnings) == 1 and "no usable frame rate" in info.warnings[0]
+    assert [f.index for f in frames] == list(range(FRAMES))
+    times = [f.time_s for f in frames]
+    assert times == sorted(times) and len(set(times)) == FRAMES
+
+
+def test_raw_stream_without_frame_count(tmp_path):
+    with VideoSource(raw_mjpeg(tmp_path / "clip.mjpeg", frames=5)) as source:
+        assert source.info.frames == 0 and source.info.fps > 0 and source.info.warnings == []
+        assert [f.index for f in source.frames()] == list(range(5))
+        assert source.frames_read == 5
+
+
+def jpeg_bytes(image: np.ndarray, **params: int) -> bytes:
+    flags = [x for item in params.items() for x in (getattr(cv2, item[0]), item[1])]
+    return cv2.imencode(".jpg", image, flags)[1].tobytes()
+
+
+def with_thumbnail(jpeg: bytes, thumbnail: bytes) -> bytes:
+    """An APP1 segment holding a whole JPEG, end marker included, as EXIF thumbnails do."""
+    body = b"Exif\x00\x00" + thumbnail
+    return jpeg[:2] + b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body + jpeg[2:]
+
+
+@pytest.mark.parametrize("progressive", [0, 1])
+def test_truncated_jpeg_is_read_with_a_warning(tmp_path, progressive):
+    image = np.random.default_rng(1).integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    whole = jpeg_bytes(image, IMWRITE_JPEG_PROGRESSIVE=progressive)
+    thumbnail = jpeg_bytes(image[::8, ::8])
+    cases = {
+        "whole.jpg": (whole, False),
+        "trailer.jpg": (whole + b"bytes some cameras append" * 10, False),
+        "thumbnail.jpg": (with_thumbnail(whole, thumbnail), False),
+        "cut.jpg": (whole[: len(whole) * 2 // 3], True),
+        "cut_thumbnail.jpg": (with_thumbnail(whole, thumbnail)[: len(whole) * 2 // 3 + len(thumbnail)], True),
+    }
+    for name, (data, truncated) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with VideoSource(path) as source:
+            (frame,) = source.frames()
+            assert frame.image.shape == (64, 80, 3)
+            assert [("truncated" in w) for w in source.info.warnings] == ([True] if truncated else []), name
+
+
+def test_image_decoders_stay_quiet(tmp_path, capfd):
+    data = jpeg_bytes(np.random.default_rng(2).integers(0, 256, (64, 80, 3), dtype=np.uint8))
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) * 2 // 3])
+    (tmp_path / "cut.png").write_bytes(cv2.imencode(".png", np.zeros((32, 32, 3), np.uint8))[1].tobytes()[:60])
+    VideoSource(tmp_path / "cut.jpg").close()
+    with pytest.raises(InputError, match="not a readable image"):
+        VideoSource(tmp_path / "cut.png")
+    assert capfd.readouterr().err == ""  # libjpeg and libpng write to fd 2 themselves

@@ -20,11 +20,12 @@ from torch import nn
 
 from fervideo.checkpoint import load_checkpoint, save_checkpoint
 from fervideo.classifier import resolve_device
+from fervideo.dataset import Split, load_split
+from fervideo.errors import FervideoError, UsageError
 from fervideo.metrics import confusion_matrix, per_class_lines, report
 from fervideo.models import create_model, get_entry
 from fervideo.preprocess import PreprocessSpec, prepare
 from training.augment import AugmentConfig, augment
-from training.data import Split, load_split
 from training.recipes import recipe_for
 
 console = Console(stderr=True)
@@ -41,6 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--label-smoothing", type=float)
     parser.add_argument("--scheduler", choices=("none", "cosine"))
+    parser.add_argument("--freeze", help="head | last:K | none: what trains of a pretrained backbone (vit_b16)")
+    parser.add_argument("--pretrained", type=Path, help="backbone weights file (vit_b16: vit_b_16-c867db91.pth)")
+    parser.add_argument("--random-init", action="store_true", help="start a pretrained-backbone model from scratch")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--out", type=Path, default=None, help="best checkpoint (default: MODEL.pt)")
     parser.add_argument("--resume", type=Path, help="a .last.pt checkpoint to continue from")
@@ -54,20 +58,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def settings(args: argparse.Namespace) -> dict:
     """The recipe for args.model with every flag the user gave applied on top."""
     recipe = dataclasses.asdict(recipe_for(args.model))
-    for key in ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "scheduler"):
+    for key in ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "scheduler", "freeze"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
     return recipe
 
 
+def init_backbone(model: nn.Module, args: argparse.Namespace) -> str:
+    """Load the pretrained backbone the model's registry entry knows, unless --random-init; says which."""
+    load = get_entry(args.model).pretrained
+    if load is None:
+        if args.pretrained:
+            raise UsageError(f"--pretrained: model {args.model!r} has no pretrained backbone; leave the flag out")
+        return "random"
+    if args.random_init:
+        if args.pretrained:
+            raise UsageError("--pretrained and --random-init contradict each other; pass one of them")
+        return "random"
+    load(model, args.pretrained)
+    return str(args.pretrained or "pretrained")
+
+
+def freeze(model: nn.Module, mode: str) -> None:
+    """Leave trainable only what --freeze names; models without a backbone to freeze train whole."""
+    if hasattr(model, "freeze"):
+        model.freeze(mode)
+    elif mode != "none":
+        raise UsageError(f"--freeze {mode}: this model has no pretrained backbone to freeze; use --freeze none")
+
+
 def make_optimizer(model: nn.Module, hp: dict) -> torch.optim.Optimizer:
-    """The optimiser the recipe names."""
+    """The optimiser the recipe names, over the parameters left trainable."""
+    params = [p for p in model.parameters() if p.requires_grad]
     if hp["optimizer"] == "sgd":
-        return torch.optim.SGD(
-            model.parameters(), hp["lr"], momentum=0.9, nesterov=True, weight_decay=hp["weight_decay"]
-        )
+        return torch.optim.SGD(params, hp["lr"], momentum=0.9, nesterov=True, weight_decay=hp["weight_decay"])
     cls = torch.optim.Adam if hp["optimizer"] == "adam" else torch.optim.AdamW
-    return cls(model.parameters(), hp["lr"], weight_decay=hp["weight_decay"])
+    return cls(params, hp["lr"], weight_decay=hp["weight_decay"])
 
 
 def train_one_epoch(
@@ -130,12 +156,17 @@ def main(args: argparse.Namespace) -> dict:
         keep = np.random.default_rng(args.seed).permutation(len(train))[: args.limit]
         train = Split(train.images[keep], train.labels[keep])
     torch.manual_seed(args.seed)
-    model = create_model(args.model).to(device)
+    model = create_model(args.model)
     start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
-    if args.resume:
+    if args.resume:  # the weights come from the checkpoint below, not from a pretrained file
         state = load_checkpoint(args.resume)["train_state"]
         start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
         hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
+        init = "resumed"
+    else:
+        init = init_backbone(model, args)
+    model = model.to(device)
+    freeze(model, hp.get("freeze", "none"))  # before the optimiser, which takes only trainable parameters
     optimizer = make_optimizer(model, hp)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(hp))  # built once hp is settled
     if state is not None:
@@ -144,9 +175,10 @@ def main(args: argparse.Namespace) -> dict:
         scheduler.load_state_dict(state["scheduler"])
     criterion = nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])
     step_model = torch.compile(model) if args.compile else model
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     console.print(
-        f"[bold]{args.model}[/]: {sum(p.numel() for p in model.parameters()):,} parameters, "
-        f"{len(train)} train / {len(val)} val, {device}, {hp}"
+        f"[bold]{args.model}[/]: {sum(p.numel() for p in model.parameters()):,} parameters "
+        f"({trainable:,} trainable, {init} weights), {len(train)} train / {len(val)} val, {device}, {hp}"
     )
     for epoch in range(start_epoch, hp["epochs"]):
         tic = time.perf_counter()
@@ -196,4 +228,7 @@ def _plain(hp: dict) -> dict:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    try:
+        main(parse_args())
+    except FervideoError as exc:  # a missing weights file or a contradictory flag: one line, not a traceback
+        raise SystemExit(f"error: {exc}") from None

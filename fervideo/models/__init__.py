@@ -1,8 +1,8 @@
 """The model zoo: importing this package registers every model."""
 
-from fervideo.models import cnn, vgg  # noqa: F401  (registering imports)
+from fervideo.models import cnn, vgg, vit, vit_b16  # noqa: F401  (registering imports)
 from fervideo.models.registry import ModelEntry, create_model, get_entry, list_models, register
 
-DEFAULT_MODEL = "cnn"
+DEFAULT_MODEL = "fernet"
 
 __all__ = ["DEFAULT_MODEL", "ModelEntry", "create_model", "get_entry", "list_models", "register"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from torch import nn
 
@@ -18,17 +18,28 @@ class ModelEntry:
     preprocess: PreprocessSpec
     description: str
     weights: str | None = None  # file in fervideo/weights/, when the project ships one
+    # (model, path or None) -> None: loads a backbone's pretrained weights into a freshly built model
+    pretrained: Callable[..., None] | None = None
+    test_config: dict = field(default_factory=dict, hash=False)  # overrides that make a big model tiny for tests
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register(name: str, *, preprocess: PreprocessSpec, description: str, weights: str | None = None) -> Callable:
+def register(
+    name: str,
+    *,
+    preprocess: PreprocessSpec,
+    description: str,
+    weights: str | None = None,
+    pretrained: Callable[..., None] | None = None,
+    test_config: dict | None = None,
+) -> Callable:
     """Decorator that registers a model builder under a name."""
 
     def wrap(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         assert name not in _REGISTRY, f"model {name!r} registered twice"
-        _REGISTRY[name] = ModelEntry(name, build, preprocess, description, weights)
+        _REGISTRY[name] = ModelEntry(name, build, preprocess, description, weights, pretrained, test_config or {})
         return build
 
     return wrap

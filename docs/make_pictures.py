@@ -1,0 +1,93 @@
+"""Make the README's pictures from the project's own sample clip: an annotated frame and the report.
+
+    python docs/make_pictures.py [--chromium chromium]
+
+Analyses samples/demo.mp4 (--smooth 0.5 --report) into a temporary folder, takes one frame of the H.264
+annotated video and a screenshot of the report in headless Chromium (Debian: apt-get install chromium),
+and writes both as small JPEGs beside this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fervideo.job import analyze_file
+from fervideo.pipeline import AnalyzeOptions, Analyzer
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = Path("samples/demo.mp4")  # relative to ROOT, so that the report shows no local folder
+DOCS = ROOT / "docs"
+FRAME_AT = 1.6  # seconds: zoomed in on the face, before the camera pans away
+REPORT_WIDTH = 900  # pixels of the saved screenshot
+
+
+def annotated_frame(video: Path, at: float) -> np.ndarray:
+    """The frame of the annotated video shown at `at` seconds."""
+    capture = cv2.VideoCapture(str(video))
+    capture.set(cv2.CAP_PROP_POS_MSEC, at * 1000)
+    ok, frame = capture.read()
+    capture.release()
+    if not ok:
+        sys.exit(f"error: could not read {video} at {at} s")
+    return frame
+
+
+def screenshot(chromium: str, page: Path, out: Path) -> np.ndarray:
+    """A headless Chromium screenshot of page, 1100 CSS pixels wide, cropped to the page's content."""
+    with tempfile.TemporaryDirectory() as profile:
+        command = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--screenshot={out}",
+            "--window-size=1100,1700",
+            page.as_uri(),
+        ]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+    image = cv2.imread(str(out))
+    rows = np.flatnonzero((np.abs(image.astype(int) - image[-1:, :, :]).sum(axis=(1, 2))) > 0)
+    return image[: rows[-1] + 24] if len(rows) else image  # drop the empty background below the page
+
+
+def save_jpeg(path: Path, image: np.ndarray, quality: int = 85) -> None:
+    """Write a JPEG and say how big it is."""
+    cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+    print(f"{path.relative_to(ROOT)}: {image.shape[1]}x{image.shape[0]}, {path.stat().st_size // 1024} KB")
+
+
+def main() -> None:
+    """Analyse the sample and write docs/annotated-frame.jpg and docs/report.jpg."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chromium", default="chromium", help="headless browser for the report screenshot")
+    args = parser.parse_args()
+    chromium = shutil.which(args.chromium)
+    if chromium is None:
+        sys.exit(f"error: {args.chromium} not found; install Chromium (Debian: apt-get install chromium)")
+    os.chdir(ROOT)
+    with tempfile.TemporaryDirectory() as tmp, Analyzer(AnalyzeOptions(smooth=0.5)) as analyzer:
+        out = Path(tmp)
+        analyze_file(SAMPLE, out, analyzer, report=True)
+        save_jpeg(DOCS / "annotated-frame.jpg", annotated_frame(out / "demo.annotated.mp4", FRAME_AT))
+        page = screenshot(chromium, out / "demo.report.html", out / "report.png")
+        height = round(page.shape[0] * REPORT_WIDTH / page.shape[1])
+        save_jpeg(DOCS / "report.jpg", cv2.resize(page, (REPORT_WIDTH, height), interpolation=cv2.INTER_AREA))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The command line: the only layer that prints, shows progress and chooses exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from typing import NoReturn
+
+from fervideo import __version__
+from fervideo.cli import analyze, batch, evaluate, live, report
+from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, err
+from fervideo.errors import FervideoError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one `error:` line like every other error (subcommands inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem and where the options are described; exit with status 2."""
+        self.exit(EXIT_USAGE, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands and their options."""
+    parser = _Parser(prog="fervideo", description="Read the emotions on the faces in a video.")
+    parser.add_argument("--version", action="version", version=f"fervideo {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    analyze.add_parser(commands)
+    batch.add_parser(commands)
+    live.add_parser(commands)
+    evaluate.add_parsers(commands)
+    report.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, dispatch, turn every known failure into one line and an exit code."""
+    args = build_parser().parse_args(argv)
+    _silence_opencv_log()
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_USAGE
+    except FervideoError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        err.print("interrupted; unfinished outputs were removed", markup=False)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: still one line, the traceback on request
+        if os.environ.get("FERVIDEO_DEBUG"):
+            raise
+        err.print(
+            f"error: internal error ({type(exc).__name__}: {exc}); set FERVIDEO_DEBUG=1 for the traceback", markup=False
+        )
+        return EXIT_FAILED
+
+
+def _silence_opencv_log() -> None:
+    """OpenCV reads OPENCV_LOG_LEVEL (set by fervideo/__init__) only when cv2 is imported, which may be earlier."""
+    if os.environ.get("OPENCV_LOG_LEVEL") == "OFF":  # not when the user asked for OpenCV's log
+        import cv2
+
+        cv2.setLogLevel(0)  # cv::utils::logging::LOG_LEVEL_SILENT

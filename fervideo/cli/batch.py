@@ -1,0 +1,90 @@
+"""fervideo batch: every video in a folder, in parallel, resumable, with an index of what happened."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from rich.live import Live
+from rich.table import Table
+
+from fervideo.cli.common import EXIT_FAILED, EXIT_OK, add_analyze_options, err, make_options, output_options
+from fervideo.errors import UsageError
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    batch = commands.add_parser("batch", help="analyse every video in a folder; reruns skip finished ones")
+    batch.add_argument("folder", type=Path, metavar="DIR")
+    batch.add_argument("--recursive", action="store_true", help="also look in subfolders")
+    batch.add_argument("--glob", metavar="PATTERN", help="inputs matching PATTERN instead of videos (e.g. '*.jpg')")
+    batch.add_argument("--workers", type=int, metavar="N", help="inputs at once (default: one per 2 cores)")
+    batch.add_argument("--engine", default="local", choices=("local", "ray"))
+    batch.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (default: a local Ray)")
+    batch.add_argument("--retries", type=int, default=1, metavar="K", help="retries of a transient failure")
+    add_analyze_options(batch)
+    batch.set_defaults(run=run_batch)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Exit 0 when every input is ok or skipped, 1 when some failed (index.csv lists them)."""
+    from fervideo import batch as engine_mod
+
+    workers = args.workers or max(1, (os.cpu_count() or 1) // 2)
+    if workers < 1 or args.retries < 0:
+        raise UsageError("--workers must be 1 or more and --retries 0 or more")
+    options = make_options(args)
+    inputs = engine_mod.find_inputs(args.folder, args.out_dir, args.recursive, args.glob)
+    if not inputs:
+        raise UsageError(f"no inputs under {args.folder}" + ("" if args.recursive else " (try --recursive)"))
+    jobs = engine_mod.plan(args.folder, inputs, args.out_dir)
+    if args.engine == "ray":
+        engine = engine_mod.RayEngine(workers, args.ray_address)
+    else:
+        engine = engine_mod.LocalEngine(workers)
+    board = _Board(len(jobs), engine)
+    if args.quiet:
+        rows = engine_mod.run_batch(jobs, args.out_dir, options, engine, output_options(args), args.retries)
+    else:
+        with Live(board.render(), console=err, transient=True, refresh_per_second=4) as live:
+            rows = engine_mod.run_batch(
+                jobs,
+                args.out_dir,
+                options,
+                engine,
+                output_options(args),
+                args.retries,
+                events=lambda kind, job: live.update(board.event(kind, job)),
+            )
+    failed = [row for row in rows if row.get("status") == "failed"]
+    if not args.quiet:
+        counts = {s: sum(r.get("status") == s for r in rows) for s in ("ok", "skipped", "failed")}
+        err.print(
+            f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed; "
+            f"index: {Path(args.out_dir) / 'index.csv'}",
+            markup=False,
+        )
+        for row in failed:
+            err.print(f"  failed: {row['input']}: {row.get('error', '')}", markup=False)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+class _Board:
+    """The live display: inputs done of total, failures so far, and what each worker is on."""
+
+    def __init__(self, total: int, engine: object) -> None:
+        self.total, self.done, self.failed, self.engine = total, 0, 0, engine
+
+    def event(self, kind: str, job: object) -> Table:
+        if kind == "done":
+            self.done += 1
+            self.failed += job.row.get("status") == "failed"
+        return self.render()
+
+    def render(self) -> Table:
+        table = Table(box=None, show_header=False)
+        table.add_row(f"[bold]{self.done}/{self.total}[/] inputs done, {self.failed} failed")
+        for job in self.engine.running()[:16]:
+            table.add_row(f"  working on {job.input}")
+        return table

@@ -1,0 +1,93 @@
+"""fervideo eval and fervideo models: how good the models are, and which there are."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from fervideo.cli.common import EXIT_OK, add_model_options, err, out
+from fervideo.errors import UsageError
+from fervideo.metrics import per_class_lines
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    """Register both subcommands."""
+    evaluate = commands.add_parser("eval", help="accuracy of a model on a FER2013 split, per class and confused")
+    evaluate.add_argument(
+        "--data", type=Path, required=True, metavar="DIR", help="DIR/<split>/<class>/*.jpg, or a fer2013.csv"
+    )
+    evaluate.add_argument("--split", default="val", choices=("val", "test"), help="default: val")
+    add_model_options(evaluate, batch_size=256)
+    evaluate.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="decoded splits (default: $FERVIDEO_CACHE or ~/.cache/fervideo)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object to stdout")
+    evaluate.set_defaults(run=run_eval)
+    models = commands.add_parser("models", help="list the registered models")
+    models.add_argument("--json", action="store_true", help="print one JSON list to stdout")
+    models.set_defaults(run=run_models)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """fervideo eval: accuracy, per-class table and confusion matrix, or all of it as one JSON object."""
+    from fervideo.evaluation import evaluate_split
+
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be 1 or more, not {args.batch_size}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    # disabled off a terminal, where rich would leave an empty line in front of the results or an error
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"{args.split} faces", total=None)
+        result = evaluate_split(
+            args.data,
+            args.split,
+            args.model,
+            args.device,
+            args.tta,
+            args.batch_size,
+            args.cache_dir,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return EXIT_OK
+    _print_eval(result)
+    return EXIT_OK
+
+
+def _print_eval(result: dict) -> None:
+    model, classes = result["model"], result["classes"]
+    correct = sum(row["correct"] for row in result["per_class"].values())
+    out.print(
+        f"{model['name']} (sha256 {model['sha256'][:12]}), tta {'on' if result['tta'] else 'off'}, "
+        f"FER2013 {result['split']} split of {result['data']}",
+        markup=False,
+    )
+    out.print(f"[bold]accuracy {result['accuracy']:.2%}[/] ({correct}/{result['n']})")
+    out.print("\n".join(per_class_lines(result)), markup=False)
+    table = Table("true \\ predicted", *classes, title="confusion matrix", title_justify="left", box=None)
+    for i, (name, row) in enumerate(zip(classes, result["confusion"], strict=True)):
+        table.add_row(name, *(f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)))
+    out.print(table)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """fervideo models: the registered models, their size, input and shipped validation accuracy."""
+    from fervideo.evaluation import model_catalog
+
+    rows = model_catalog()
+    if args.json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    table = Table("model", "parameters", "input", "val accuracy", "description", box=None)
+    for row in rows:
+        accuracy = "-" if row["val_accuracy"] is None else f"{row['val_accuracy']:.1%}"
+        name = f"{row['name']} (default)" if row["default"] else row["name"]
+        table.add_row(name, f"{row['parameters']:,}", row["input"], accuracy, row["description"])
+    out.print(table)
+    return EXIT_OK

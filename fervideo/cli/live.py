@@ -1,0 +1,61 @@
+"""fervideo live: a webcam (or a file or stream) annotated as it happens."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fervideo.cli.common import EXIT_OK, add_model_options, err, make_options
+from fervideo.errors import UsageError
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    live = commands.add_parser("live", help="annotate a webcam, file or stream live, newest frame first")
+    live.add_argument("--camera", default="0", metavar="INDEX_OR_PATH_OR_URL", help="default: camera 0")
+    add_model_options(live, batch_size=16)
+    live.add_argument("--no-window", action="store_true", help="run headless (servers, tests)")
+    live.add_argument("--record", type=Path, metavar="OUT.mp4", help="write the annotated stream")
+    live.add_argument("--csv", type=Path, metavar="OUT.csv", help="write analyze's CSV, time_s from the wall clock")
+    live.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    live.add_argument(
+        "--smooth",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="average each face's probabilities over about this many seconds",
+    )
+    live.add_argument("--min-face-score", type=float, default=None, metavar="S")
+    live.add_argument("--detector", default="auto", choices=("auto", "short", "full"))
+    live.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    live.set_defaults(run=run_live)
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """Run until q/Esc, Ctrl-C, --max-frames or the end of the stream; then print what it cost."""
+    from fervideo.live import LiveOptions, run_live
+    from fervideo.pipeline import Analyzer
+    from fervideo.sinks import prepare_out_dir
+
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UsageError(f"--max-frames must be 1 or more, not {args.max_frames}")
+    if args.smooth < 0:
+        raise UsageError(f"--smooth must be 0 or more seconds, not {args.smooth}")
+    for path in (args.record, args.csv):
+        if path is not None:
+            prepare_out_dir(path.parent if str(path.parent) else Path("."))
+    args.every, args.fps, args.start, args.end = 1, None, 0.0, None
+    if args.min_face_score is None:
+        from fervideo.detector import DetectorConfig
+
+        args.min_face_score = DetectorConfig.min_score
+    options = LiveOptions(args.camera, not args.no_window, args.record, args.csv, args.max_frames, args.smooth)
+    with Analyzer(make_options(args)) as analyzer:
+        stats = run_live(analyzer, options)
+    if not args.quiet:
+        err.print(
+            f"{stats.shown} frames shown, {stats.dropped} dropped; "
+            f"latency p50 {stats.percentile(50):.1f} ms, p95 {stats.percentile(95):.1f} ms",
+            markup=False,
+        )
+    return EXIT_OK

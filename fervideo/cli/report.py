@@ -1,0 +1,32 @@
+"""fervideo report: the HTML report of a result that analyze wrote earlier."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.text import Text
+
+from fervideo.cli.common import EXIT_OK, err
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    report = commands.add_parser("report", help="write the HTML report of an earlier result (its CSV and JSON)")
+    report.add_argument("csv", type=Path, metavar="RESULT.csv", help="a CSV written by analyze, its JSON beside it")
+    report.add_argument("-o", "--out-dir", type=Path, help="default: the CSV's folder")
+    report.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
+    report.set_defaults(run=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Write CLIP.report.html and CLIP.timeline.png; faces come from the source video when it is still there."""
+    from fervideo.report import report_from_result
+
+    paths, warnings = report_from_result(args.csv, args.out_dir)
+    for warning in warnings:
+        err.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
+    if not args.quiet:
+        for kind, path in paths.items():
+            err.print(f"  {kind:8s} {path}", markup=False)
+    return EXIT_OK

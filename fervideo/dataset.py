@@ -1,0 +1,131 @@
+"""FER2013 as in-memory uint8 arrays, from the Kaggle folder layout or the original fer2013.csv.
+
+Decoding 28k small JPEGs takes a while, so each split is cached once as an .npz keyed by the source's
+path and size; an epoch then never touches the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fervideo.errors import InputError
+from fervideo.labels import EMOTIONS
+
+CSV_USAGE = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}
+CSV_COLUMNS = ("emotion", "pixels", "Usage")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # (N, 48, 48) uint8
+    labels: np.ndarray  # (N,) int64, FER2013 label order
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def default_cache_dir() -> Path:
+    """Where decoded splits are kept: $FERVIDEO_CACHE or ~/.cache/fervideo."""
+    return Path(os.environ.get("FERVIDEO_CACHE", Path.home() / ".cache" / "fervideo"))
+
+
+def load_split(data: str | Path, split: str, cache_dir: Path | None = None) -> Split:
+    """One split of FER2013 from DIR/<split>/<class>/*.jpg or from a fer2013.csv (a file, or DIR/fer2013.csv)."""
+    if split not in CSV_USAGE:
+        raise InputError(f"unknown split {split!r}; use {', '.join(CSV_USAGE)}")
+    data = Path(data)
+    if not data.exists():
+        raise InputError(f"{data}: no such data folder; expected DIR/<split>/<class>/*.jpg or a fer2013.csv")
+    source = data if data.is_file() else data / "fer2013.csv" if (data / "fer2013.csv").is_file() else data / split
+    if not source.exists():
+        hint = ""
+        if any((data / name).is_dir() for name in EMOTIONS):
+            hint = f"; {data} holds class folders itself, so give its parent folder"
+        raise InputError(f"no split {split!r} under {data}: expected {data / split}/<class>/*.jpg or fer2013.csv{hint}")
+    cache = _cache_path(source, split, cache_dir or default_cache_dir())
+    cached = _read_cache(cache)
+    if cached is not None:
+        return cached
+    result = _read_csv(source, split) if source.is_file() else _read_folder(source)
+    _write_cache(cache, result)
+    return result
+
+
+def _cache_path(source: Path, split: str, cache_dir: Path) -> Path:
+    files = sorted(source.rglob("*")) if source.is_dir() else [source]
+    fingerprint = f"{source.resolve()}|{split}|{len(files)}|{sum(f.stat().st_size for f in files)}"
+    return cache_dir / f"fer2013-{split}-{hashlib.sha1(fingerprint.encode()).hexdigest()[:12]}.npz"
+
+
+def _read_cache(cache: Path) -> Split | None:
+    if not cache.is_file():
+        return None
+    try:
+        with np.load(cache) as npz:
+            return Split(npz["images"], npz["labels"])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None  # a damaged cache only costs a fresh decode
+
+
+def _write_cache(cache: Path, split: Split) -> None:
+    tmp = cache.with_suffix(".tmp.npz")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp, images=split.images, labels=split.labels)
+        os.replace(tmp, cache)
+    except OSError:  # an unwritable cache makes the next load slower, not wrong
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _read_folder(folder: Path) -> Split:
+    images, labels = [], []
+    for label, name in enumerate(EMOTIONS):
+        for path in sorted((folder / name).glob("*")):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if image is None:
+                raise InputError(f"{path}: not a readable image")
+            if image.shape != (48, 48):
+                image = cv2.resize(image, (48, 48), interpolation=cv2.INTER_AREA)
+            images.append(image)
+            labels.append(label)
+    if not images:
+        raise InputError(f"no images under {folder}/<class>/ for classes {', '.join(EMOTIONS)}")
+    return Split(np.stack(images), np.array(labels, np.int64))
+
+
+def _read_csv(path: Path, split: str) -> Split:
+    usage = CSV_USAGE[split]
+    images, labels = [], []
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            if not set(CSV_COLUMNS) <= set(reader.fieldnames or ()):
+                raise InputError(f"{path}: not a fer2013.csv (needs the columns {', '.join(CSV_COLUMNS)})")
+            for row in reader:
+                if row["Usage"].strip() != usage:
+                    continue
+                pixels = np.array(row["pixels"].split(), np.int32)  # wider than uint8, so 300 is not read as 44
+                if pixels.size != 48 * 48:
+                    raise InputError(f"{path}: a row has {pixels.size} pixels, expected 2304")
+                if pixels.min() < 0 or pixels.max() > 255:
+                    raise InputError(f"{path}: a row has pixel values outside 0-255")
+                images.append(pixels.reshape(48, 48).astype(np.uint8))
+                labels.append(int(row["emotion"]))
+    except (UnicodeDecodeError, csv.Error, ValueError) as exc:
+        raise InputError(f"{path}: not a fer2013.csv ({exc})") from None
+    if not images:
+        raise InputError(f"{path}: no rows with Usage {usage!r}")
+    return Split(np.stack(images), np.array(labels, np.int64))

@@ -1,0 +1,201 @@
+"""Browser-ready video: H.264 (yuv420p, faststart) through imageio-ffmpeg's ffmpeg, with the source's sound.
+
+Frames are piped to ffmpeg as raw BGR; the audio is taken from the source file itself, cut to the analysed
+range and copied unchanged where mp4 can hold it. When no usable ffmpeg is found the caller gets OpenCV's
+mp4v writer and a warning instead (open_video_sink).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fervideo.errors import OutputError
+from fervideo.sinks import AtomicOutput, VideoSink
+
+CODECS = ("h264", "mp4v")
+MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # what the mp4 muxer stores as it is
+
+
+class FfmpegUnavailable(Exception):
+    """No ffmpeg with an H.264 encoder could be found; the message says why."""
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """Path of imageio-ffmpeg's executable (or $IMAGEIO_FFMPEG_EXE), checked to have libx264."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise FfmpegUnavailable("imageio-ffmpeg is not installed (pip install imageio-ffmpeg)") from None
+    try:
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+        encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        raise FfmpegUnavailable(f"ffmpeg cannot run: {exc}") from None
+    if " libx264 " not in encoders.stdout:
+        raise FfmpegUnavailable(f"{exe} has no libx264 encoder")
+    return exe
+
+
+@dataclass
+class MediaInfo:
+    """What `ffmpeg -i` says about a file's first video and audio streams."""
+
+    duration: float | None = None
+    video_codec: str | None = None
+    pix_fmt: str | None = None
+    width: int = 0
+    height: int = 0
+    audio_codec: str | None = None
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Streams of a media file, read from ffmpeg's own description of its input (no ffprobe needed)."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, timeout=60)
+    info = MediaInfo()
+    for line in proc.stderr.splitlines():
+        line = line.strip()
+        if line.startswith("Duration:"):
+            match = re.match(r"Duration: (\d+):(\d+):([\d.]+)", line)
+            if match:
+                h, m, s = match.groups()
+                info.duration = int(h) * 3600 + int(m) * 60 + float(s)
+        elif line.startswith("Stream #") and ": Video: " in line and info.video_codec is None:
+            fields = line.split(": Video: ", 1)[1].split(", ")
+            info.video_codec = fields[0].split()[0]
+            info.pix_fmt = fields[1].split("(")[0] if len(fields) > 1 else None
+            size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", line.split(": Video: ", 1)[1])
+            if size:
+                info.width, info.height = int(size[1]), int(size[2])
+        elif line.startswith("Stream #") and ": Audio: " in line and info.audio_codec is None:
+            info.audio_codec = line.split(": Audio: ", 1)[1].split()[0].rstrip(",")
+    return info
+
+
+class H264Sink(AtomicOutput):
+    """An H.264 mp4 of the annotated frames at the source's size and rate, with the source's audio range."""
+
+    def __init__(
+        self,
+        final: Path,
+        fps: float,
+        width: int,
+        height: int,
+        audio_from: Path | None = None,
+        start: float = 0.0,
+        end: float | None = None,
+    ) -> None:
+        super().__init__(final)
+        self.size, self.written = (width, height), 0
+        audio = _plan_audio(audio_from, start, end)
+        self.audio, self.warnings = audio.note, audio.warnings
+        rate = Fraction(fps).limit_denominator(100_000)
+        command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostats", "-y"]
+        command += ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-framerate", str(rate)]
+        command += ["-i", "pipe:0", *audio.inputs, "-map", "0:v:0", *(["-map", "1:a:0"] if audio.inputs else [])]
+        if width % 2 or height % 2:  # yuv420p needs even sides: one black pixel is added, never a pixel cut
+            command += ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
+            self.warnings.append(f"{final}: {width}x{height} has an odd side; padded by one pixel for H.264")
+        command += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", *audio.outputs]
+        command += ["-movflags", "+faststart", "-f", "mp4", str(self.tmp)]
+        # stderr goes to a file, not a pipe, so that ffmpeg can never block on a full one
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close() and abort())
+        try:
+            self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        except OSError as exc:
+            self._log.close()
+            raise OutputError(f"{final}: could not start ffmpeg: {exc}") from None
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one BGR frame of the source's size."""
+        assert frame.shape[1::-1] == self.size, "annotated frames keep the source size"
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(frame, np.uint8).data)
+        except (BrokenPipeError, OSError):
+            self._proc.wait()
+            raise OutputError(f"{self.final}: ffmpeg stopped writing the video: {self._last_error()}") from None
+        self.written += 1
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        with contextlib.suppress(OSError):  # it already exited; its status and log say why
+            proc.stdin.close()
+        code = proc.wait()
+        message = self._last_error()
+        self._log.close()
+        if code != 0:
+            raise OutputError(f"{self.final}: ffmpeg failed (exit status {code}): {message}")
+        check = cv2.VideoCapture(str(self.tmp))
+        readable = int(check.get(cv2.CAP_PROP_FRAME_COUNT)) if check.isOpened() else -1
+        check.release()
+        if readable != self.written:
+            raise OutputError(f"{self.final}: ffmpeg stored {readable} of {self.written} frames; disk full?")
+
+    def abort(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+            self._log.close()
+
+    def _last_error(self) -> str:
+        """ffmpeg's last line on stderr, which names the problem."""
+        self._log.seek(0)
+        lines = [line.strip() for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
+        return lines[-1] if lines else "no message"
+
+
+@dataclass
+class _Audio:
+    inputs: list[str]  # ffmpeg options that open the source's sound, cut to the range
+    outputs: list[str]  # how it is stored
+    note: str | None  # what became of it, for the JSON summary
+    warnings: list[str]
+
+
+def _plan_audio(source: Path | None, start: float, end: float | None) -> _Audio:
+    """How the source's sound is carried over, cut to [start, end): copied when mp4 can hold it, else AAC."""
+    codec = probe(source).audio_codec if source is not None else None
+    if codec is None:
+        return _Audio([], [], None, [])
+    cut = (["-ss", f"{start:.6f}"] if start > 0 else []) + ([] if end is None else ["-t", f"{end - start:.6f}"])
+    inputs = [*cut, "-i", str(source)]
+    if codec in MP4_AUDIO:
+        return _Audio(inputs, ["-c:a", "copy"], f"{codec}, copied", [])
+    warning = f"{source}: its {codec} audio cannot be stored in mp4 unchanged; re-encoded as AAC"
+    return _Audio(inputs, ["-c:a", "aac", "-b:a", "192k"], f"{codec}, re-encoded as AAC", [warning])
+
+
+def open_video_sink(
+    final: Path,
+    fps: float,
+    width: int,
+    height: int,
+    codec: str = "h264",
+    audio_from: Path | None = None,
+    start: float = 0.0,
+    end: float | None = None,
+) -> tuple[AtomicOutput, list[str]]:
+    """The annotated-video writer for codec and any warnings; h264 falls back to mp4v when ffmpeg is unusable."""
+    if codec not in CODECS:
+        raise ValueError(f"codec must be one of {CODECS}, not {codec!r}")
+    if codec == "h264":
+        try:
+            sink = H264Sink(final, fps, width, height, audio_from, start, end)
+            return sink, sink.warnings
+        except FfmpegUnavailable as exc:
+            warning = f"{final}: {exc}; wrote an mp4v video with OpenCV instead (no sound; browsers may not play it)"
+            return VideoSink(final, fps, width, height), [warning]
+    return VideoSink(final, fps, width, height), []

@@ -1,0 +1,83 @@
+"""fervideo.load_results and fervideo.summarize: the CSV back as a DataFrame, and the JSON's track numbers from it."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+import pytest
+
+import fervideo
+from fervideo.errors import InputError
+from fervideo.job import analyze_file
+from fervideo.labels import EMOTIONS
+from fervideo.results import PandasMissing, read_table, track_summaries
+from fervideo.sinks import CSV_HEADER
+from fervideo.source import Sampling
+from tests.helpers import read_json
+from tests.test_pipeline import make_step_video, scripted_analyzer
+
+
+def assert_same_tracks(json_tracks: list[dict], summary) -> None:
+    """summarize()'s rows carry the JSON summary's numbers, up to the CSV's rounding."""
+    assert summary.index.tolist() == [t["id"] for t in json_tracks]
+    for track in json_tracks:
+        row = summary.loc[track["id"]]
+        for key in ("first_frame", "last_frame", "frames", "dominant_emotion"):
+            assert row[key] == track[key], key
+        for key in ("first_time_s", "last_time_s", "seconds"):
+            assert row[key] == pytest.approx(track[key], abs=1e-3), key
+        for name in EMOTIONS:
+            assert row[f"mean_{name}"] == pytest.approx(track["mean_probs"][name], abs=5e-6)
+            assert row[f"frames_{name}"] == track["top_emotion_frames"][name]
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    """A scripted run (no models): two tracks, every other frame analysed, smoothed."""
+    folder = tmp_path_factory.mktemp("result")
+    video = make_step_video(folder / "step.mp4")
+    analyze_file(video, folder, scripted_analyzer(sampling=Sampling(every=2), smooth=0.3), write_video=False)
+    return folder
+
+
+def test_load_results_dtypes(result):
+    df = fervideo.load_results(result / "step.csv")
+    assert df["frame"].dtype == "int64" and df["time_s"].dtype == "float64"
+    assert str(df["face_id"].dtype) == "Int64" and str(df["x"].dtype) == "Int64"
+    assert isinstance(df["emotion"].dtype, pd.CategoricalDtype) and list(df["emotion"].cat.categories) == list(EMOTIONS)
+    assert all(df[name].dtype == "float64" for name in EMOTIONS)
+    assert df["frame"].tolist() == sorted(df["frame"].tolist()) and df["face_id"].notna().all()
+
+
+def test_summarize_matches_the_json(result):
+    summary = fervideo.summarize(fervideo.load_results(result / "step.csv"))
+    tracks = read_json(result / "step.json")["tracks"]
+    assert len(tracks) == 2
+    assert_same_tracks(tracks, summary)
+    assert summary.loc[1, "seconds"] == pytest.approx(3.0, abs=1e-3)  # 30 frames at 10 fps, in view throughout
+
+
+def test_rows_without_a_face(tmp_path):
+    csv = tmp_path / "empty.csv"
+    csv.write_text(",".join(CSV_HEADER) + "\n0,0.0000" + "," * 15 + "\n1,0.0400" + "," * 15 + "\n")
+    df = fervideo.load_results(csv)
+    assert df["face_id"].isna().all() and len(df) == 2
+    assert fervideo.summarize(df).empty
+    assert track_summaries(read_table(csv)) == []
+
+
+def test_not_a_result(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="not a fervideo result CSV"):
+        fervideo.load_results(other)
+    with pytest.raises(InputError, match="no such file"):
+        fervideo.load_results(tmp_path / "missing.csv")
+
+
+def test_without_pandas_the_error_says_what_to_install(result, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r'pip install "fervideo\[pandas\]"') as info:
+        fervideo.load_results(result / "step.csv")
+    assert isinstance(info.value, PandasMissing)
