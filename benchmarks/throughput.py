@@ -18,6 +18,7 @@ import cv2
 import torch
 
 from fervideo.job import analyze_file
+from fervideo.models import DEFAULT_MODEL
 from fervideo.pipeline import AnalyzeOptions, Analyzer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
     parser.add_argument("--loop", type=int, default=1, help="play the clip this many times in a row")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--model", default="cnn")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     if not args.video.is_file():
         parser.error(f"{args.video} not found; pass --video")
