@@ -11,6 +11,8 @@ import csv
 import fnmatch
 import json
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -86,12 +88,20 @@ def remove_partials(out_dir: Path) -> int:
 _ANALYZER: tuple[AnalyzeOptions, Analyzer] | None = None
 
 
-def init_worker(threads: int) -> None:
-    """Give each worker process its share of the cores."""
+def init_worker(threads: int, handle_signals: bool = True) -> None:
+    """Give each worker process its share of the cores; let the driver alone decide when to stop."""
     import torch
 
     torch.set_num_threads(max(1, threads))
     os.environ["OMP_NUM_THREADS"] = str(max(1, threads))
+    if handle_signals:  # a local pool's worker; Ray manages its own workers' signals
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the driver, which stops the workers
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    """SIGTERM as SystemExit, so that open outputs (and an ffmpeg encoder) are discarded on the way out."""
+    sys.exit(128 + signum)
 
 
 def process_input(input_path: str, out_dir: str, options: AnalyzeOptions, outputs: dict) -> dict:
@@ -194,8 +204,11 @@ class LocalEngine:
     def close(self) -> None:
         """Stop the workers, also those still busy."""
         if self._pool is not None:
-            for process in list(getattr(self._pool, "_processes", {}).values()):
+            processes = list(getattr(self._pool, "_processes", {}).values())
+            for process in processes:
                 process.terminate()
+            for process in processes:  # gone before their temporary files are swept up
+                process.join(timeout=10)
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
         self._futures.clear()
@@ -246,7 +259,7 @@ class RayEngine:
 
 
 def _ray_task(input_path: str, out_dir: str, options: AnalyzeOptions, outputs: dict) -> dict:
-    init_worker(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    init_worker(int(os.environ.get("OMP_NUM_THREADS", "1")), handle_signals=False)
     return process_input(input_path, out_dir, options, outputs)
 
 
@@ -301,6 +314,8 @@ def run_batch(
         for job in jobs:
             if not job.row:
                 job.row = {"input": str(job.input), "status": "failed", "error": "interrupted"}
+        engine.close()
+        remove_partials(out_dir)  # what the stopped workers left half-written
         raise
     finally:
         engine.close()

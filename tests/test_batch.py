@@ -187,3 +187,24 @@ def test_ray_engine_gives_the_same_index(folder, tmp_path, capsys):
     b = {k: {f: v for f, v in r.items() if f not in strip} for k, r in read_index(ray_out).items()}
     assert a == b
     assert snapshot(local) == snapshot(ray_out)
+
+
+def test_ctrl_c_stops_cleanly_and_writes_the_index(folder, tmp_path):
+    out = tmp_path / "out"
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "from fervideo.cli import main\n"
+        f"sys.exit(main(['batch', {str(folder)!r}, '-o', {str(out)!r}, '--recursive', '--workers', '1', '--quiet']))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.rglob("*.json")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err
+    statuses = {row["status"] for row in read_index(out).values()}
+    assert "ok" in statuses or "failed" in statuses
+    assert any(row["error"] == "interrupted" for row in read_index(out).values())
+    assert not list(out.rglob(".*partial*"))
