@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +20,6 @@ from fervideo.smoothing import EmaSmoother
 from fervideo.timeline import HEADER, PANEL, WIDTH
 from tests.conftest import SAMPLE
 from tests.helpers import check_probabilities, frames_with_face, read_csv, read_json, video_shape
-from tests.test_dataset import write_folder
 from tests.test_encoder import audio_seconds
 from tests.test_report import Page
 from tests.test_results import assert_same_tracks
@@ -265,58 +262,6 @@ def test_tta_is_recorded_in_the_summary(tmp_path, capsys, media):
 
 
 # --- fervideo models and fervideo eval -----------------------------------------------------------
-
-
-def test_models_table(capsys):
-    assert main(["models"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:4] == ["model", "parameters", "input", "val"]
-    cnn = next(line for line in lines if line.split()[:1] == ["cnn"])
-    assert [word for word in cnn.split()[1:5] if word != "(default)"][:3] == ["61,451", "32x32x1", "38.9%"]
-    assert sum("(default)" in line for line in lines) == 1
-    assert next(line for line in lines if "(default)" in line).split()[0] == DEFAULT_MODEL
-
-
-def test_models_json(capsys):
-    assert main(["models", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert isinstance(rows, list) and [row["name"] for row in rows] == sorted(row["name"] for row in rows)
-    assert [row["name"] for row in rows if row["default"]] == [DEFAULT_MODEL]
-    cnn = next(row for row in rows if row["name"] == "cnn")
-    assert cnn["parameters"] == 61451 and cnn["input"] == "32x32x1" and 0.38 < cnn["val_accuracy"] < 0.40
-    for row in rows:
-        assert row["parameters"] > 0 and re.fullmatch(r"\d+x\d+x[13]", row["input"])
-        assert row["val_accuracy"] is None or 0 <= row["val_accuracy"] <= 1
-
-
-@pytest.mark.parametrize(
-    ("argv", "code", "message"),
-    [
-        (["--data", "{tmp}/missing"], 1, "missing: no such data folder"),
-        (["--data", "{tmp}/fer", "--split", "test"], 1, "no split 'test' under"),
-        (["--data", "{tmp}/fer/val"], 1, "holds class folders itself, so give its parent"),
-        (["--data", "{tmp}/fer", "--model", "resnet9000"], 1, "unknown model 'resnet9000'"),
-        (["--data", "{tmp}/fer", "--model", "{tmp}/missing.pt"], 1, "no such checkpoint file"),
-        (["--data", "{tmp}/fer", "--batch-size", "0"], 2, "--batch-size must be 1 or more"),
-    ],
-)
-def test_eval_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, code, message):
-    monkeypatch.setenv("FERVIDEO_CACHE", str(tmp_path / "cache"))
-    write_folder(tmp_path / "fer", {"val": 1})
-    got, err = run(capsys, "eval", *(arg.replace("{tmp}", str(tmp_path)) for arg in argv), "--device", "cpu")
-    lines = err.strip().splitlines()
-    assert got == code and len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], err
-
-
-def test_eval_needs_data_and_a_known_split(capsys):
-    for argv in (["eval"], ["eval", "--data", ".", "--split", "train"]):
-        with pytest.raises(SystemExit) as exit_info:
-            main(argv)
-        assert exit_info.value.code == 2
-    assert "--data" in capsys.readouterr().err
-
-
-# --- smoothing, H.264 with sound, the report -----------------------------------------------------
 
 
 def test_smoothed_report_and_browser_ready_video(tmp_path, capsys, media):

@@ -1,0 +1,127 @@
+"""Batch engines: a pool of local worker processes, or Ray tasks. Each submits jobs and yields finished ones."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from fervideo.errors import UsageError
+from fervideo.pipeline import AnalyzeOptions
+from fervideo.worker import init_worker, process_input
+
+if TYPE_CHECKING:
+    from fervideo.batch import Job
+
+Done = tuple["Job", dict]
+
+
+class LocalEngine:
+    """A pool of worker processes on this machine."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.threads = max(1, (os.cpu_count() or 1) // workers)
+        self._pool = None
+        self._futures: dict = {}
+
+    def _ensure_pool(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")  # fork would copy torch and mediapipe threads
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=init_worker, initargs=(self.threads,)
+            )
+
+    def submit(self, job: Job, options: AnalyzeOptions, outputs: dict) -> None:
+        """Queue one job."""
+        self._ensure_pool()
+        future = self._pool.submit(process_input, str(job.input), str(job.out_dir), options, outputs)
+        self._futures[future] = job
+
+    def running(self) -> list[Job]:
+        """Jobs a worker is on now."""
+        return [job for future, job in self._futures.items() if future.running()]
+
+    def wait_one(self) -> Iterator[Done]:
+        """Finished jobs, at least one; a crashed worker fails its jobs as transient."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
+        broken = False
+        for future in done:
+            job = self._futures.pop(future)
+            try:
+                yield job, future.result()
+            except BrokenProcessPool:
+                broken = True
+                yield job, {"status": "failed", "error": "a worker process died", "transient": True}
+        if broken:  # the pool cannot be used again; its other jobs died with it
+            for future, job in list(self._futures.items()):
+                self._futures.pop(future)
+                yield job, {"status": "failed", "error": "a worker process died", "transient": True}
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers, also those still busy."""
+        if self._pool is not None:
+            processes = list(getattr(self._pool, "_processes", {}).values())
+            for process in processes:
+                process.terminate()
+            for process in processes:  # gone before their temporary files are swept up
+                process.join(timeout=10)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self._futures.clear()
+
+
+class RayEngine:
+    """Ray tasks on a local Ray or an existing cluster; each task runs process_input."""
+
+    def __init__(self, workers: int, address: str | None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise UsageError('--engine ray needs Ray: pip install "fervideo[ray]"') from None
+        self.ray = ray
+        self.started = not ray.is_initialized()  # a local Ray we start, we also stop
+        if self.started:
+            local = {"num_cpus": workers * max(1, (os.cpu_count() or 1) // workers)} if address is None else {}
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
+        cpus = max(1, (os.cpu_count() or 1) // workers) if address is None else 1
+        self.task = ray.remote(num_cpus=cpus, max_retries=0)(_ray_task)
+        self._refs: dict = {}
+
+    def submit(self, job: Job, options: AnalyzeOptions, outputs: dict) -> None:
+        """Queue one job as a Ray task."""
+        self._refs[self.task.remote(str(job.input), str(job.out_dir), options, outputs)] = job
+
+    def running(self) -> list[Job]:
+        """Jobs submitted and not yet finished (Ray does not say which have started)."""
+        return list(self._refs.values())
+
+    def wait_one(self) -> Iterator[Done]:
+        """Finished jobs; a lost task or node counts as transient."""
+        done, _ = self.ray.wait(list(self._refs), num_returns=1)
+        for ref in done:
+            job = self._refs.pop(ref)
+            try:
+                yield job, self.ray.get(ref)
+            except self.ray.exceptions.RayError as exc:
+                yield job, {"status": "failed", "error": f"ray: {type(exc).__name__}", "transient": True}
+
+    def close(self) -> None:
+        """Cancel what is left; leave a cluster we joined running."""
+        for ref in self._refs:
+            self.ray.cancel(ref, force=True)
+        self._refs.clear()
+        if self.started:
+            self.ray.shutdown()
+
+
+def _ray_task(input_path: str, out_dir: str, options: AnalyzeOptions, outputs: dict) -> dict:
+    init_worker(int(os.environ.get("OMP_NUM_THREADS", "1")), handle_signals=False)
+    return process_input(input_path, out_dir, options, outputs)

@@ -1,0 +1,73 @@
+"""The per-input work of a batch, identical for every engine: a local worker process and a Ray task."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+from fervideo.errors import FervideoError
+from fervideo.job import analyze_file
+from fervideo.pipeline import AnalyzeOptions, Analyzer
+
+_ANALYZER: tuple[AnalyzeOptions, Analyzer] | None = None
+
+
+def init_worker(threads: int, handle_signals: bool = True) -> None:
+    """Give each worker process its share of the cores; let the driver alone decide when to stop."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    os.environ["OMP_NUM_THREADS"] = str(max(1, threads))
+    if handle_signals:  # a local pool's worker; Ray manages its own workers' signals
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the driver, which stops the workers
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    """SIGTERM as SystemExit, so that open outputs (and an ffmpeg encoder) are discarded on the way out."""
+    sys.exit(128 + signum)
+
+
+def process_input(input_path: str, out_dir: str, options: AnalyzeOptions, outputs: dict) -> dict:
+    """Analyse one input; never raises: returns an index row with status and a `transient` flag."""
+    global _ANALYZER
+    tic = time.perf_counter()
+    row = {
+        "input": input_path,
+        "status": "failed",
+        "frames": "",
+        "faces": "",
+        "dominant_emotion": "",
+        "seconds": "",
+        "error": "",
+        "outputs": "",
+        "transient": False,
+    }
+    try:
+        if _ANALYZER is None or _ANALYZER[0] != options:
+            _ANALYZER = (options, Analyzer(options))  # models load once per worker, not once per input
+        summary = analyze_file(input_path, out_dir, _ANALYZER[1], **outputs)
+        row.update(summary_row(summary), status="ok")
+    except FervideoError as exc:
+        row["error"] = str(exc)
+    except (OSError, MemoryError, TimeoutError) as exc:  # the machine, not the file: worth another try
+        row.update(error=f"{type(exc).__name__}: {exc}", transient=True)
+    except Exception as exc:  # a bug must not stop the batch; the index says what happened
+        row["error"] = f"internal error ({type(exc).__name__}: {exc})"
+    row["seconds"] = f"{time.perf_counter() - tic:.2f}"
+    row["error"] = " ".join(str(row["error"]).split())  # one line in the index
+    return row
+
+
+def summary_row(summary: dict) -> dict:
+    """Index fields from a JSON summary."""
+    tracks = summary.get("tracks", [])
+    dominant = max(tracks, key=lambda t: t["frames"])["dominant_emotion"] if tracks else ""
+    return {
+        "frames": summary["counts"]["frames_analysed"],
+        "faces": summary["counts"]["faces"],
+        "dominant_emotion": dominant,
+        "outputs": ";".join(summary.get("outputs", {}).values()),
+    }
