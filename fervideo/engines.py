@@ -16,12 +16,17 @@ if TYPE_CHECKING:
 Done = tuple["Job", dict]
 
 
+def cores_per_worker(workers: int) -> int:
+    """This machine's cores shared out between the workers, at least one each."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
 class LocalEngine:
     """A pool of worker processes on this machine."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.threads = max(1, (os.cpu_count() or 1) // workers)
+        self.threads = cores_per_worker(workers)
         self._pool = None
         self._futures: dict = {}
 
@@ -89,9 +94,9 @@ class RayEngine:
         self.ray = ray
         self.started = not ray.is_initialized()  # a local Ray we start, we also stop
         if self.started:
-            local = {"num_cpus": workers * max(1, (os.cpu_count() or 1) // workers)} if address is None else {}
+            local = {"num_cpus": workers * cores_per_worker(workers)} if address is None else {}
             ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
-        cpus = max(1, (os.cpu_count() or 1) // workers) if address is None else 1
+        cpus = cores_per_worker(workers) if address is None else 1
         self.task = ray.remote(num_cpus=cpus, max_retries=0)(_ray_task)
         self._refs: dict = {}
 

@@ -33,6 +33,12 @@ class AnalyzeOptions:
     tracker: TrackerConfig = TrackerConfig()
     smooth: float = 0.0  # seconds: EMA time constant of each track's probabilities; 0 keeps them raw
 
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise UsageError(f"--batch-size must be 1 or more, not {self.batch_size}")
+        if not self.smooth >= 0:
+            raise UsageError(f"--smooth must be 0 or more seconds, not {self.smooth}")
+
     def to_dict(self) -> dict:
         """For the JSON summary."""
         return asdict(self)
@@ -63,10 +69,6 @@ class Analyzer:
         classifier: EmotionClassifier | None = None,
         detector: FaceDetector | None = None,
     ) -> None:
-        if options.batch_size < 1:
-            raise UsageError(f"--batch-size must be 1 or more, not {options.batch_size}")
-        if not options.smooth >= 0:
-            raise UsageError(f"--smooth must be 0 or more seconds, not {options.smooth}")
         self.options = options
         self.classifier = classifier or EmotionClassifier.load(options.model, options.device)
         self.detector = detector or FaceDetector(options.detector)

@@ -12,6 +12,7 @@ import numpy as np
 from fervideo.errors import InputError
 from fervideo.labels import EMOTIONS
 from fervideo.sinks import CSV_HEADER
+from fervideo.summary import TrackStats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,22 +92,18 @@ def track_summaries(table: ResultTable) -> list[dict]:
     tracks = []
     for track in table.track_ids():
         rows = np.flatnonzero(table.face_id == track)
-        mean = table.probs[rows].mean(axis=0)
-        top = np.bincount(table.emotion[rows], minlength=len(EMOTIONS))
-        tracks.append(
-            {
-                "id": track,
-                "first_frame": int(table.frame[rows[0]]),
-                "last_frame": int(table.frame[rows[-1]]),
-                "first_time_s": round(float(table.time_s[rows[0]]), 4),
-                "last_time_s": round(float(table.time_s[rows[-1]]), 4),
-                "frames": len(rows),
-                "seconds": round(sum(step_of[f] for f in table.frame[rows].tolist()), 4),
-                "dominant_emotion": EMOTIONS[int(np.argmax(mean))],
-                "mean_probs": {name: round(float(p), 6) for name, p in zip(EMOTIONS, mean, strict=True)},
-                "top_emotion_frames": {name: int(c) for name, c in zip(EMOTIONS, top, strict=True)},
-            }
+        stats = TrackStats(  # the JSON's own record, so both give the same fields the same way
+            track,
+            int(table.frame[rows[0]]),
+            int(table.frame[rows[-1]]),
+            float(table.time_s[rows[0]]),
+            float(table.time_s[rows[-1]]),
+            frames=len(rows),
+            seconds=sum(step_of[f] for f in table.frame[rows].tolist()),
+            prob_sum=table.probs[rows].sum(axis=0),
+            top_counts=np.bincount(table.emotion[rows], minlength=len(EMOTIONS)),
         )
+        tracks.append(stats.to_dict())
     return tracks
 
 

@@ -77,10 +77,6 @@ def make_options(args: argparse.Namespace) -> object:
 
     if not 0.0 <= args.min_face_score <= 1.0:
         raise UsageError(f"--min-face-score must be between 0 and 1, not {args.min_face_score}")
-    if args.batch_size < 1:
-        raise UsageError(f"--batch-size must be 1 or more, not {args.batch_size}")
-    if not args.smooth >= 0:
-        raise UsageError(f"--smooth must be 0 or more seconds, not {args.smooth}")
     sampling = Sampling(every=args.every, fps=args.fps, start=args.start, end=args.end)
     detector = DetectorConfig(strategy=args.detector, min_score=args.min_face_score)
     return AnalyzeOptions(

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from fervideo.cli.common import EXIT_OK, add_model_options, err, make_options
+from fervideo.detector import DetectorConfig
 from fervideo.errors import UsageError
 
 
@@ -25,7 +26,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="average each face's probabilities over about this many seconds",
     )
-    live.add_argument("--min-face-score", type=float, default=None, metavar="S")
+    live.add_argument("--min-face-score", type=float, default=DetectorConfig.min_score, metavar="S")
     live.add_argument("--detector", default="auto", choices=("auto", "short", "full"))
     live.add_argument("--quiet", action="store_true", help="print nothing but errors")
     live.set_defaults(run=run_live)
@@ -39,18 +40,13 @@ def run_live(args: argparse.Namespace) -> int:
 
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, not {args.max_frames}")
-    if args.smooth < 0:
-        raise UsageError(f"--smooth must be 0 or more seconds, not {args.smooth}")
+    args.every, args.fps, args.start, args.end = 1, None, 0.0, None
+    analyze_options = make_options(args)  # checks the values before any folder is made
     for path in (args.record, args.csv):
         if path is not None:
-            prepare_out_dir(path.parent if str(path.parent) else Path("."))
-    args.every, args.fps, args.start, args.end = 1, None, 0.0, None
-    if args.min_face_score is None:
-        from fervideo.detector import DetectorConfig
-
-        args.min_face_score = DetectorConfig.min_score
+            prepare_out_dir(path.parent)
     options = LiveOptions(args.camera, not args.no_window, args.record, args.csv, args.max_frames, args.smooth)
-    with Analyzer(make_options(args)) as analyzer:
+    with Analyzer(analyze_options) as analyzer:
         stats = run_live(analyzer, options)
     if not args.quiet:
         err.print(
