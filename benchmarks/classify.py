@@ -26,7 +26,7 @@ def load(name: str) -> EmotionClassifier:
     except ModelError:
         entry = get_entry(name)
         info = {"name": name, "arch": name, "checkpoint": None, "sha256": None}
-        return EmotionClassifier(create_model(name), entry.preprocess, torch.device("cpu"), info)
+        return EmotionClassifier(create_model(name), entry.preprocess, torch.device("cpu"), info, precision="auto")
 
 
 def faces_per_second(classifier: EmotionClassifier, batch: int, seconds: float, tta: bool = False) -> float:

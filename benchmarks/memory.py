@@ -22,6 +22,8 @@ from pathlib import Path
 
 from throughput import looped_copy
 
+from fervideo.models import DEFAULT_MODEL
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 50.0
 
@@ -77,7 +79,7 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
     parser.add_argument("--min-frames", type=int, default=1500, help="frames of the 1x run, at least")
     parser.add_argument("--factor", type=int, default=8, help="the long run is this many times the 1x run")
-    parser.add_argument("--model", default="cnn")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     if not args.video.is_file():
         parser.error(f"{args.video} not found; pass --video")

@@ -24,18 +24,41 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether the device computes bf16 natively (CUDA, or a CPU with AVX-512 BF16 or AMX)."""
+    if device.type == "cuda":
+        return True
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """auto picks bf16 where the hardware does it natively, else fp32."""
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}; use auto, fp32 or bf16")
+    if precision == "auto":
+        return "bf16" if native_bf16(device) else "fp32"
+    return precision
+
+
 class EmotionClassifier:
     """A model, its preprocessing and its provenance; predict() turns faces into probabilities."""
 
-    def __init__(self, model: torch.nn.Module, spec: PreprocessSpec, device: torch.device, info: dict) -> None:
-        self.model = model.to(device).eval()
+    def __init__(
+        self, model: torch.nn.Module, spec: PreprocessSpec, device: torch.device, info: dict, precision: str = "fp32"
+    ) -> None:
+        # channels-last lets oneDNN pick its fast convolutions: 1.5x (fp32) to 2.6x (bf16) for fernet on CPU
+        self.model = model.to(device, memory_format=torch.channels_last).eval()
         self.spec = spec
         self.device = device
-        self.info = info  # name, checkpoint, sha256, metrics: what the JSON summary records
+        self.precision = resolve_precision(precision, device)
+        self.info = info | {"precision": self.precision}  # name, checkpoint, sha256, metrics: for the JSON summary
         self.classes = EMOTIONS
 
     @classmethod
-    def load(cls, name_or_path: str, device: str = "auto") -> EmotionClassifier:
+    def load(cls, name_or_path: str, device: str = "auto", precision: str = "auto") -> EmotionClassifier:
         """Load a registered model's shipped weights or a checkpoint file."""
         path = resolve(name_or_path)
         payload = load_checkpoint(path)
@@ -48,7 +71,7 @@ class EmotionClassifier:
             "input_size": spec.input_size,
             "metrics": payload.get("metrics", {}),
         }
-        return cls(model, spec, resolve_device(device), info)
+        return cls(model, spec, resolve_device(device), info, precision)
 
     @torch.inference_mode()
     def predict(self, faces: np.ndarray, batch_size: int = 64, tta: bool = False) -> np.ndarray:
@@ -61,10 +84,16 @@ class EmotionClassifier:
             batch = torch.from_numpy(faces[start : start + batch_size])
             views = tta_views(batch) if tta else [batch]
             # one forward pass per view: tta costs time, but memory stays bounded by batch_size
-            probs = sum(torch.softmax(self.model(prepare(v, self.spec, self.device)).float(), dim=1) for v in views)
+            probs = sum(torch.softmax(self.logits(prepare(v, self.spec, self.device)), dim=1) for v in views)
             out.append((probs / len(views)).cpu())
         probs = torch.cat(out).numpy().astype(np.float64)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's float32 logits (B, 7) for prepared input (B, C, S, S), in the chosen precision."""
+        x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            return self.model(x).float()
 
 
 def tta_views(faces: torch.Tensor) -> list[torch.Tensor]:

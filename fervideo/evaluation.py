@@ -18,7 +18,7 @@ from fervideo.models import DEFAULT_MODEL, create_model, list_models
 from fervideo.preprocess import PreprocessSpec
 
 Progress = Callable[[int, int], None]  # (faces done, faces in all)
-MODEL_KEYS = ("name", "arch", "checkpoint", "sha256", "input_size")
+MODEL_KEYS = ("name", "arch", "checkpoint", "sha256", "input_size", "precision")
 
 
 def evaluate(
@@ -56,10 +56,11 @@ def evaluate_split(
     batch_size: int = 256,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    precision: str = "auto",
 ) -> dict:
     """Load split from data (Kaggle folders or fer2013.csv) and model, then evaluate; adds data and split."""
     faces = load_split(data, split, cache_dir)  # first: a wrong folder should not wait for a model to load
-    classifier = EmotionClassifier.load(model, device)
+    classifier = EmotionClassifier.load(model, device, precision)
     return {"data": str(data), "split": split, **evaluate(classifier, faces, batch_size, tta, progress)}
 
 

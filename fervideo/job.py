@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import asdict
 from pathlib import Path
 
 from fervideo import __version__
+from fervideo.background import BackgroundWriter
 from fervideo.draw import annotate
 from fervideo.encoder import H264Sink, open_video_sink
 from fervideo.moments import PeakMoments
@@ -74,17 +75,27 @@ def analyze_file(
                     sampling.end,
                 )
                 video_sink = outputs.enter_context(sink.hold())
+            drawn = None
             if video_sink is not None:
                 staged.append(video_sink)
-            for result in analyzer.run(source, decode_all=write_video):
+                classes = analyzer.classifier.classes
+                # drawing and encoding overlap the next frames' analysis; entered last, so it stops first
+                drawn = outputs.enter_context(
+                    BackgroundWriter(lambda r: video_sink.write(annotate(r.image, r.faces, classes)))
+                )
+            # closing: the detector thread stops before the source closes, even when a sink fails
+            results = outputs.enter_context(closing(analyzer.run(source, decode_all=write_video)))
+            for result in results:
                 csv_sink.write(result)
                 summary.update(result)
                 if moments is not None:  # before annotate, which draws on the frame in place
                     moments.update(result)
-                if video_sink is not None:
-                    video_sink.write(annotate(result.image, result.faces, analyzer.classifier.classes))
+                if drawn is not None:
+                    drawn.put(result)
                 if progress is not None:
                     progress(summary.frames_seen, expected)
+            if drawn is not None:
+                drawn.close()  # every frame encoded, or the writer's error raised, before anything is committed
             frames_read = source.frames_read
         data = _summary(
             input_path,

@@ -9,17 +9,15 @@ import time
 
 from fervideo.errors import FervideoError
 from fervideo.job import analyze_file
-from fervideo.pipeline import AnalyzeOptions, Analyzer
+from fervideo.pipeline import AnalyzeOptions, Analyzer, use_cores
 
 _ANALYZER: tuple[AnalyzeOptions, Analyzer] | None = None
 
 
 def init_worker(threads: int, handle_signals: bool = True) -> None:
     """Give each worker process its share of the cores; let the driver alone decide when to stop."""
-    import torch
-
-    torch.set_num_threads(max(1, threads))
-    os.environ["OMP_NUM_THREADS"] = str(max(1, threads))
+    os.environ["OMP_NUM_THREADS"] = str(max(1, threads))  # the worker's cores, which a Ray task reads back
+    use_cores(threads)
     if handle_signals:  # a local pool's worker; Ray manages its own workers' signals
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the driver, which stops the workers
         signal.signal(signal.SIGTERM, _exit_cleanly)

@@ -86,3 +86,25 @@ def test_mirrored_array_is_accepted(clf):
 def test_empty_input(clf):
     for tta in (False, True):
         assert clf.predict(np.zeros((0, 48, 48), np.uint8), tta=tta).shape == (0, 7)
+
+
+def test_precision_choices():
+    from fervideo.classifier import native_bf16, resolve_precision
+    from fervideo.errors import UsageError
+
+    cpu = torch.device("cpu")
+    assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
+    assert resolve_precision("auto", cpu) == ("bf16" if native_bf16(cpu) else "fp32")
+    with pytest.raises(UsageError, match="auto, fp32 or bf16"):
+        resolve_precision("fp16", cpu)
+
+
+def test_bf16_predictions_stay_close_to_fp32():
+    faces = random_faces(32, seed=5)
+    fp32 = EmotionClassifier.load("fernet", device="cpu", precision="fp32")
+    bf16 = EmotionClassifier.load("fernet", device="cpu", precision="bf16")
+    a, b = fp32.predict(faces), bf16.predict(faces)
+    assert fp32.info["precision"] == "fp32" and bf16.info["precision"] == "bf16"
+    np.testing.assert_allclose(b.sum(axis=1), 1.0, atol=1e-5)
+    assert np.abs(a - b).max() < 0.05
+    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.9

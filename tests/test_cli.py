@@ -194,6 +194,7 @@ def test_failed_run_keeps_the_previous_result(tmp_path, capsys, media):
         ["--batch-size", "0"],
         ["--min-face-score", "1.5"],
         ["--smooth", "-1"],
+        ["--full-range-every", "0"],
     ],
 )
 def test_usage_errors_exit_2(tmp_path, capsys, argv):

@@ -15,7 +15,15 @@ from fervideo.models import DEFAULT_MODEL
 from tests.conftest import shared_path
 from tests.test_dataset import face, small_fer_csv, write_folder
 
-INFO = {"name": "fake", "arch": "fake", "checkpoint": "-", "sha256": "0" * 64, "input_size": 48, "metrics": {}}
+INFO = {
+    "name": "fake",
+    "arch": "fake",
+    "checkpoint": "-",
+    "sha256": "0" * 64,
+    "input_size": 48,
+    "precision": "fp32",
+    "metrics": {},
+}
 
 
 class BrightnessClassifier:
@@ -46,7 +54,7 @@ def test_evaluate_in_batches():
     assert result["per_class"]["happy"] == {"correct": 3, "total": 3, "accuracy": 1.0}
     assert np.array_equal(np.diag(result["confusion"]), [1, 1, 1, 3, 1, 1, 1])
     assert result["classes"] == list(EMOTIONS) and result["tta"] is True
-    assert result["model"] == {k: INFO[k] for k in ("name", "arch", "checkpoint", "sha256", "input_size")}
+    assert result["model"] == {k: INFO[k] for k in ("name", "arch", "checkpoint", "sha256", "input_size", "precision")}
 
 
 def test_confusion_rows_are_true_classes():

@@ -250,7 +250,7 @@ def test_classifier_loads_a_checkpoint_path(tmp_path):
     model, _ = model_and_input(DEFAULT_MODEL)
     path = tmp_path / "mine.pt"
     save_checkpoint(path, model, DEFAULT_MODEL, get_entry(DEFAULT_MODEL).preprocess)
-    clf = EmotionClassifier.load(str(path), device="cpu")
+    clf = EmotionClassifier.load(str(path), device="cpu", precision="fp32")  # exact: bf16 is tested apart
     assert clf.info["name"] == str(path) and clf.info["checkpoint"] == str(path)
     faces = random_faces(3)
     with torch.no_grad():

@@ -26,6 +26,9 @@ class ScriptedDetector:
         boxes = [LEFT, RIGHT] if rgb.mean() > 128 else [LEFT]
         return Detections(np.array(boxes, np.float32), np.full(len(boxes), 0.9))
 
+    def reset(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -104,3 +107,16 @@ def test_sampling_keeps_the_time_constant_in_seconds(video):
 def test_negative_smoothing_is_a_usage_error():
     with pytest.raises(UsageError, match="--smooth"):
         scripted_analyzer(smooth=-1)
+
+
+def test_use_cores_leaves_one_core_to_the_detector_thread():
+    import torch
+
+    from fervideo.pipeline import use_cores
+
+    before = torch.get_num_threads()
+    try:
+        assert use_cores(4) == 3 and torch.get_num_threads() == 3
+        assert use_cores(1) == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -6,6 +6,7 @@ import torch
 
 from fervideo.checkpoint import load_checkpoint
 from fervideo.classifier import EmotionClassifier
+from fervideo.errors import UsageError
 from tests.test_dataset import small_fer_csv, write_folder
 from training.augment import AugmentConfig, augment
 from training.train import main, parse_args, settings
@@ -157,3 +158,41 @@ def test_train_on_csv_with_limit(tmp_path):
     assert out.is_file() and (out.parent / "model.last.pt").is_file()
     assert best["epoch"] == 0
     assert load_checkpoint(out)["metrics"]["n_val"] == 2
+
+
+@pytest.mark.parametrize("amp", ["on", "off"])
+def test_amp_trains_and_keeps_float32_weights(folder_data, tmp_path, amp):
+    out = tmp_path / amp / "cnn.pt"
+    out.parent.mkdir()
+    best = main(train_args(folder_data, out, "--epochs", "1", "--amp", amp))
+    assert 0 <= best["val_accuracy"] <= 1
+    weights = load_checkpoint(out)["state_dict"]
+    assert all(t.dtype == torch.float32 for t in weights.values() if t.is_floating_point())
+    assert all(torch.isfinite(t).all() for t in weights.values() if t.is_floating_point())
+
+
+def test_init_starts_from_a_checkpoints_weights_with_a_fresh_schedule(folder_data, tmp_path):
+    first = tmp_path / "first" / "cnn.pt"
+    first.parent.mkdir()
+    main(train_args(folder_data, first, "--epochs", "1"))
+    again = tmp_path / "again" / "cnn.pt"
+    again.parent.mkdir()
+    main(train_args(folder_data, again, "--epochs", "1", "--init", str(first), "--lr", "0"))
+    state = load_checkpoint(again.with_suffix(".last.pt"))["train_state"]
+    assert [row["epoch"] for row in state["history"]] == [0]  # a new run, counted from its own first epoch
+    start = load_checkpoint(first)["state_dict"]
+    after = load_checkpoint(again.with_suffix(".last.pt"))["state_dict"]
+    weights = [k for k in start if k.endswith("weight")]
+    assert weights and all(torch.equal(start[k], after[k]) for k in weights)  # lr 0: still the first run's
+
+
+def test_init_refuses_another_architecture(folder_data, tmp_path):
+    first = tmp_path / "first" / "cnn.pt"
+    first.parent.mkdir()
+    main(train_args(folder_data, first, "--epochs", "1"))
+    with pytest.raises(UsageError, match="holds a 'cnn' model"):
+        main(
+            parse_args(
+                ["--model", "vit", "--data", str(folder_data), "--init", str(first), "--out", str(tmp_path / "v.pt")]
+            )
+        )

@@ -19,7 +19,7 @@ from rich.console import Console
 from torch import nn
 
 from fervideo.checkpoint import load_checkpoint, save_checkpoint
-from fervideo.classifier import resolve_device
+from fervideo.classifier import native_bf16, resolve_device
 from fervideo.dataset import Split, load_split
 from fervideo.errors import FervideoError, UsageError
 from fervideo.metrics import confusion_matrix, per_class_lines, report
@@ -48,8 +48,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--out", type=Path, default=None, help="best checkpoint (default: MODEL.pt)")
     parser.add_argument("--resume", type=Path, help="a .last.pt checkpoint to continue from")
+    parser.add_argument(
+        "--init", type=Path, help="start from this checkpoint's weights with a fresh optimiser and schedule"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument(
+        "--amp",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="bf16 autocast and channels-last (auto: on CUDA and on CPUs with native bf16)",
+    )
     parser.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
     parser.add_argument("--cache-dir", type=Path, help="where decoded splits are cached")
     return parser.parse_args(argv)
@@ -105,6 +114,7 @@ def train_one_epoch(
     hp: dict,
     device: torch.device,
     generator: torch.Generator,
+    amp: bool = False,
 ) -> float:
     """One pass over shuffled training data; returns the mean training loss."""
     model.train()
@@ -116,9 +126,9 @@ def train_one_epoch(
     for start in range(0, len(order), hp["batch_size"]):
         idx = order[start : start + hp["batch_size"]]
         x = prepare(augment(images[idx], aug, generator), spec, device)  # (B, C, S, S)
-        if device.type == "cuda":
+        if amp:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             loss = criterion(model(x), labels[idx])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -129,13 +139,17 @@ def train_one_epoch(
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, criterion: nn.Module, data: Split, spec: PreprocessSpec, device: torch.device) -> dict:
+def evaluate(
+    model: nn.Module, criterion: nn.Module, data: Split, spec: PreprocessSpec, device: torch.device, amp: bool = False
+) -> dict:
     """Loss, accuracy, per-class table and confusion matrix on a held-out split."""
     model.eval()
     logits = []
     for start in range(0, len(data), 512):
         x = prepare(data.images[start : start + 512], spec, device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        if amp:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             logits.append(model(x).float().cpu())
     logits = torch.cat(logits)
     labels = torch.as_tensor(data.labels)
@@ -156,21 +170,31 @@ def main(args: argparse.Namespace) -> dict:
         keep = np.random.default_rng(args.seed).permutation(len(train))[: args.limit]
         train = Split(train.images[keep], train.labels[keep])
     torch.manual_seed(args.seed)
-    model = create_model(args.model)
     start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
     if args.resume:  # the weights come from the checkpoint below, not from a pretrained file
-        state = load_checkpoint(args.resume)["train_state"]
+        checkpoint = load_checkpoint(args.resume)
+        model = create_model(args.model, **checkpoint["config"])  # the run's own config, which --init may set
+        state = checkpoint["train_state"]
         start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
         hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
         init = "resumed"
+    elif args.init:  # a warm restart: the weights of an earlier run, a new schedule from the top
+        payload = load_checkpoint(args.init)
+        if payload["arch"] != args.model:
+            raise UsageError(f"--init {args.init} holds a {payload['arch']!r} model, not {args.model!r}")
+        model = create_model(args.model, **payload["config"])
+        model.load_state_dict(payload["state_dict"])
+        init = f"from {args.init}"
     else:
+        model = create_model(args.model)
         init = init_backbone(model, args)
-    model = model.to(device)
+    amp = use_amp(args.amp, device)
+    model = model.to(device, memory_format=torch.channels_last if amp else torch.contiguous_format)
     freeze(model, hp.get("freeze", "none"))  # before the optimiser, which takes only trainable parameters
     optimizer = make_optimizer(model, hp)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(hp))  # built once hp is settled
     if state is not None:
-        model.load_state_dict(load_checkpoint(args.resume)["state_dict"])
+        model.load_state_dict(checkpoint["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
     criterion = nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])
@@ -178,15 +202,16 @@ def main(args: argparse.Namespace) -> dict:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     console.print(
         f"[bold]{args.model}[/]: {sum(p.numel() for p in model.parameters()):,} parameters "
-        f"({trainable:,} trainable, {init} weights), {len(train)} train / {len(val)} val, {device}, {hp}"
+        f"({trainable:,} trainable, {init} weights), {len(train)} train / {len(val)} val, {device}"
+        f"{' bf16' if amp else ''}, {hp}"
     )
     for epoch in range(start_epoch, hp["epochs"]):
         tic = time.perf_counter()
         torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
-        train_loss = train_one_epoch(step_model, criterion, optimizer, train, spec, hp, device, generator)
+        train_loss = train_one_epoch(step_model, criterion, optimizer, train, spec, hp, device, generator, amp)
         scheduler.step()
-        rep = evaluate(step_model, criterion, val, spec, device)
+        rep = evaluate(step_model, criterion, val, spec, device, amp)
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -215,6 +240,11 @@ def main(args: argparse.Namespace) -> dict:
     if "val_per_class" in best:
         console.print("\n".join(per_class_lines({"per_class": best["val_per_class"]})))
     return best
+
+
+def use_amp(mode: str, device: torch.device) -> bool:
+    """Whether to train in bf16 autocast: asked for, or auto where the hardware does bf16 natively."""
+    return native_bf16(device) if mode == "auto" else mode == "on"
 
 
 def _schedule(hp: dict):

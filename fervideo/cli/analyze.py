@@ -36,10 +36,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run_analyze(args: argparse.Namespace) -> int:
     """fervideo analyze: each input in turn; one bad input does not stop the others."""
     from fervideo.job import analyze_file
-    from fervideo.pipeline import Analyzer
+    from fervideo.pipeline import Analyzer, use_cores
     from fervideo.sinks import prepare_out_dir
 
     options = make_options(args)
+    use_cores()
     check_distinct_outputs(args.inputs, args.out_dir)
     out_dir = prepare_out_dir(args.out_dir)
     failed = 0

@@ -18,13 +18,19 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays on
 out = Console(highlight=False, soft_wrap=True)  # results of eval and models, so that they can be piped
 
 
-def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 64) -> None:
+def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> None:
     """Options of every command that runs the classifier."""
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help=f"registered name or checkpoint path (default: {DEFAULT_MODEL})"
     )
     parser.add_argument("--batch-size", type=int, default=batch_size, metavar="B", help="faces per classifier batch")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16"),
+        help="classifier arithmetic; auto: bf16 where the CPU or GPU does it natively (default: auto)",
+    )
     parser.add_argument(
         "--tta", action="store_true", help="average each face over 6 mirrored and cropped views (6x classifier cost)"
     )
@@ -53,6 +59,14 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
         help="mediapipe model: auto (both, merged), short (close-ups), full (far faces)",
     )
     parser.add_argument(
+        "--full-range-every",
+        type=int,
+        default=DetectorConfig.full_every,
+        metavar="N",
+        help="with --detector auto: run the slower full-range model on every N-th analysed frame, and on every "
+        f"frame where it sees a face the short-range one misses (default: {DetectorConfig.full_every}; 1: always)",
+    )
+    parser.add_argument(
         "--smooth",
         type=float,
         default=0.0,
@@ -77,11 +91,14 @@ def make_options(args: argparse.Namespace) -> object:
 
     if not 0.0 <= args.min_face_score <= 1.0:
         raise UsageError(f"--min-face-score must be between 0 and 1, not {args.min_face_score}")
+    if args.full_range_every < 1:
+        raise UsageError(f"--full-range-every must be 1 or more, not {args.full_range_every}")
     sampling = Sampling(every=args.every, fps=args.fps, start=args.start, end=args.end)
-    detector = DetectorConfig(strategy=args.detector, min_score=args.min_face_score)
+    detector = DetectorConfig(strategy=args.detector, min_score=args.min_face_score, full_every=args.full_range_every)
     return AnalyzeOptions(
         model=args.model,
         device=args.device,
+        precision=args.precision,
         sampling=sampling,
         batch_size=args.batch_size,
         tta=args.tta,

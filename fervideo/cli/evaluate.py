@@ -52,6 +52,7 @@ def run_eval(args: argparse.Namespace) -> int:
             args.batch_size,
             args.cache_dir,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            precision=args.precision,
         )
     if args.json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
@@ -64,8 +65,8 @@ def _print_eval(result: dict) -> None:
     model, classes = result["model"], result["classes"]
     correct = sum(row["correct"] for row in result["per_class"].values())
     out.print(
-        f"{model['name']} (sha256 {model['sha256'][:12]}), tta {'on' if result['tta'] else 'off'}, "
-        f"FER2013 {result['split']} split of {result['data']}",
+        f"{model['name']} (sha256 {model['sha256'][:12]}, {model['precision']}), "
+        f"tta {'on' if result['tta'] else 'off'}, FER2013 {result['split']} split of {result['data']}",
         markup=False,
     )
     out.print(f"[bold]accuracy {result['accuracy']:.2%}[/] ({correct}/{result['n']})")

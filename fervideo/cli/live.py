@@ -28,6 +28,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     live.add_argument("--min-face-score", type=float, default=DetectorConfig.min_score, metavar="S")
     live.add_argument("--detector", default="auto", choices=("auto", "short", "full"))
+    live.add_argument("--full-range-every", type=int, default=DetectorConfig.full_every, metavar="N")
     live.add_argument("--quiet", action="store_true", help="print nothing but errors")
     live.set_defaults(run=run_live)
 

@@ -19,7 +19,7 @@ from fervideo.preprocess import PreprocessSpec
 class FerNetConfig:
     in_channels: int = 1
     num_classes: int = 7
-    width: int = 24  # channels of the first stage; 24 -> 24, 48, 96, 192
+    width: int = 32  # channels of the first stage; 32 -> 32, 64, 128, 256
     stages: int = 4
     dropout: float = 0.3
 

@@ -1,0 +1,91 @@
+"""The face detector: its schedule of the two BlazeFace models (scripted) and the real models on a real clip."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from fervideo.detections import Detections, box_iou
+from fervideo.detector import DetectorConfig, FaceDetector
+from fervideo.errors import ModelError
+
+NEAR, FAR = (100.0, 100.0, 200.0, 200.0), (400.0, 50.0, 430.0, 80.0)
+SHORT, FULL = 0, 1  # mediapipe's model_selection values
+
+
+def scripted(detector: FaceDetector, short: list, full: list) -> list[int]:
+    """Make the detector's models return fixed boxes; returns the log of which model ran."""
+    calls: list[int] = []
+
+    def run(selection: int, rgb: np.ndarray, width: int, height: int) -> Detections:
+        calls.append(selection)
+        boxes = short if selection == SHORT else full
+        return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32))
+
+    detector._run = run
+    return calls
+
+
+@pytest.fixture(scope="module")
+def frame() -> np.ndarray:
+    return np.zeros((360, 640, 3), np.uint8)
+
+
+def test_full_range_runs_on_every_nth_frame_when_short_range_sees_as_many_faces(frame):
+    with FaceDetector(DetectorConfig(full_every=5)) as detector:
+        calls = scripted(detector, short=[NEAR], full=[NEAR])
+        found = [detector(frame) for _ in range(11)]
+    assert calls.count(SHORT) == 11 and calls.count(FULL) == 3  # frames 0, 5 and 10
+    assert all(len(faces) == 1 for faces in found)
+
+
+def test_full_range_runs_every_frame_while_it_sees_a_face_short_range_misses(frame):
+    with FaceDetector(DetectorConfig(full_every=5)) as detector:
+        calls = scripted(detector, short=[NEAR], full=[NEAR, FAR])
+        found = [detector(frame) for _ in range(6)]
+    assert calls.count(FULL) == 6
+    assert all(len(faces) == 2 for faces in found)  # the far face is in every frame, not every fifth
+
+
+def test_reset_starts_the_schedule_again(frame):
+    with FaceDetector(DetectorConfig(full_every=5)) as detector:
+        calls = scripted(detector, short=[NEAR], full=[NEAR])
+        detector(frame), detector(frame)
+        detector.reset()
+        detector(frame)
+    assert calls.count(FULL) == 2
+
+
+def test_full_range_box_wins_where_both_models_see_a_face(frame):
+    shifted = (104.0, 100.0, 204.0, 200.0)
+    with FaceDetector() as detector:
+        scripted(detector, short=[shifted, (300.0, 200.0, 350.0, 250.0)], full=[NEAR])
+        faces = detector(frame)
+    assert len(faces) == 2
+    assert np.allclose(faces.xyxy[box_iou(faces.xyxy, np.array([NEAR], np.float32))[:, 0].argmax()], NEAR)
+
+
+def test_one_model_strategies_ignore_the_schedule(frame):
+    with FaceDetector(DetectorConfig(strategy="short")) as detector:
+        calls = scripted(detector, short=[NEAR], full=[])
+        for _ in range(3):
+            detector(frame)
+    assert calls == [SHORT] * 3
+
+
+def test_full_every_must_be_positive():
+    with pytest.raises(ModelError, match="1 or more"):
+        FaceDetector(DetectorConfig(full_every=0))
+
+
+def test_real_models_find_the_face_in_every_frame_with_steady_boxes(media):
+    capture = cv2.VideoCapture(str(media("single_face.mp4")))
+    frames = [capture.read()[1] for _ in range(12)]
+    with FaceDetector() as scheduled, FaceDetector(DetectorConfig(full_every=1)) as every:
+        for bgr in frames:
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            a, b = scheduled(rgb), every(rgb)
+            assert len(a) == len(b) == 1
+            side = b.xyxy[0, 2] - b.xyxy[0, 0]
+            assert np.abs(a.xyxy[0] - b.xyxy[0]).max() < 0.05 * side  # short-range frames: about 2% off
