@@ -83,6 +83,8 @@ def test_settings_apply_flags_over_recipe(tmp_path):
     hp = settings(parse_args(["--data", str(tmp_path), "--lr", "0.5", "--epochs", "2"]))
     assert hp["lr"] == 0.5 and hp["epochs"] == 2
     assert hp["optimizer"] == "adam" and hp["batch_size"] == 32  # from the cnn recipe
+    hp = settings(parse_args(["--data", str(tmp_path), "--model", "fernet", "--erase", "0.3"]))
+    assert hp["augment"]["erase"] == 0.3 and hp["augment"]["rotate"] == 10.0  # the rest of the recipe stays
 
 
 def test_train_resume_and_load(folder_data, tmp_path):
@@ -196,3 +198,14 @@ def test_init_refuses_another_architecture(folder_data, tmp_path):
                 ["--model", "vit", "--data", str(folder_data), "--init", str(first), "--out", str(tmp_path / "v.pt")]
             )
         )
+
+
+def test_erase_blanks_one_rectangle_in_the_chosen_share_of_faces():
+    faces = torch.full((400, 48, 48), 7, dtype=torch.uint8)
+    out = augment(faces, AugmentConfig(hflip=False, erase=0.5), torch.Generator().manual_seed(0))
+    blanked = (out == 128).flatten(1).sum(1)
+    assert out.dtype == torch.uint8 and out.shape == faces.shape
+    assert 0.4 < (blanked > 0).float().mean() < 0.6  # about half the faces
+    share = blanked[blanked > 0].float() / (48 * 48)
+    assert share.min() >= 0.01 and share.max() <= 0.25  # 2-20% of the face, give or take rounding
+    assert ((out == 7) | (out == 128)).all()  # nothing else changes

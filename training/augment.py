@@ -14,6 +14,8 @@ class AugmentConfig:
     vflip: bool = False  # the study used it; upside-down faces never occur in video
     crop_pad: int = 0  # random-crop after padding by this many pixels
     rotate: float = 0.0  # max degrees
+    erase: float = 0.0  # probability of blanking one random rectangle (random erasing), against overfitting
+    erase_area: tuple[float, float] = (0.02, 0.2)  # its share of the face, drawn uniformly
 
 
 def augment(faces: torch.Tensor, config: AugmentConfig, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -28,7 +30,28 @@ def augment(faces: torch.Tensor, config: AugmentConfig, generator: torch.Generat
         x = torch.where(flip[:, None, None], x.flip(-2), x)
     if config.crop_pad or config.rotate:
         x = _affine(x, config, generator)
+    if config.erase:
+        x = _erase(x, config, generator)
     return x
+
+
+def _erase(x: torch.Tensor, config: AugmentConfig, generator: torch.Generator | None) -> torch.Tensor:
+    """Blank one rectangle (aspect 1/2 to 2) in a random subset of the faces with mid grey."""
+    batch, height, width = x.shape
+    u = torch.rand(batch, 5, generator=generator)  # use, area, aspect, top, left
+    lo, hi = config.erase_area
+    area = (lo + (hi - lo) * u[:, 1]) * height * width
+    aspect = torch.exp((u[:, 2] * 2 - 1) * torch.log(torch.tensor(2.0)))
+    h = torch.sqrt(area * aspect).clamp(1, height).long()
+    w = torch.sqrt(area / aspect).clamp(1, width).long()
+    top = (u[:, 3] * (height - h + 1)).long()
+    left = (u[:, 4] * (width - w + 1)).long()
+    rows = torch.arange(height)[None, :, None]
+    cols = torch.arange(width)[None, None, :]
+    in_rows = (rows >= top[:, None, None]) & (rows < (top + h)[:, None, None])  # (B, H, 1)
+    in_cols = (cols >= left[:, None, None]) & (cols < (left + w)[:, None, None])  # (B, 1, W)
+    inside = in_rows & in_cols & (u[:, 0] < config.erase)[:, None, None]  # (B, H, W)
+    return x.masked_fill(inside.to(x.device), 128)
 
 
 def _affine(x: torch.Tensor, config: AugmentConfig, generator: torch.Generator | None) -> torch.Tensor:

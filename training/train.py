@@ -42,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--label-smoothing", type=float)
     parser.add_argument("--scheduler", choices=("none", "cosine"))
+    parser.add_argument("--erase", type=float, metavar="P", help="random erasing: probability per face")
     parser.add_argument("--freeze", help="head | last:K | none: what trains of a pretrained backbone (vit_b16)")
     parser.add_argument("--pretrained", type=Path, help="backbone weights file (vit_b16: vit_b_16-c867db91.pth)")
     parser.add_argument("--random-init", action="store_true", help="start a pretrained-backbone model from scratch")
@@ -70,6 +71,8 @@ def settings(args: argparse.Namespace) -> dict:
     for key in ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "scheduler", "freeze"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
+    if args.erase is not None:
+        recipe["augment"] = {**recipe["augment"], "erase": args.erase}
     return recipe
 
 
