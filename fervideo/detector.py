@@ -24,7 +24,7 @@ STRATEGIES = ("auto", "short", "full")
 class DetectorConfig:
     strategy: str = "auto"  # auto: both models, merged; short: close-ups only; full: up to ~5 m
     # auto runs the full-range model (6 ms a frame here, the short-range one 2.3 ms) on every N-th frame, and
-    # on every frame where the short-range model sees fewer faces than the full-range one last did
+    # on every frame where a face it found last time has no short-range face over it
     full_every: int = 5
     min_score: float = 0.65  # 0.6 lets background false positives through on no_face.mp4
     min_size: int = 12  # px; smaller boxes hold too little face to classify
@@ -58,7 +58,7 @@ class FaceDetector:
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame runs every model (call before a new video)."""
         self._frames = 0
-        self._full_faces = 0  # faces the full-range model found the last time it ran
+        self._full = Detections.empty()  # what the full-range model found the last time it ran
 
     def __call__(self, rgb: np.ndarray) -> Detections:
         """Detect faces in one (H, W, 3) uint8 RGB frame of a sequence (see reset)."""
@@ -72,12 +72,20 @@ class FaceDetector:
             short = self._kept(pending.result())
         else:
             short, full = self._kept(self._run(0, rgb, width, height)), None
-            if len(short) < self._full_faces:  # a face only the full-range model sees: keep it in every frame
+            if self._uncovered(short):  # a face only the full-range model sees: keep it in every frame
                 full = self._kept(self._run(1, rgb, width, height))
         if full is None:
             return short
-        self._full_faces = len(full)
+        self._full = full
         return _merge([full, short], self.config.nms_iou)
+
+    def _uncovered(self, short: Detections) -> bool:
+        """Whether a face of the last full-range run has no short-range face over it now."""
+        if not len(self._full):
+            return False
+        if not len(short):
+            return True
+        return bool((box_iou(self._full.xyxy, short.xyxy).max(axis=1) <= self.config.nms_iou).any())
 
     def _kept(self, found: Detections) -> Detections:
         wh = found.xyxy[:, 2:] - found.xyxy[:, :2]

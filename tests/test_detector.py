@@ -48,6 +48,14 @@ def test_full_range_runs_every_frame_while_it_sees_a_face_short_range_misses(fra
     assert all(len(faces) == 2 for faces in found)  # the far face is in every frame, not every fifth
 
 
+def test_full_range_runs_every_frame_while_short_range_sees_a_different_face(frame):
+    with FaceDetector(DetectorConfig(full_every=5)) as detector:
+        calls = scripted(detector, short=[NEAR], full=[FAR])  # as many faces each, but not the same ones
+        found = [detector(frame) for _ in range(4)]
+    assert calls.count(FULL) == 4
+    assert all(len(faces) == 2 for faces in found)
+
+
 def test_reset_starts_the_schedule_again(frame):
     with FaceDetector(DetectorConfig(full_every=5)) as detector:
         calls = scripted(detector, short=[NEAR], full=[NEAR])
