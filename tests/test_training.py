@@ -74,6 +74,12 @@ def folder_data(tmp_path_factory):
     return write_folder(tmp_path_factory.mktemp("fer"), {"train": 4, "val": 2})
 
 
+def run_path(tmp_path, run):
+    """Where a test run's best checkpoint goes, in a folder of its own (OUT.last.pt lands beside it)."""
+    (tmp_path / run).mkdir()
+    return tmp_path / run / "cnn.pt"
+
+
 def train_args(data, out, *extra):
     fixed = ["--model", "cnn", "--device", "cpu", "--batch-size", "8", "--cache-dir", str(out.parent / "cache")]
     return parse_args([*fixed, "--data", str(data), "--out", str(out), *extra])
@@ -88,8 +94,7 @@ def test_settings_apply_flags_over_recipe(tmp_path):
 
 
 def test_train_resume_and_load(folder_data, tmp_path):
-    out = tmp_path / "run" / "cnn.pt"
-    out.parent.mkdir()
+    out = run_path(tmp_path, "run")
     best = main(train_args(folder_data, out, "--epochs", "2"))
     last = out.parent / "cnn.last.pt"
     assert out.is_file() and last.is_file()
@@ -115,12 +120,10 @@ def test_train_resume_and_load(folder_data, tmp_path):
 
 
 def test_resume_continues_exactly(folder_data, tmp_path):
-    straight = tmp_path / "straight" / "cnn.pt"
-    straight.parent.mkdir()
+    straight = run_path(tmp_path, "straight")
     main(train_args(folder_data, straight, "--epochs", "3"))
 
-    split = tmp_path / "split" / "cnn.pt"
-    split.parent.mkdir()
+    split = run_path(tmp_path, "split")
     main(train_args(folder_data, split, "--epochs", "2"))
     main(train_args(folder_data, split, "--epochs", "3", "--resume", str(split.with_suffix(".last.pt"))))
 
@@ -133,8 +136,7 @@ def test_resume_continues_exactly(folder_data, tmp_path):
 
 
 def test_resume_with_cosine_schedule(folder_data, tmp_path):
-    out = tmp_path / "cos" / "cnn.pt"
-    out.parent.mkdir()
+    out = run_path(tmp_path, "cos")
     main(train_args(folder_data, out, "--epochs", "1", "--scheduler", "cosine", "--limit", "7"))
     main(
         train_args(
@@ -164,8 +166,7 @@ def test_train_on_csv_with_limit(tmp_path):
 
 @pytest.mark.parametrize("amp", ["on", "off"])
 def test_amp_trains_and_keeps_float32_weights(folder_data, tmp_path, amp):
-    out = tmp_path / amp / "cnn.pt"
-    out.parent.mkdir()
+    out = run_path(tmp_path, amp)
     best = main(train_args(folder_data, out, "--epochs", "1", "--amp", amp))
     assert 0 <= best["val_accuracy"] <= 1
     weights = load_checkpoint(out)["state_dict"]
@@ -174,11 +175,9 @@ def test_amp_trains_and_keeps_float32_weights(folder_data, tmp_path, amp):
 
 
 def test_init_starts_from_a_checkpoints_weights_with_a_fresh_schedule(folder_data, tmp_path):
-    first = tmp_path / "first" / "cnn.pt"
-    first.parent.mkdir()
+    first = run_path(tmp_path, "first")
     main(train_args(folder_data, first, "--epochs", "1"))
-    again = tmp_path / "again" / "cnn.pt"
-    again.parent.mkdir()
+    again = run_path(tmp_path, "again")
     main(train_args(folder_data, again, "--epochs", "1", "--init", str(first), "--lr", "0"))
     state = load_checkpoint(again.with_suffix(".last.pt"))["train_state"]
     assert [row["epoch"] for row in state["history"]] == [0]  # a new run, counted from its own first epoch
@@ -189,8 +188,7 @@ def test_init_starts_from_a_checkpoints_weights_with_a_fresh_schedule(folder_dat
 
 
 def test_init_refuses_another_architecture(folder_data, tmp_path):
-    first = tmp_path / "first" / "cnn.pt"
-    first.parent.mkdir()
+    first = run_path(tmp_path, "first")
     main(train_args(folder_data, first, "--epochs", "1"))
     with pytest.raises(UsageError, match="holds a 'cnn' model"):
         main(

@@ -18,7 +18,7 @@ import torch
 from rich.console import Console
 from torch import nn
 
-from fervideo.checkpoint import load_checkpoint, save_checkpoint
+from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.classifier import native_bf16, resolve_device
 from fervideo.dataset import Split, load_split
 from fervideo.errors import FervideoError, UsageError
@@ -176,7 +176,7 @@ def main(args: argparse.Namespace) -> dict:
     start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
     if args.resume:  # the weights come from the checkpoint below, not from a pretrained file
         checkpoint = load_checkpoint(args.resume)
-        model = create_model(args.model, **checkpoint["config"])  # the run's own config, which --init may set
+        model, _ = build_model(checkpoint)  # the run's own config, which --init may have set
         state = checkpoint["train_state"]
         start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
         hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
@@ -185,8 +185,7 @@ def main(args: argparse.Namespace) -> dict:
         payload = load_checkpoint(args.init)
         if payload["arch"] != args.model:
             raise UsageError(f"--init {args.init} holds a {payload['arch']!r} model, not {args.model!r}")
-        model = create_model(args.model, **payload["config"])
-        model.load_state_dict(payload["state_dict"])
+        model, _ = build_model(payload)
         init = f"from {args.init}"
     else:
         model = create_model(args.model)
@@ -197,7 +196,6 @@ def main(args: argparse.Namespace) -> dict:
     optimizer = make_optimizer(model, hp)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(hp))  # built once hp is settled
     if state is not None:
-        model.load_state_dict(checkpoint["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
     criterion = nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from fervideo.classifier import PRECISIONS
 from fervideo.detector import STRATEGIES, DetectorConfig
 from fervideo.errors import UsageError
 from fervideo.models import DEFAULT_MODEL
@@ -28,7 +29,7 @@ def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> 
     parser.add_argument(
         "--precision",
         default="auto",
-        choices=("auto", "fp32", "bf16"),
+        choices=PRECISIONS,
         help="classifier arithmetic; auto: bf16 where the CPU or GPU does it natively (default: auto)",
     )
     parser.add_argument(
