@@ -26,6 +26,7 @@ from fervideo.metrics import confusion_matrix, per_class_lines, report
 from fervideo.models import create_model, get_entry
 from fervideo.preprocess import PreprocessSpec, prepare
 from training.augment import AugmentConfig, augment
+from training.distill import DistillLoss, soft_targets
 from training.recipes import recipe_for
 
 console = Console(stderr=True)
@@ -52,6 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--init", type=Path, help="start from this checkpoint's weights with a fresh optimiser and schedule"
     )
+    parser.add_argument(
+        "--teacher", action="append", type=Path, help="distil from this checkpoint's TTA predictions (repeatable)"
+    )
+    parser.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the teacher's soft targets")
+    parser.add_argument("--kd-temperature", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument(
@@ -73,6 +79,9 @@ def settings(args: argparse.Namespace) -> dict:
             recipe[key] = getattr(args, key)
     if args.erase is not None:
         recipe["augment"] = {**recipe["augment"], "erase": args.erase}
+    if args.teacher:
+        recipe |= {"teacher": [str(p) for p in args.teacher], "kd_alpha": args.kd_alpha}
+        recipe["kd_temperature"] = args.kd_temperature
     return recipe
 
 
@@ -118,11 +127,13 @@ def train_one_epoch(
     device: torch.device,
     generator: torch.Generator,
     amp: bool = False,
+    teacher: torch.Tensor | None = None,
 ) -> float:
     """One pass over shuffled training data; returns the mean training loss."""
     model.train()
     images = torch.as_tensor(data.images).to(device)
     labels = torch.as_tensor(data.labels).to(device)
+    teacher = teacher.to(device) if teacher is not None else None
     order = torch.randperm(len(labels), generator=generator).to(device)
     aug = AugmentConfig(**hp["augment"])
     total, seen = 0.0, 0
@@ -132,7 +143,8 @@ def train_one_epoch(
         if amp:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            loss = criterion(model(x), labels[idx])
+            out = model(x)
+            loss = criterion(out, labels[idx]) if teacher is None else criterion(out, labels[idx], teacher[idx])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -199,6 +211,10 @@ def main(args: argparse.Namespace) -> dict:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
     criterion = nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])
+    teacher, fit = None, criterion
+    if hp.get("teacher"):
+        teacher = soft_targets(hp["teacher"], train.images, args.device)
+        fit = DistillLoss(hp["kd_alpha"], hp["kd_temperature"], hp["label_smoothing"])
     step_model = torch.compile(model) if args.compile else model
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     console.print(
@@ -210,7 +226,7 @@ def main(args: argparse.Namespace) -> dict:
         tic = time.perf_counter()
         torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
-        train_loss = train_one_epoch(step_model, criterion, optimizer, train, spec, hp, device, generator, amp)
+        train_loss = train_one_epoch(step_model, fit, optimizer, train, spec, hp, device, generator, amp, teacher)
         scheduler.step()
         rep = evaluate(step_model, criterion, val, spec, device, amp)
         row = {
