@@ -27,3 +27,11 @@ def shared_path(*parts: str) -> Path:
 def media():
     """Look up a file in ../shared/media by name."""
     return lambda name: shared_path("media", name)
+
+
+@pytest.fixture(scope="module")
+def folder_data(tmp_path_factory):
+    """A tiny FER2013 folder (4 train and 2 val faces per class) for training runs."""
+    from tests.test_dataset import write_folder  # a test module: imported only when a test asks for this
+
+    return write_folder(tmp_path_factory.mktemp("fer"), {"train": 4, "val": 2})

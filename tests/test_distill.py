@@ -5,7 +5,6 @@ import torch.nn.functional as F
 
 from fervideo.checkpoint import load_checkpoint
 from fervideo.classifier import EmotionClassifier
-from tests.test_dataset import write_folder
 from tests.test_training import run_path, train_args
 from training.distill import DistillLoss, soft_targets
 from training.train import main
@@ -29,11 +28,6 @@ def test_distill_loss_pulls_the_student_toward_the_teacher():
     student = torch.zeros(1, 7, requires_grad=True)
     DistillLoss(alpha=1.0, temperature=2.0)(student, torch.tensor([3]), teacher).backward()
     assert student.grad[0, 0] < 0 and (student.grad[0, 1:] > 0).all()  # a step raises class 0, lowers the rest
-
-
-@pytest.fixture(scope="module")
-def folder_data(tmp_path_factory):
-    return write_folder(tmp_path_factory.mktemp("fer"), {"train": 4, "val": 2})
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import torch
 from fervideo.checkpoint import load_checkpoint
 from fervideo.classifier import EmotionClassifier
 from fervideo.errors import UsageError
-from tests.test_dataset import small_fer_csv, write_folder
+from tests.test_dataset import small_fer_csv
 from training.augment import AugmentConfig, augment
 from training.train import main, parse_args, settings
 
@@ -67,11 +67,6 @@ def test_affine_keeps_flat_faces_flat():
 
 
 # --- training.train ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def folder_data(tmp_path_factory):
-    return write_folder(tmp_path_factory.mktemp("fer"), {"train": 4, "val": 2})
 
 
 def run_path(tmp_path, run):

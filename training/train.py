@@ -80,8 +80,8 @@ def settings(args: argparse.Namespace) -> dict:
     if args.erase is not None:
         recipe["augment"] = {**recipe["augment"], "erase": args.erase}
     if args.teacher:
-        recipe |= {"teacher": [str(p) for p in args.teacher], "kd_alpha": args.kd_alpha}
-        recipe["kd_temperature"] = args.kd_temperature
+        teachers = [str(p) for p in args.teacher]
+        recipe |= {"teacher": teachers, "kd_alpha": args.kd_alpha, "kd_temperature": args.kd_temperature}
     return recipe
 
 
