@@ -20,9 +20,8 @@ from fervideo.classifier import EmotionClassifier
 def soft_targets(teachers: list[str | Path], images: np.ndarray, device: str = "auto") -> torch.Tensor:
     """Log of the teachers' mean TTA probabilities (N, 7) for grey faces (N, 48, 48)."""
     assert teachers, "soft_targets needs at least one teacher"
-    probs = np.zeros((len(images), 7), np.float64)
-    for path in teachers:
-        probs += EmotionClassifier.load(str(path), device=device).predict(images, batch_size=256, tta=True)
+    load = EmotionClassifier.load
+    probs = sum(load(str(path), device=device).predict(images, batch_size=256, tta=True) for path in teachers)
     return torch.log(torch.as_tensor(probs / len(teachers), dtype=torch.float32).clamp_min(1e-8))
 
 

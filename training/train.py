@@ -133,7 +133,6 @@ def train_one_epoch(
     model.train()
     images = torch.as_tensor(data.images).to(device)
     labels = torch.as_tensor(data.labels).to(device)
-    teacher = teacher.to(device) if teacher is not None else None
     order = torch.randperm(len(labels), generator=generator).to(device)
     aug = AugmentConfig(**hp["augment"])
     total, seen = 0.0, 0
@@ -213,7 +212,7 @@ def main(args: argparse.Namespace) -> dict:
     criterion = nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])
     teacher, fit = None, criterion
     if hp.get("teacher"):
-        teacher = soft_targets(hp["teacher"], train.images, args.device)
+        teacher = soft_targets(hp["teacher"], train.images, args.device).to(device)  # once, not per epoch
         fit = DistillLoss(hp["kd_alpha"], hp["kd_temperature"], hp["label_smoothing"])
     step_model = torch.compile(model) if args.compile else model
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
