@@ -70,3 +70,13 @@ def test_a_teacher_changes_what_the_student_learns(folder_data, teachers, tmp_pa
     main(train_args(folder_data, taught, "--epochs", "1", "--seed", "5", "--teacher", str(teachers[0])))
     a, b = load_checkpoint(plain)["state_dict"], load_checkpoint(taught)["state_dict"]
     assert any(not torch.equal(t, b[k]) for k, t in a.items() if t.is_floating_point())
+
+
+def test_soft_targets_are_cached_per_teacher_set(teachers, tmp_path):
+    faces = np.random.default_rng(1).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    first = soft_targets(teachers, faces, device="cpu", cache_dir=tmp_path)
+    (cache,) = tmp_path.glob("teachers-*.npy")
+    np.save(cache, np.full((4, 7), 1 / 7, dtype=np.float32))  # a marked cache shows it is what is read
+    assert torch.allclose(soft_targets(teachers, faces, device="cpu", cache_dir=tmp_path).exp(), torch.tensor(1 / 7))
+    again = soft_targets(teachers[:1], faces, device="cpu", cache_dir=tmp_path)  # other teachers: another key
+    assert len(list(tmp_path.glob("teachers-*.npy"))) == 2 and not torch.equal(again, first)

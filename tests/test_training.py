@@ -9,6 +9,7 @@ from fervideo.classifier import EmotionClassifier
 from fervideo.errors import UsageError
 from tests.test_dataset import small_fer_csv
 from training.augment import AugmentConfig, augment
+from training.recipes import model_config
 from training.train import main, parse_args, settings
 
 # --- training.augment ----------------------------------------------------------------------------
@@ -202,3 +203,58 @@ def test_erase_blanks_one_rectangle_in_the_chosen_share_of_faces():
     share = blanked[blanked > 0].float() / (48 * 48)
     assert share.min() >= 0.01 and share.max() <= 0.25  # 2-20% of the face, give or take rounding
     assert ((out == 7) | (out == 128)).all()  # nothing else changes
+
+
+def test_ema_keeps_the_averaged_weights(folder_data, tmp_path):
+    runs = {}
+    for decay in ("0", "0.9"):
+        out = run_path(tmp_path, decay)
+        main(train_args(folder_data, out, "--epochs", "1", "--ema", decay))
+        runs[decay] = load_checkpoint(out), load_checkpoint(out.with_suffix(".last.pt"))
+    for decay, (kept, last) in runs.items():
+        assert kept["hp"]["ema"] == float(decay)
+        averaged = {k.removeprefix("module."): t for k, t in last["train_state"]["ema"].items() if k != "n_averaged"}
+        assert all(torch.equal(t, averaged[k]) for k, t in kept["state_dict"].items())  # the average is kept
+    kept, last = runs["0"]  # decay 0 follows the weights and the batch-norm statistics exactly
+    assert all(torch.equal(t, last["state_dict"][k]) for k, t in kept["state_dict"].items())
+    kept, last = runs["0.9"]
+    assert any(not torch.equal(t, last["state_dict"][k]) for k, t in kept["state_dict"].items())
+
+
+def test_ema_resumes_exactly(folder_data, tmp_path):
+    straight, split = run_path(tmp_path, "straight"), run_path(tmp_path, "split")
+    main(train_args(folder_data, straight, "--epochs", "2", "--ema", "0.9"))
+    main(train_args(folder_data, split, "--epochs", "1", "--ema", "0.9"))
+    main(train_args(folder_data, split, "--epochs", "2", "--resume", str(split.with_suffix(".last.pt"))))
+    a = load_checkpoint(straight.with_suffix(".last.pt"))["train_state"]["ema"]
+    b = load_checkpoint(split.with_suffix(".last.pt"))["train_state"]["ema"]
+    assert a.keys() == b.keys() and all(torch.equal(t, b[k]) for k, t in a.items())
+
+
+@pytest.mark.parametrize("decay", ["1", "-0.1"])
+def test_ema_decay_must_be_a_fraction(tmp_path, decay):
+    with pytest.raises(UsageError, match="--ema"):
+        settings(parse_args(["--data", str(tmp_path), "--ema", decay]))
+
+
+def test_config_shapes_the_new_model_and_its_checkpoint(folder_data, tmp_path):
+    assert model_config(["width=8", "dropout=0.5", "tag=wide"]) == {"width": 8, "dropout": 0.5, "tag": "wide"}
+    out = run_path(tmp_path, "narrow")
+    main(train_args(folder_data, out, "--model", "fernet", "--epochs", "1", "--config", "width=4"))
+    ckpt = load_checkpoint(out)
+    assert ckpt["config"]["width"] == 4 and ckpt["state_dict"]["stages.0.0.conv.weight"].shape[0] == 4
+    assert EmotionClassifier.load(str(out), device="cpu").predict(batch(2).numpy()).shape == (2, 7)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--config", "width"], "KEY=VALUE"),
+        (["--config", "widht=4"], "widht"),
+        (["--init", "x.pt", "--config", "width=4"], "--init"),
+    ],
+)
+def test_config_mistakes_are_usage_errors(folder_data, tmp_path, extra, message):
+    args = train_args(folder_data, run_path(tmp_path, "bad"), "--model", "fernet", "--epochs", "1", *extra)
+    with pytest.raises(UsageError, match=message):
+        main(args)

@@ -1,12 +1,14 @@
 """Knowledge distillation: a student learns from trained checkpoints' soft predictions as well as the labels.
 
-The teachers' predictions are computed once per run, with their test-time views, on the un-augmented
+The teachers' predictions are computed once (and cached), with their test-time views, on the un-augmented
 training faces; the student sees augmented copies of the same faces (mild shifts, rotations, mirrors and
 erasing, which leave the emotion as it is) and is pulled toward those fixed targets.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +19,28 @@ from torch import nn
 from fervideo.classifier import EmotionClassifier
 
 
-def soft_targets(teachers: list[str | Path], images: np.ndarray, device: str = "auto") -> torch.Tensor:
-    """Log of the teachers' mean TTA probabilities (N, 7) for grey faces (N, 48, 48)."""
+def soft_targets(
+    teachers: list[str | Path], images: np.ndarray, device: str = "auto", cache_dir: Path | None = None
+) -> torch.Tensor:
+    """Log of the teachers' mean TTA probabilities (N, 7) for grey faces (N, 48, 48), cached when asked."""
     assert teachers, "soft_targets needs at least one teacher"
-    load = EmotionClassifier.load
-    probs = sum(load(str(path), device=device).predict(images, batch_size=256, tta=True) for path in teachers)
-    return torch.log(torch.as_tensor(probs / len(teachers), dtype=torch.float32).clamp_min(1e-8))
+    # Six views of 28k faces take minutes per teacher; the key covers the teachers' bytes and the faces'.
+    key = hashlib.sha256(images.tobytes())
+    for path in teachers:
+        key.update(Path(path).read_bytes())
+    cache = cache_dir / f"teachers-{key.hexdigest()[:12]}.npy" if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        probs = np.load(cache)
+    else:
+        load = EmotionClassifier.load
+        probs = sum(load(str(p), device=device).predict(images, batch_size=256, tta=True) for p in teachers)
+        probs = (probs / len(teachers)).astype(np.float32)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with open(cache.with_suffix(".tmp"), "wb") as f:  # renamed only when whole
+                np.save(f, probs)
+            os.replace(cache.with_suffix(".tmp"), cache)
+    return torch.log(torch.as_tensor(probs).clamp_min(1e-8))
 
 
 class DistillLoss(nn.Module):

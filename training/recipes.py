@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field, replace
 
+from fervideo.errors import UsageError
 from training.augment import AugmentConfig
 
 
@@ -53,3 +55,17 @@ RECIPES["vit_b16"] = replace(RECIPES["cnn"], lr=1e-3, freeze="head")
 def recipe_for(model: str) -> Recipe:
     """The model's recipe, or the generic one."""
     return RECIPES.get(model, Recipe())
+
+
+def model_config(pairs: list[str]) -> dict:
+    """--config KEY=VALUE overrides of an architecture's config; a value is a Python literal or a string."""
+    config = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise UsageError(f"--config {pair!r}: expected KEY=VALUE, such as width=48")
+        try:
+            config[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            config[key] = value
+    return config

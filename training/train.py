@@ -17,17 +17,18 @@ import numpy as np
 import torch
 from rich.console import Console
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.classifier import native_bf16, resolve_device
-from fervideo.dataset import Split, load_split
+from fervideo.dataset import Split, default_cache_dir, load_split
 from fervideo.errors import FervideoError, UsageError
 from fervideo.metrics import confusion_matrix, per_class_lines, report
 from fervideo.models import create_model, get_entry
 from fervideo.preprocess import PreprocessSpec, prepare
 from training.augment import AugmentConfig, augment
 from training.distill import DistillLoss, soft_targets
-from training.recipes import recipe_for
+from training.recipes import model_config, recipe_for
 
 console = Console(stderr=True)
 
@@ -44,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float)
     parser.add_argument("--scheduler", choices=("none", "cosine"))
     parser.add_argument("--erase", type=float, metavar="P", help="random erasing: probability per face")
+    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="e.g. width=48")
     parser.add_argument("--freeze", help="head | last:K | none: what trains of a pretrained backbone (vit_b16)")
     parser.add_argument("--pretrained", type=Path, help="backbone weights file (vit_b16: vit_b_16-c867db91.pth)")
     parser.add_argument("--random-init", action="store_true", help="start a pretrained-backbone model from scratch")
@@ -58,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the teacher's soft targets")
     parser.add_argument("--kd-temperature", type=float, default=2.0)
+    parser.add_argument(
+        "--ema", type=float, metavar="DECAY", help="judge and keep a moving average of the weights (e.g. 0.9998)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument(
@@ -77,6 +82,10 @@ def settings(args: argparse.Namespace) -> dict:
     for key in ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "scheduler", "freeze"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
+    if args.ema is not None:
+        if not 0.0 <= args.ema < 1.0:
+            raise UsageError(f"--ema {args.ema}: the decay is a fraction in [0, 1), such as 0.9998")
+        recipe["ema"] = args.ema
     if args.erase is not None:
         recipe["augment"] = {**recipe["augment"], "erase": args.erase}
     if args.teacher:
@@ -128,6 +137,7 @@ def train_one_epoch(
     generator: torch.Generator,
     amp: bool = False,
     teacher: torch.Tensor | None = None,
+    ema: AveragedModel | None = None,
 ) -> float:
     """One pass over shuffled training data; returns the mean training loss."""
     model.train()
@@ -147,6 +157,8 @@ def train_one_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if ema is not None:
+            ema.update_parameters(model)
         total += loss.item() * len(idx)
         seen += len(idx)
     return total / seen
@@ -185,6 +197,8 @@ def main(args: argparse.Namespace) -> dict:
         train = Split(train.images[keep], train.labels[keep])
     torch.manual_seed(args.seed)
     start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
+    if args.config and (args.resume or args.init):
+        raise UsageError("--config shapes a new model; with --resume or --init the checkpoint's config holds")
     if args.resume:  # the weights come from the checkpoint below, not from a pretrained file
         checkpoint = load_checkpoint(args.resume)
         model, _ = build_model(checkpoint)  # the run's own config, which --init may have set
@@ -199,7 +213,10 @@ def main(args: argparse.Namespace) -> dict:
         model, _ = build_model(payload)
         init = f"from {args.init}"
     else:
-        model = create_model(args.model)
+        try:
+            model = create_model(args.model, **model_config(args.config))
+        except TypeError as exc:  # a key the architecture's config does not have
+            raise UsageError(f"--config: {exc}") from None
         init = init_backbone(model, args)
     amp = use_amp(args.amp, device)
     model = model.to(device, memory_format=torch.channels_last if amp else torch.contiguous_format)
@@ -209,10 +226,17 @@ def main(args: argparse.Namespace) -> dict:
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+    ema = None
+    if hp.get("ema") is not None:  # buffers too, so batch-norm statistics follow the averaged weights
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(hp["ema"]), use_buffers=True)
+        if state is not None:
+            ema.load_state_dict(state["ema"])
+    kept = model if ema is None else ema.module
     criterion = nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])
     teacher, fit = None, criterion
     if hp.get("teacher"):
-        teacher = soft_targets(hp["teacher"], train.images, args.device).to(device)  # once, not per epoch
+        cache = args.cache_dir or default_cache_dir()
+        teacher = soft_targets(hp["teacher"], train.images, args.device, cache).to(device)  # once, not per epoch
         fit = DistillLoss(hp["kd_alpha"], hp["kd_temperature"], hp["label_smoothing"])
     step_model = torch.compile(model) if args.compile else model
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -225,9 +249,9 @@ def main(args: argparse.Namespace) -> dict:
         tic = time.perf_counter()
         torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
-        train_loss = train_one_epoch(step_model, fit, optimizer, train, spec, hp, device, generator, amp, teacher)
+        train_loss = train_one_epoch(step_model, fit, optimizer, train, spec, hp, device, generator, amp, teacher, ema)
         scheduler.step()
-        rep = evaluate(step_model, criterion, val, spec, device, amp)
+        rep = evaluate(step_model if ema is None else kept, criterion, val, spec, device, amp)
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -242,7 +266,7 @@ def main(args: argparse.Namespace) -> dict:
         )
         if rep["accuracy"] > best["val_accuracy"]:
             best = {**row, "val_per_class": rep["per_class"], "val_confusion": rep["confusion"], "n_val": rep["n"]}
-            save_checkpoint(out, model, args.model, spec, metrics=best, hp=_plain(hp))
+            save_checkpoint(out, kept, args.model, spec, metrics=best, hp=_plain(hp))
         train_state = {
             "epoch": epoch,
             "optimizer": optimizer.state_dict(),
@@ -250,7 +274,7 @@ def main(args: argparse.Namespace) -> dict:
             "best": best,
             "history": history,
             "hp": _plain(hp),
-        }
+        } | ({} if ema is None else {"ema": ema.state_dict()})
         save_checkpoint(last_path, model, args.model, spec, metrics=row, train_state=train_state)
     console.print(f"best val accuracy {best['val_accuracy']:.2%} (epoch {best['epoch'] + 1}) -> {out}")
     if "val_per_class" in best:
