@@ -1,7 +1,8 @@
-"""FER2013 as in-memory uint8 arrays, from the Kaggle folder layout or the original fer2013.csv.
+"""FER2013 as in-memory uint8 arrays, from the Kaggle folder layout, the original fer2013.csv, or a pack.
 
 Decoding 28k small JPEGs takes a while, so each split is cached once as an .npz keyed by the source's
-path and size; an epoch then never touches the disk.
+path and size; an epoch then never touches the disk. A pack (`python -m training.pack`) holds every split
+already decoded in one .npz, optionally xz-compressed, so the data can travel to another machine.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import io
+import lzma
 import os
 import zipfile
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from fervideo.labels import EMOTIONS
 CSV_USAGE = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}
 CSV_COLUMNS = ("emotion", "pixels", "Usage")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+PACK_SUFFIXES = (".npz", ".npz.xz")
 
 
 @dataclass
@@ -40,12 +44,14 @@ def default_cache_dir() -> Path:
 
 
 def load_split(data: str | Path, split: str, cache_dir: Path | None = None) -> Split:
-    """One split of FER2013 from DIR/<split>/<class>/*.jpg or from a fer2013.csv (a file, or DIR/fer2013.csv)."""
+    """One split of FER2013 from DIR/<split>/<class>/*.jpg, a fer2013.csv (a file, or DIR/fer2013.csv) or a pack."""
     if split not in CSV_USAGE:
         raise InputError(f"unknown split {split!r}; use {', '.join(CSV_USAGE)}")
     data = Path(data)
     if not data.exists():
         raise InputError(f"{data}: no such data folder; expected DIR/<split>/<class>/*.jpg or a fer2013.csv")
+    if data.is_file() and data.name.endswith(PACK_SUFFIXES):
+        return _read_pack(data, split)
     source = data if data.is_file() else data / "fer2013.csv" if (data / "fer2013.csv").is_file() else data / split
     if not source.exists():
         hint = ""
@@ -86,6 +92,30 @@ def _write_cache(cache: Path, split: Split) -> None:
     except OSError:  # an unwritable cache makes the next load slower, not wrong
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def save_pack(path: Path, splits: dict[str, Split]) -> None:
+    """Write splits into one .npz (xz-compressed when the name ends in .npz.xz), atomically."""
+    arrays = {}
+    for name, split in splits.items():
+        arrays |= {f"{name}_images": split.images, f"{name}_labels": split.labels}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    raw = buffer.getvalue()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(lzma.compress(raw, preset=9) if path.name.endswith(".xz") else raw)
+    os.replace(tmp, path)
+
+
+def _read_pack(path: Path, split: str) -> Split:
+    try:
+        raw = path.read_bytes()
+        with np.load(io.BytesIO(lzma.decompress(raw) if path.name.endswith(".xz") else raw)) as npz:
+            if f"{split}_images" not in npz:
+                raise InputError(f"{path}: the pack holds no {split!r} split")
+            return Split(npz[f"{split}_images"], npz[f"{split}_labels"].astype(np.int64))
+    except (OSError, ValueError, KeyError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a readable FER2013 pack ({exc})") from None
 
 
 def _read_folder(folder: Path) -> Split:

@@ -20,7 +20,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
-from fervideo.classifier import native_bf16, resolve_device
+from fervideo.classifier import resolve_device
 from fervideo.dataset import Split, default_cache_dir, load_split
 from fervideo.errors import FervideoError, UsageError
 from fervideo.metrics import confusion_matrix, per_class_lines, report
@@ -29,6 +29,7 @@ from fervideo.preprocess import PreprocessSpec, prepare
 from training.augment import AugmentConfig, augment
 from training.distill import DistillLoss, soft_targets
 from training.recipes import model_config, recipe_for
+from training.schedule import fit_epochs, make_optimizer, make_scheduler, use_amp
 
 console = Console(stderr=True)
 
@@ -63,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ema", type=float, metavar="DECAY", help="judge and keep a moving average of the weights (e.g. 0.9998)"
     )
+    parser.add_argument(
+        "--budget", type=float, metavar="MINUTES", help="fewer epochs if needed, so the whole run ends in time"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument(
@@ -82,6 +86,8 @@ def settings(args: argparse.Namespace) -> dict:
     for key in ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "scheduler", "freeze"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
+    if args.budget is not None and args.budget <= 0:
+        raise UsageError(f"--budget {args.budget}: give the minutes the run may take, such as 30")
     if args.ema is not None:
         if not 0.0 <= args.ema < 1.0:
             raise UsageError(f"--ema {args.ema}: the decay is a fraction in [0, 1), such as 0.9998")
@@ -117,15 +123,6 @@ def freeze(model: nn.Module, mode: str) -> None:
         raise UsageError(f"--freeze {mode}: this model has no pretrained backbone to freeze; use --freeze none")
 
 
-def make_optimizer(model: nn.Module, hp: dict) -> torch.optim.Optimizer:
-    """The optimiser the recipe names, over the parameters left trainable."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if hp["optimizer"] == "sgd":
-        return torch.optim.SGD(params, hp["lr"], momentum=0.9, nesterov=True, weight_decay=hp["weight_decay"])
-    cls = torch.optim.Adam if hp["optimizer"] == "adam" else torch.optim.AdamW
-    return cls(params, hp["lr"], weight_decay=hp["weight_decay"])
-
-
 def train_one_epoch(
     model: nn.Module,
     criterion: nn.Module,
@@ -145,7 +142,7 @@ def train_one_epoch(
     labels = torch.as_tensor(data.labels).to(device)
     order = torch.randperm(len(labels), generator=generator).to(device)
     aug = AugmentConfig(**hp["augment"])
-    total, seen = 0.0, 0
+    total, seen = torch.zeros((), device=device), 0  # summed on the device: .item() per step would wait for it
     for start in range(0, len(order), hp["batch_size"]):
         idx = order[start : start + hp["batch_size"]]
         x = prepare(augment(images[idx], aug, generator), spec, device)  # (B, C, S, S)
@@ -159,9 +156,9 @@ def train_one_epoch(
         optimizer.step()
         if ema is not None:
             ema.update_parameters(model)
-        total += loss.item() * len(idx)
+        total += loss.detach() * len(idx)
         seen += len(idx)
-    return total / seen
+    return total.item() / seen
 
 
 @torch.inference_mode()
@@ -186,8 +183,10 @@ def evaluate(
 
 def main(args: argparse.Namespace) -> dict:
     """Train, evaluate every epoch, keep the best checkpoint by validation accuracy."""
+    started = time.perf_counter()
     hp = settings(args)
     device = resolve_device(args.device)
+    torch.backends.cudnn.benchmark = device.type == "cuda"  # one input size: cuDNN times its kernels once
     out = args.out or Path(f"{args.model}.pt")
     last_path = out.with_suffix(".last.pt")
     spec = get_entry(args.model).preprocess
@@ -222,7 +221,7 @@ def main(args: argparse.Namespace) -> dict:
     model = model.to(device, memory_format=torch.channels_last if amp else torch.contiguous_format)
     freeze(model, hp.get("freeze", "none"))  # before the optimiser, which takes only trainable parameters
     optimizer = make_optimizer(model, hp)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(hp))  # built once hp is settled
+    scheduler = make_scheduler(optimizer, hp)  # reads hp["epochs"] at every step, so --budget can shorten it
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -245,13 +244,20 @@ def main(args: argparse.Namespace) -> dict:
         f"({trainable:,} trainable, {init} weights), {len(train)} train / {len(val)} val, {device}"
         f"{' bf16' if amp else ''}, {hp}"
     )
-    for epoch in range(start_epoch, hp["epochs"]):
+    first = time.perf_counter()
+    epoch = start_epoch
+    while epoch < hp["epochs"]:
         tic = time.perf_counter()
         torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
         train_loss = train_one_epoch(step_model, fit, optimizer, train, spec, hp, device, generator, amp, teacher, ema)
-        scheduler.step()
         rep = evaluate(step_model if ema is None else kept, criterion, val, spec, device, amp)
+        if args.budget and epoch < start_epoch + 3:  # the first epochs tell how long one takes here
+            now = time.perf_counter()
+            hp["epochs"] = fit_epochs(
+                hp["epochs"], epoch + 1, (now - first) / (epoch + 1 - start_epoch), args.budget * 60 - (now - started)
+            )
+        scheduler.step()
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -276,21 +282,11 @@ def main(args: argparse.Namespace) -> dict:
             "hp": _plain(hp),
         } | ({} if ema is None else {"ema": ema.state_dict()})
         save_checkpoint(last_path, model, args.model, spec, metrics=row, train_state=train_state)
+        epoch += 1
     console.print(f"best val accuracy {best['val_accuracy']:.2%} (epoch {best['epoch'] + 1}) -> {out}")
     if "val_per_class" in best:
         console.print("\n".join(per_class_lines({"per_class": best["val_per_class"]})))
     return best
-
-
-def use_amp(mode: str, device: torch.device) -> bool:
-    """Whether to train in bf16 autocast: asked for, or auto where the hardware does bf16 natively."""
-    return native_bf16(device) if mode == "auto" else mode == "on"
-
-
-def _schedule(hp: dict):
-    if hp["scheduler"] == "cosine":
-        return lambda epoch: float(0.5 * (1 + np.cos(np.pi * min(epoch, hp["epochs"]) / hp["epochs"])))
-    return lambda epoch: 1.0
 
 
 def _plain(hp: dict) -> dict:
