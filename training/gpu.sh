@@ -52,6 +52,7 @@ teachers=()
 for k in $(seq 1 "$TEACHERS"); do
     [ -f "$WORK/teacher$k.pt" ] && teachers+=(--teacher "$WORK/teacher$k.pt")
 done
+[ ${#teachers[@]} -gt 0 ] || { say "no teacher finished; see the logs above"; exit 1; }
 teachers+=(--teacher fervideo/weights/fernet.pt)
 if [ -z "$LIMIT" ]; then  # once here, not once per student: the cache is keyed by the teachers and the faces
     $PY - "$WORK" "$DEVICE" "${teachers[@]}" <<'PYEOF' 2>&1 | tee -a "$LOG"
