@@ -29,9 +29,11 @@ def save_checkpoint(
     arch: str,
     preprocess: PreprocessSpec,
     metrics: dict | None = None,
+    half: bool = False,
     **extra: object,
 ) -> None:
     """Write model, architecture, config, preprocessing, class order and metrics atomically to path."""
+    store = torch.float16 if half else torch.float32  # half: a shipped file at half the size; loading widens it
     payload = {
         "format": FORMAT,
         "arch": arch,
@@ -39,7 +41,10 @@ def save_checkpoint(
         "preprocess": preprocess.to_dict(),
         "classes": list(EMOTIONS),
         "metrics": metrics or {},
-        "state_dict": {k: v.detach().cpu() for k, v in _unwrap(model).state_dict().items()},
+        "state_dict": {
+            k: v.detach().cpu().to(store) if v.is_floating_point() else v.detach().cpu()
+            for k, v in _unwrap(model).state_dict().items()
+        },
         **extra,
     }
     path = Path(path)

@@ -15,7 +15,7 @@ from training.train import main, settings
     [
         (40, 1, 10.0, 1000.0, 40),  # plenty of time: the plan stands
         (40, 1, 10.0, 200.0, 20),  # 19 more fit (with slack), after the one done
-        (40, 3, 10.0, 0.0, 4),  # out of time: still one more epoch, so the schedule ends somewhere
+        (40, 3, 10.0, 0.0, 3),  # out of time: the run ends with the epoch just done
         (3, 3, 10.0, 0.0, 3),  # never beyond the plan
     ],
 )
@@ -37,7 +37,7 @@ def test_budget_cuts_the_run_short(folder_data, tmp_path):
     out = run_path(tmp_path, "budget")
     main(train_args(folder_data, out, "--epochs", "50", "--budget", "0.001", "--scheduler", "cosine"))
     state = load_checkpoint(out.with_suffix(".last.pt"))["train_state"]
-    assert 1 <= len(state["history"]) < 50  # 0.06 s cannot hold fifty epochs
+    assert len(state["history"]) < 50  # 0.06 s cannot hold fifty epochs
     assert state["hp"]["epochs"] == len(state["history"])
 
 

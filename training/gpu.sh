@@ -3,7 +3,8 @@
 #
 #   here:    python -m training.pack --data ../shared/fer2013 --out .gpu/fer2013.npz.xz   (.gpu is git-ignored)
 #   there:   bash training/gpu.sh            (carry .gpu; checkpoints, targets and the log land in $OUT)
-#   smoke:   DEVICE=cpu LIMIT=256 EPOCHS=2 TEACHERS=2 STUDENTS=2 OUT=/tmp/g bash training/gpu.sh
+#   smoke:   DEVICE=cpu EPOCHS=2 TEACHERS=2 STUDENTS=2 PHASE1=0.5 PHASE2=0.5 OUT=/tmp/g bash training/gpu.sh
+#            (tests/test_gpu_job.py runs it so on a tiny pack)
 #
 # Phase 1 trains TEACHERS fernets of width 64 side by side (small models leave a GPU mostly idle, so several
 # processes share it well); phase 2 distils their ensemble, with the shipped fernet, into STUDENTS width-48
@@ -22,6 +23,7 @@ PY=${PY:-python3}
 export OMP_NUM_THREADS=2 PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 LOG=$OUT/log.txt
 say() { echo "[$(date +%T)] $*" | tee -a "$LOG"; }
 

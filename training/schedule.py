@@ -29,9 +29,9 @@ def make_scheduler(optimizer: torch.optim.Optimizer, hp: dict) -> torch.optim.lr
 
 
 def fit_epochs(planned: int, done: int, seconds_per_epoch: float, seconds_left: float) -> int:
-    """The planned epoch count, cut to what fits in the seconds left (at least one more, never more than planned)."""
+    """The planned epoch count, cut to what fits in the seconds left (never fewer than done, nor more than planned)."""
     more = math.floor(0.97 * seconds_left / seconds_per_epoch)  # a little slack for the last checkpoint
-    return max(min(planned, done + more), min(planned, done + 1))
+    return max(done, min(planned, done + more))
 
 
 def use_amp(mode: str, device: torch.device) -> bool:

@@ -244,7 +244,6 @@ def main(args: argparse.Namespace) -> dict:
         f"({trainable:,} trainable, {init} weights), {len(train)} train / {len(val)} val, {device}"
         f"{' bf16' if amp else ''}, {hp}"
     )
-    first = time.perf_counter()
     epoch = start_epoch
     while epoch < hp["epochs"]:
         tic = time.perf_counter()
@@ -252,12 +251,6 @@ def main(args: argparse.Namespace) -> dict:
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
         train_loss = train_one_epoch(step_model, fit, optimizer, train, spec, hp, device, generator, amp, teacher, ema)
         rep = evaluate(step_model if ema is None else kept, criterion, val, spec, device, amp)
-        if args.budget and epoch < start_epoch + 3:  # the first epochs tell how long one takes here
-            now = time.perf_counter()
-            hp["epochs"] = fit_epochs(
-                hp["epochs"], epoch + 1, (now - first) / (epoch + 1 - start_epoch), args.budget * 60 - (now - started)
-            )
-        scheduler.step()
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -266,6 +259,11 @@ def main(args: argparse.Namespace) -> dict:
             "seconds": time.perf_counter() - tic,
         }
         history.append(row)
+        if args.budget:  # refitted every epoch from the latest ones, so a busy machine shortens the plan
+            recent = [r["seconds"] for r in history[-3:]]
+            left = args.budget * 60 - (time.perf_counter() - started)
+            hp["epochs"] = fit_epochs(hp["epochs"], epoch + 1, sum(recent) / len(recent), left)
+        scheduler.step()
         console.print(
             f"epoch {epoch + 1}/{hp['epochs']}  train loss {train_loss:.4f}  val loss {rep['loss']:.4f}  "
             f"val acc {rep['accuracy']:.2%}  ({row['seconds']:.0f}s)"

@@ -1,0 +1,42 @@
+"""training/gpu.sh, the one-shot GPU job, run end to end on the CPU on a tiny pack: teachers, targets, students."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fervideo.checkpoint import load_checkpoint
+from fervideo.dataset import load_split, save_pack
+from tests.test_dataset import write_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("timeout") is None, reason="needs bash and timeout")
+def test_gpu_job_runs_both_phases_on_the_cpu(tmp_path):
+    folder = write_folder(tmp_path / "fer", {"train": 3, "val": 2})
+    pack = tmp_path / "fer2013.npz.xz"
+    save_pack(pack, {s: load_split(folder, s, tmp_path / "cache") for s in ("train", "val")})
+    out = tmp_path / "out"
+    env = os.environ | {
+        "OUT": str(out),
+        "DATA": str(pack),
+        "DEVICE": "cpu",
+        "TEACHERS": "1",
+        "STUDENTS": "1",
+        "PHASE1": "1",
+        "PHASE2": "1",
+        "EPOCHS": "2",
+        "PY": sys.executable,
+        "FERVIDEO_CACHE": str(tmp_path / "cache"),
+    }
+    done = subprocess.run(["bash", "training/gpu.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = (out / "log.txt").read_text()
+    assert "ensemble val TTA" in log and "student1: best val accuracy" in log
+    student = load_checkpoint(out / "student1.pt")
+    assert student["config"]["width"] == 48 and len(student["hp"]["teacher"]) == 2  # its teacher and the shipped one
+    assert len(list(out.glob("teachers-*.npy"))) == 1
