@@ -244,7 +244,7 @@ def main(args: argparse.Namespace) -> dict:
         f"({trainable:,} trainable, {init} weights), {len(train)} train / {len(val)} val, {device}"
         f"{' bf16' if amp else ''}, {hp}"
     )
-    epoch = start_epoch
+    epoch, planned = start_epoch, hp["epochs"]  # --budget may cut the plan and, if the pace recovers, restore it
     while epoch < hp["epochs"]:
         tic = time.perf_counter()
         torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
@@ -262,7 +262,7 @@ def main(args: argparse.Namespace) -> dict:
         if args.budget:  # refitted every epoch from the latest ones, so a busy machine shortens the plan
             recent = [r["seconds"] for r in history[-3:]]
             left = args.budget * 60 - (time.perf_counter() - started)
-            hp["epochs"] = fit_epochs(hp["epochs"], epoch + 1, sum(recent) / len(recent), left)
+            hp["epochs"] = fit_epochs(planned, epoch + 1, sum(recent) / len(recent), left)
         scheduler.step()
         console.print(
             f"epoch {epoch + 1}/{hp['epochs']}  train loss {train_loss:.4f}  val loss {rep['loss']:.4f}  "
