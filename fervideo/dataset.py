@@ -22,6 +22,7 @@ import numpy as np
 
 from fervideo.errors import InputError
 from fervideo.labels import EMOTIONS
+from fervideo.sinks import write_bytes
 
 CSV_USAGE = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}
 CSV_COLUMNS = ("emotion", "pixels", "Usage")
@@ -102,9 +103,7 @@ def save_pack(path: Path, splits: dict[str, Split]) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     raw = buffer.getvalue()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(lzma.compress(raw, preset=9) if path.name.endswith(".xz") else raw)
-    os.replace(tmp, path)
+    write_bytes(path, lzma.compress(raw, preset=9) if path.name.endswith(".xz") else raw)
 
 
 def _read_pack(path: Path, split: str) -> Split:

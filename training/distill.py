@@ -8,7 +8,7 @@ erasing, which leave the emotion as it is) and is pulled toward those fixed targ
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fervideo.classifier import EmotionClassifier
+from fervideo.sinks import write_bytes
 
 
 def soft_targets(
@@ -37,9 +38,9 @@ def soft_targets(
         probs = (probs / len(teachers)).astype(np.float32)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            with open(cache.with_suffix(".tmp"), "wb") as f:  # renamed only when whole
-                np.save(f, probs)
-            os.replace(cache.with_suffix(".tmp"), cache)
+            buffer = io.BytesIO()
+            np.save(buffer, probs)
+            write_bytes(cache, buffer.getvalue())
     return torch.log(torch.as_tensor(probs).clamp_min(1e-8))
 
 
