@@ -34,6 +34,7 @@ PACK_SUFFIXES = (".npz", ".npz.xz")
 class Split:
     images: np.ndarray  # (N, 48, 48) uint8
     labels: np.ndarray  # (N,) int64, FER2013 label order
+    soft: np.ndarray | None = None  # (N, 7) float32 target distributions (FER+ votes), when training on them
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -51,7 +52,7 @@ def load_split(data: str | Path, split: str, cache_dir: Path | None = None) -> S
     data = Path(data)
     if not data.exists():
         raise InputError(f"{data}: no such data folder; expected DIR/<split>/<class>/*.jpg or a fer2013.csv")
-    if data.is_file() and data.name.endswith(PACK_SUFFIXES):
+    if data.is_file() and is_pack(data):
         return _read_pack(data, split)
     source = data if data.is_file() else data / "fer2013.csv" if (data / "fer2013.csv").is_file() else data / split
     if not source.exists():
@@ -95,41 +96,74 @@ def _write_cache(cache: Path, split: Split) -> None:
             tmp.unlink()
 
 
-def save_pack(path: Path, splits: dict[str, Split]) -> None:
-    """Write splits into one .npz (xz-compressed when the name ends in .npz.xz), atomically."""
+def save_pack(path: Path, splits: dict[str, Split], votes: dict[str, np.ndarray] | None = None) -> None:
+    """Write splits (and FER+ votes (N, 10) per split, if given) into one .npz, xz-compressed for .npz.xz."""
     arrays = {}
     for name, split in splits.items():
         arrays |= {f"{name}_images": split.images, f"{name}_labels": split.labels}
+    arrays |= {f"{name}_votes": matrix for name, matrix in (votes or {}).items()}
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     raw = buffer.getvalue()
     write_bytes(path, lzma.compress(raw, preset=9) if path.name.endswith(".xz") else raw)
 
 
+def is_pack(path: str | Path) -> bool:
+    """Whether path names a pack (by its suffix)."""
+    return Path(path).name.endswith(PACK_SUFFIXES)
+
+
+def pack_votes(path: Path, split: str) -> np.ndarray:
+    """The FER+ votes (N, 10) a pack holds for split, in the order of its images."""
+    return _pack_arrays(path, split, "votes")[0]
+
+
 def _read_pack(path: Path, split: str) -> Split:
+    images, labels = _pack_arrays(path, split, "images", "labels")
+    return Split(images, labels.astype(np.int64))
+
+
+def _pack_arrays(path: Path, split: str, *names: str) -> list[np.ndarray]:
     try:
         raw = path.read_bytes()
         with np.load(io.BytesIO(lzma.decompress(raw) if path.name.endswith(".xz") else raw)) as npz:
-            if f"{split}_images" not in npz:
-                raise InputError(f"{path}: the pack holds no {split!r} split")
-            return Split(npz[f"{split}_images"], npz[f"{split}_labels"].astype(np.int64))
+            for name in names:
+                if f"{split}_{name}" not in npz:
+                    what = "FER+ votes (pack it with --ferplus)" if name == "votes" else "split"
+                    raise InputError(f"{path}: the pack holds no {split!r} {what}")
+            return [npz[f"{split}_{name}"] for name in names]
     except (OSError, ValueError, KeyError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: not a readable FER2013 pack ({exc})") from None
 
 
+def folder_files(folder: Path) -> list[tuple[Path, int]]:
+    """(image path, label) of DIR/<class>/*.jpg in class order, then name order: the order of a loaded split."""
+    return [
+        (path, label)
+        for label, name in enumerate(EMOTIONS)
+        for path in sorted((folder / name).glob("*"))
+        if path.suffix.lower() in IMAGE_SUFFIXES
+    ]
+
+
+def split_files(data: str | Path, split: str) -> list[str]:
+    """Names relative to data (`train/angry/x.jpg`) of a folder split's images, in load_split's order."""
+    data = Path(data)
+    if not (data / split).is_dir():
+        raise InputError(f"{data}: FER+ votes need the image folders ({data / split}/<class>/*.jpg), not a csv or pack")
+    return [path.relative_to(data).as_posix() for path, _ in folder_files(data / split)]
+
+
 def _read_folder(folder: Path) -> Split:
     images, labels = [], []
-    for label, name in enumerate(EMOTIONS):
-        for path in sorted((folder / name).glob("*")):
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if image is None:
-                raise InputError(f"{path}: not a readable image")
-            if image.shape != (48, 48):
-                image = cv2.resize(image, (48, 48), interpolation=cv2.INTER_AREA)
-            images.append(image)
-            labels.append(label)
+    for path, label in folder_files(folder):
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise InputError(f"{path}: not a readable image")
+        if image.shape != (48, 48):
+            image = cv2.resize(image, (48, 48), interpolation=cv2.INTER_AREA)
+        images.append(image)
+        labels.append(label)
     if not images:
         raise InputError(f"no images under {folder}/<class>/ for classes {', '.join(EMOTIONS)}")
     return Split(np.stack(images), np.array(labels, np.int64))

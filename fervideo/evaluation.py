@@ -1,4 +1,4 @@
-"""How good a model is: accuracy on a FER2013 split, and what each registered model is."""
+"""How good a model is: accuracy on a FER2013 split or on labelled photos, and what each registered model is."""
 
 from __future__ import annotations
 
@@ -9,16 +9,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fervideo.calibration import expected_calibration_error
 from fervideo.checkpoint import WEIGHTS_DIR, load_checkpoint
 from fervideo.classifier import EmotionClassifier
-from fervideo.dataset import Split, load_split
+from fervideo.dataset import Split, folder_files, load_split
+from fervideo.detections import Detections
+from fervideo.errors import InputError
+from fervideo.ferplus import majority_split
 from fervideo.labels import EMOTIONS
 from fervideo.metrics import confusion_matrix, report
 from fervideo.models import DEFAULT_MODEL, create_model, list_models
+from fervideo.pipeline import AnalyzeOptions, Analyzer
 from fervideo.preprocess import PreprocessSpec
+from fervideo.source import VideoSource
 
 Progress = Callable[[int, int], None]  # (faces done, faces in all)
-MODEL_KEYS = ("name", "arch", "checkpoint", "sha256", "input_size", "precision")
+MODEL_KEYS = ("name", "arch", "checkpoint", "sha256", "input_size", "precision", "temperature")
 
 
 def evaluate(
@@ -28,23 +34,35 @@ def evaluate(
     tta: bool = False,
     progress: Progress | None = None,
 ) -> dict:
-    """metrics.report of classifier on split, plus model, tta, classes and seconds."""
+    """metrics.report of classifier on split, plus macro accuracy, calibration error, model, tta, classes, seconds."""
     tic = time.perf_counter()
-    preds = []
+    probs = []
     for start in range(0, len(split), batch_size):
         # predict() applies the checkpoint's own preprocessing, exactly as the video pipeline does
-        probs = classifier.predict(split.images[start : start + batch_size], batch_size, tta=tta)
-        preds.append(probs.argmax(axis=1))
+        probs.append(classifier.predict(split.images[start : start + batch_size], batch_size, tta=tta))
         if progress is not None:
             progress(min(start + batch_size, len(split)), len(split))
-    rep = report(confusion_matrix(split.labels, np.concatenate(preds) if preds else np.zeros(0, np.int64)))
+    probs = np.concatenate(probs) if probs else np.zeros((0, len(EMOTIONS)), np.float32)
+    return _scored(classifier, probs, split.labels, tta, tic)
+
+
+def _scored(classifier: EmotionClassifier, probs: np.ndarray, labels: np.ndarray, tta: bool, tic: float) -> dict:
+    rep = report(confusion_matrix(labels, probs.argmax(axis=1)))
     return {
         **rep,
+        "macro_accuracy": macro_accuracy(rep),
+        "ece": expected_calibration_error(probs, labels),
         "classes": list(EMOTIONS),  # the order of the confusion matrix's rows and columns
         "model": {k: classifier.info[k] for k in MODEL_KEYS},
         "tta": tta,
         "seconds": round(time.perf_counter() - tic, 3),
     }
+
+
+def macro_accuracy(rep: dict) -> float:
+    """Mean of the per-class accuracies over the classes that have faces."""
+    rows = [row["accuracy"] for row in rep["per_class"].values() if row["total"]]
+    return float(np.mean(rows)) if rows else 0.0
 
 
 def evaluate_split(
@@ -57,11 +75,77 @@ def evaluate_split(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     precision: str = "auto",
+    labels: Path | None = None,
 ) -> dict:
-    """Load split from data (Kaggle folders or fer2013.csv) and model, then evaluate; adds data and split."""
+    """Load split from data (Kaggle folders, fer2013.csv or a pack) and model, then evaluate; adds data and split.
+
+    labels: a FER+ votes CSV; the split is then scored against FER+ majority labels (the protocol's images only).
+    """
     faces = load_split(data, split, cache_dir)  # first: a wrong folder should not wait for a model to load
+    if labels is not None:
+        faces = majority_split(data, split, faces, labels)
     classifier = EmotionClassifier.load(model, device, precision)
-    return {"data": str(data), "split": split, **evaluate(classifier, faces, batch_size, tta, progress)}
+    result = evaluate(classifier, faces, batch_size, tta, progress)
+    return {"data": str(data), "split": split, "labels": "ferplus-majority" if labels else "fer2013", **result}
+
+
+def evaluate_photos(
+    data: str | Path,
+    options: AnalyzeOptions | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Photos DIR/<class>/*.jpg through the whole pipeline (detect, crop, classify); each scores its largest face.
+
+    A photo with no face found (or not readable) counts as wrong: it is in the per-class totals and in no_face,
+    not in the confusion matrix (found faces only) nor in the calibration error.
+    """
+    options = options or AnalyzeOptions()
+    tic = time.perf_counter()
+    folder = Path(data)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder; expected DIR/<class>/*.jpg")
+    photos = folder_files(folder)
+    if not photos:
+        raise InputError(f"no photos under {folder}/<class>/ for classes {', '.join(EMOTIONS)}")
+    probs, labels, missed, unreadable = [], [], [], []
+    with Analyzer(options) as analyzer:
+        for done, (path, label) in enumerate(photos, 1):
+            try:
+                with VideoSource(path) as source:
+                    faces = next(iter(analyzer.run(source))).faces
+            except InputError:  # one broken file in a folder of photos is reported, not fatal
+                faces = Detections.empty()
+                unreadable.append(str(path))
+            if len(faces):
+                wh = faces.xyxy[:, 2:] - faces.xyxy[:, :2]
+                probs.append(faces.probs[int(np.argmax(wh[:, 0] * wh[:, 1]))])
+                labels.append(label)
+            else:
+                missed.append((path, label))
+            if progress is not None:
+                progress(done, len(photos))
+        classifier = analyzer.classifier
+    result = _scored(
+        classifier, np.array(probs).reshape(-1, len(EMOTIONS)), np.array(labels, np.int64), options.tta, tic
+    )
+    no_face = {name: sum(label == i for _, label in missed) for i, name in enumerate(EMOTIONS)}
+    for name, row in result["per_class"].items():
+        row["total"] += no_face[name]
+        row["accuracy"] = row["correct"] / row["total"] if row["total"] else 0.0
+    correct = sum(row["correct"] for row in result["per_class"].values())
+    return {
+        "data": str(data),
+        "split": "photos",
+        "labels": "folders",
+        **result,
+        "accuracy": correct / len(photos),
+        "n": len(photos),
+        "macro_accuracy": macro_accuracy(result),
+        "faces_found": 1 - len(missed) / len(photos),
+        "no_face": no_face,
+        "no_face_files": [str(path) for path, _ in missed],
+        "unreadable_files": unreadable,
+    }
 
 
 def count_parameters(name: str, config: dict | None = None) -> int:

@@ -94,7 +94,8 @@ class Analyzer:
         last = Detections.empty()
         smoother = EmaSmoother(self.options.smooth) if self.options.smooth > 0 else None  # fresh state per source
         ahead = AHEAD_BYTES // max(1, 3 * source.info.width * source.info.height)
-        frames = prefetch(self._found(source.frames(self.options.sampling, decode_all)), min(max(ahead, 2), 256))
+        found = self._found(source.frames(self.options.sampling, decode_all), source.info.is_image)
+        frames = prefetch(found, min(max(ahead, 2), 256))
         for frame, found in frames:
             item = _Pending(frame, None, None)
             if found is not None:
@@ -116,10 +117,11 @@ class Analyzer:
         faces.probs = self.classifier.predict(crops, self.options.batch_size, tta=self.options.tta)
         return faces
 
-    def _found(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, Detections | None]]:
+    def _found(self, frames: Iterator[Frame], photo: bool = False) -> Iterator[tuple[Frame, Detections | None]]:
         """Decoded frames with the faces the detector finds in the sampled ones (run ahead in a thread)."""
+        detect = self.detector.photo if photo else self.detector
         for frame in frames:
-            yield frame, self.detector(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)) if frame.sampled else None
+            yield frame, detect(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)) if frame.sampled else None
 
     def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
         return self._track(image, self.detector(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)), tracker, face_size)

@@ -63,3 +63,38 @@ def test_eval_needs_data_and_a_known_split(capsys):
 
 
 # --- smoothing, H.264 with sound, the report -----------------------------------------------------
+
+
+def test_eval_photos_through_the_whole_pipeline(tmp_path, capsys, media):
+    import cv2
+    import numpy as np
+
+    data = tmp_path / "photos"
+    for name in ("happy", "neutral"):
+        (data / name).mkdir(parents=True)
+    (data / "happy" / "group.jpg").write_bytes(media("multi_face.jpg").read_bytes())
+    (data / "happy" / "one.jpg").write_bytes(media("single_face.jpg").read_bytes())
+    assert cv2.imwrite(str(data / "neutral" / "wall.png"), np.full((300, 300, 3), 90, np.uint8))
+    (data / "neutral" / "broken.jpg").write_bytes(b"not a jpeg")
+    argv = ["eval", "--photos", "--data", str(data), "--model", "fernet", "--device", "cpu"]
+    assert main([*argv, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["split"] == "photos" and result["n"] == 4 and result["faces_found"] == 0.5
+    assert result["no_face"]["neutral"] == 2 and result["per_class"]["neutral"] == {
+        "correct": 0,
+        "total": 2,
+        "accuracy": 0.0,
+    }
+    assert result["unreadable_files"] == [str(data / "neutral" / "broken.jpg")]
+    assert sum(map(sum, result["confusion"])) == 2  # the confusion matrix holds the faces found
+    assert result["per_class"]["happy"]["total"] == 2 and 0 <= result["ece"] <= 1
+    assert result["accuracy"] == result["per_class"]["happy"]["correct"] / 4
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "faces found in 50.0% of the photos" in printed and "no face" in printed
+
+
+def test_eval_photos_and_labels_exclude_each_other(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "--data", ".", "--photos", "--labels", "x.csv"])
+    assert exit_info.value.code == 2 and "not allowed with" in capsys.readouterr().err

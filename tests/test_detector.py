@@ -97,3 +97,34 @@ def test_real_models_find_the_face_in_every_frame_with_steady_boxes(media):
             assert len(a) == len(b) == 1
             side = b.xyxy[0, 2] - b.xyxy[0, 0]
             assert np.abs(a.xyxy[0] - b.xyxy[0]).max() < 0.05 * side  # short-range frames: about 2% off
+
+
+def test_a_photo_with_no_face_is_searched_again_inside_a_border(frame):
+    with FaceDetector(DetectorConfig(strategy="short")) as detector:
+        seen = []
+
+        def run(selection, rgb, width, height):
+            seen.append(rgb.shape[:2])  # a face only once the picture has a margin around it
+            boxes = [(width / 4, height / 4, 3 * width / 4, 3 * height / 4)] if len(seen) > 1 else []
+            return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32))
+
+        detector._run = run
+        faces = detector.photo(frame)
+    assert seen[0] == (360, 640) and seen[1] == (360 + 320, 640 + 320)  # a quarter of the longer side each way
+    assert len(faces) == 1 and (faces.xyxy[0] >= 0).all() and faces.xyxy[0, 2] <= 640 and faces.xyxy[0, 3] <= 360
+
+
+def test_real_models_find_a_tightly_cropped_face_only_with_the_border(media):
+    rgb = cv2.cvtColor(cv2.imread(str(media("single_face.jpg"))), cv2.COLOR_BGR2RGB)
+    with FaceDetector() as detector:
+        ((x0, y0, x1, y1),) = detector.photo(rgb).xyxy.astype(int)
+        inset = (x1 - x0) // 10
+        tight = np.ascontiguousarray(rgb[y0 + inset : y1 - inset, x0 + inset : x1 - inset])
+        detector.reset()
+        assert len(detector(tight)) == 0  # no margin: BlazeFace sees no face in the photo as it is
+        faces = detector.photo(tight)
+    assert len(faces) == 1
+    height, width = tight.shape[:2]
+    assert (
+        faces.xyxy[0, 2] - faces.xyxy[0, 0] > 0.8 * width and faces.xyxy[0, 2] <= width and faces.xyxy[0, 3] <= height
+    )

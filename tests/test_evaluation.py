@@ -8,7 +8,7 @@ import pytest
 
 from fervideo.cli import main
 from fervideo.dataset import Split
-from fervideo.evaluation import count_parameters, evaluate, evaluate_split, model_catalog
+from fervideo.evaluation import MODEL_KEYS, count_parameters, evaluate, evaluate_split, model_catalog
 from fervideo.labels import EMOTIONS
 from fervideo.metrics import per_class_lines
 from fervideo.models import DEFAULT_MODEL
@@ -22,6 +22,7 @@ INFO = {
     "sha256": "0" * 64,
     "input_size": 48,
     "precision": "fp32",
+    "temperature": 1.0,
     "metrics": {},
 }
 
@@ -54,7 +55,8 @@ def test_evaluate_in_batches():
     assert result["per_class"]["happy"] == {"correct": 3, "total": 3, "accuracy": 1.0}
     assert np.array_equal(np.diag(result["confusion"]), [1, 1, 1, 3, 1, 1, 1])
     assert result["classes"] == list(EMOTIONS) and result["tta"] is True
-    assert result["model"] == {k: INFO[k] for k in ("name", "arch", "checkpoint", "sha256", "input_size", "precision")}
+    assert result["model"] == {k: INFO[k] for k in MODEL_KEYS} and "temperature" in MODEL_KEYS
+    assert result["ece"] == 0.0 and result["macro_accuracy"] == 1.0  # always right, and always sure
 
 
 def test_confusion_rows_are_true_classes():
@@ -100,7 +102,10 @@ def test_eval_table(tmp_path, capsys):
     code = main(["eval", "--data", str(data), "--device", "cpu", "--cache-dir", str(tmp_path / "cache")])
     out = capsys.readouterr().out
     assert code == 0
-    assert re.search(r"^accuracy \d+\.\d\d% \(\d/2\)$", out, re.M)
+    summary = (
+        r"^accuracy \d+\.\d\d% \(\d/2\), macro accuracy \d+\.\d\d%, calibration error \(ECE, 15 bins\) \d+\.\d\d%$"
+    )
+    assert re.search(summary, out, re.M)
     for name in EMOTIONS:  # the study's per-class lines, empty classes included
         assert re.search(rf"^{name.capitalize()}: \d+% \(\d+/\d+\)$", out, re.M), name
     assert "Happy: " in out and re.search(r"^Disgust: 0% \(0/0\)$", out, re.M)

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from fervideo.checkpoint import load_checkpoint
-from fervideo.dataset import load_split, save_pack
+from fervideo.dataset import load_split, save_pack, split_files
+from fervideo.ferplus import read_votes, vote_matrix
 from tests.test_dataset import write_folder
+from tests.test_ferplus import write_votes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_gpu_job_runs_both_phases_on_the_cpu(tmp_path):
     folder = write_folder(tmp_path / "fer", {"train": 3, "val": 2})
     pack = tmp_path / "fer2013.npz.xz"
-    save_pack(pack, {s: load_split(folder, s, tmp_path / "cache") for s in ("train", "val")})
+    votes = read_votes(write_votes(tmp_path / "votes.csv", folder, ("train", "val")))
+    splits = {s: load_split(folder, s, tmp_path / "cache") for s in ("train", "val")}
+    save_pack(pack, splits, {s: vote_matrix(votes, split_files(folder, s)) for s in splits})
     out = tmp_path / "out"
     env = os.environ | {
         "OUT": str(out),
@@ -38,5 +42,8 @@ def test_gpu_job_runs_both_phases_on_the_cpu(tmp_path):
     log = (out / "log.txt").read_text()
     assert "ensemble val TTA" in log and "student1: best val accuracy" in log
     student = load_checkpoint(out / "student1.pt")
-    assert student["config"]["width"] == 48 and len(student["hp"]["teacher"]) == 2  # its teacher and the shipped one
+    assert student["config"]["width"] == 48 and student["arch"] == "fernet_plus" and student["hp"]["ferplus"]
+    assert student["metrics"]["val_labels"] == "ferplus-majority"
+    shipped = (ROOT / "fervideo" / "weights" / "fernet_plus.pt").is_file()
+    assert len(student["hp"]["teacher"]) == 1 + shipped  # its teacher, and the shipped model once there is one
     assert len(list(out.glob("teachers-*.npy"))) == 1

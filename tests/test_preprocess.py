@@ -88,7 +88,7 @@ def test_prepare_empty_batch():
 def test_spec_dict_round_trip():
     spec = PreprocessSpec(input_size=224, channels=3, mean=0.45, std=0.27, face_size=64)
     data = spec.to_dict()
-    assert data == {"input_size": 224, "channels": 3, "mean": 0.45, "std": 0.27, "face_size": 64}
+    assert data == {"input_size": 224, "channels": 3, "mean": 0.45, "std": 0.27, "face_size": 64, "normalize": "none"}
     assert PreprocessSpec.from_dict(data) == spec
 
 

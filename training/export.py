@@ -1,9 +1,12 @@
 """Turn a training run's best checkpoint into a file to ship: no optimiser state, optionally half-size weights.
 
-    python -m training.export --checkpoint runs/fernet.pt --out fervideo/weights/fernet.pt --half
+    python -m training.export --checkpoint runs/fernet.pt --out fervideo/weights/fernet.pt --half \
+        --calibrate ../shared/fer2013 [--labels ../shared/fer2013/ferplus.csv]
 
 The exported file keeps everything that describes the model (architecture, config, preprocessing, class order,
 metrics, recipe). Weights stored as float16 load back as float32; measure the exported file with `fervideo eval`.
+--calibrate fits the one temperature that makes the model's probabilities honest on the validation split
+(against FER+ majority labels with --labels) and stores it, with the calibration error before and after.
 """
 
 from __future__ import annotations
@@ -11,10 +14,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+import torch
 from rich.console import Console
+from torch import nn
 
+from fervideo.calibration import expected_calibration_error, fit_temperature, softmax
 from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
+from fervideo.dataset import load_split
 from fervideo.errors import FervideoError, UsageError
+from fervideo.ferplus import majority_split
+from fervideo.preprocess import PreprocessSpec, prepare
 
 console = Console(stderr=True)
 
@@ -24,6 +34,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint written by training.train")
     parser.add_argument("--out", type=Path, required=True, help="where the exported checkpoint goes")
     parser.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
+    parser.add_argument("--calibrate", type=Path, metavar="DATA", help="fit the temperature on DATA's val split")
+    parser.add_argument("--labels", type=Path, metavar="FERPLUS_CSV", help="with --calibrate: FER+ majority labels")
     return parser.parse_args(argv)
 
 
@@ -33,11 +45,42 @@ def main(args: argparse.Namespace) -> Path:
         raise UsageError("--out is the checkpoint itself; export to another file")
     payload = load_checkpoint(args.checkpoint)
     model, spec = build_model(payload)
-    kept = {k: payload[k] for k in ("hp",) if k in payload}
-    save_checkpoint(args.out, model, payload["arch"], spec, payload.get("metrics"), half=args.half, **kept)
+    if args.labels and not args.calibrate:
+        raise UsageError("--labels goes with --calibrate DATA: they name the split and labels to calibrate on")
+    kept = {k: payload[k] for k in ("hp", "temperature") if k in payload}
+    metrics = dict(payload.get("metrics") or {})
+    if args.calibrate:
+        # fitted on the weights as shipped: float16 rounding moves the logits a little
+        shipped = model.half().float() if args.half else model
+        calibration = calibrate(shipped, spec, args.calibrate, args.labels)
+        kept["temperature"] = calibration["temperature"]
+        metrics["calibration"] = calibration
+        console.print(
+            f"temperature {calibration['temperature']:.3f}: val calibration error {calibration['ece_before']:.2%} "
+            f"-> {calibration['ece']:.2%} ({calibration['labels']} labels, {calibration['n']} faces)"
+        )
+    save_checkpoint(args.out, model, payload["arch"], spec, metrics, half=args.half, **kept)
     size = args.out.stat().st_size / 2**20
     console.print(f"{args.checkpoint} -> {args.out} ({size:.1f} MiB{', float16 weights' if args.half else ''})")
     return args.out
+
+
+@torch.inference_mode()
+def calibrate(model: nn.Module, spec: PreprocessSpec, data: Path, labels: Path | None = None) -> dict:
+    """The temperature fitted on data's val split in float32, and the calibration error before and after it."""
+    val = load_split(data, "val")
+    if labels is not None:
+        val = majority_split(data, "val", val, labels)
+    model = model.float().eval()
+    logits = np.concatenate([model(prepare(val.images[i : i + 512], spec)).numpy() for i in range(0, len(val), 512)])
+    temperature = fit_temperature(logits, val.labels)
+    return {
+        "temperature": temperature,
+        "ece_before": expected_calibration_error(softmax(logits), val.labels),
+        "ece": expected_calibration_error(softmax(logits, temperature), val.labels),
+        "labels": "ferplus-majority" if labels else "fer2013",
+        "n": len(val),
+    }
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # One lent GPU session (~9 minutes of compute): wide teachers, then distilled students of the default's size.
 #
-#   here:    python -m training.pack --data ../shared/fer2013 --out .gpu/fer2013.npz.xz   (.gpu is git-ignored)
+#   here:    python -m training.pack --data ../shared/fer2013 --ferplus ../shared/fer2013/ferplus.csv \
+#                --out .gpu/fer2013.npz.xz                                                   (.gpu is git-ignored)
 #   there:   bash training/gpu.sh            (carry .gpu; checkpoints, targets and the log land in $OUT)
 #   smoke:   DEVICE=cpu EPOCHS=2 TEACHERS=2 STUDENTS=2 PHASE1=0.5 PHASE2=0.5 OUT=/tmp/g bash training/gpu.sh
 #            (tests/test_gpu_job.py runs it so on a tiny pack)
 #
-# Phase 1 trains TEACHERS fernets of width 64 side by side (small models leave a GPU mostly idle, so several
-# processes share it well); phase 2 distils their ensemble, with the shipped fernet, into STUDENTS width-48
-# fernets with different seeds. --budget fits each run's cosine schedule into its phase's minutes.
+# Phase 1 trains TEACHERS models of width 64 side by side (small models leave a GPU mostly idle, so several
+# processes share it well); phase 2 distils their ensemble, with the shipped model, into STUDENTS width-48
+# ones with different seeds. --budget fits each run's cosine schedule into its phase's minutes. MODEL is
+# fernet_plus (the default: FER+ votes from the pack, camera augmentation, equalised faces) or fernet (the
+# FER2013 labels, for the literature's table).
 set -uo pipefail
 OUT=${OUT:-out/gpu}
 DATA=${DATA:-.gpu/fer2013.npz.xz}
@@ -19,6 +22,7 @@ PHASE1=${PHASE1:-3.6}  # minutes
 PHASE2=${PHASE2:-4.8}
 EPOCHS=${EPOCHS:-200}  # an upper bound; the budget decides
 LIMIT=${LIMIT:-}
+MODEL=${MODEL:-fernet_plus}
 PY=${PY:-python3}
 export OMP_NUM_THREADS=2 PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
@@ -31,8 +35,9 @@ say "$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,nohe
 $PY -c "import torch, numpy; print('torch', torch.__version__, 'numpy', numpy.__version__)" | tee -a "$LOG"
 $PY -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
     "$DATA" "$WORK/fer2013.npz" || { say "cannot unpack $DATA"; exit 1; }
-common=(--model fernet --data "$WORK/fer2013.npz" --device "$DEVICE" --cache-dir "$WORK/cache"
+common=(--model "$MODEL" --data "$WORK/fer2013.npz" --device "$DEVICE" --cache-dir "$WORK/cache"
         --ema 0.999 --erase 0.25 --epochs "$EPOCHS" ${LIMIT:+--limit "$LIMIT"})
+[ "$MODEL" = fernet_plus ] && common+=(--ferplus "$WORK/fer2013.npz")  # the pack holds the votes
 
 run_phase() {  # name count minutes seed0 args...: count runs side by side, each killed a minute past its budget
     local name=$1 count=$2 minutes=$3 seed0=$4
@@ -55,16 +60,20 @@ for k in $(seq 1 "$TEACHERS"); do
     [ -f "$WORK/teacher$k.pt" ] && teachers+=(--teacher "$WORK/teacher$k.pt")
 done
 [ ${#teachers[@]} -gt 0 ] || { say "no teacher finished; see the logs above"; exit 1; }
-teachers+=(--teacher fervideo/weights/fernet.pt)
+[ -f "fervideo/weights/$MODEL.pt" ] && teachers+=(--teacher "fervideo/weights/$MODEL.pt")
 if [ -z "$LIMIT" ]; then  # once here, not once per student: the cache is keyed by the teachers and the faces
-    $PY - "$WORK" "$DEVICE" "${teachers[@]}" <<'PYEOF' 2>&1 | tee -a "$LOG"
+    $PY - "$WORK" "$DEVICE" "$MODEL" "${teachers[@]}" <<'PYEOF' 2>&1 | tee -a "$LOG"
 import sys
 from pathlib import Path
 import numpy as np
 from fervideo.dataset import load_split
 from training.distill import soft_targets
-work, device, paths = Path(sys.argv[1]), sys.argv[2], sys.argv[4::2]
-train, val = load_split(work / "fer2013.npz", "train"), load_split(work / "fer2013.npz", "val")
+from training.targets import ferplus_splits
+work, device, model, paths = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[5::2]
+pack = work / "fer2013.npz"
+train, val = load_split(pack, "train"), load_split(pack, "val")
+if model == "fernet_plus":  # scored against FER+ majority labels, as the runs select
+    train, val = ferplus_splits(pack, pack, train, val)
 soft_targets(paths, train.images, device, work / "cache")
 for path in paths:  # each teacher's own TTA accuracy on val, and the ensemble's
     print(path, f"val TTA {np.mean(soft_targets([path], val.images, device).numpy().argmax(1) == val.labels):.2%}")

@@ -46,6 +46,24 @@ RECIPES: dict[str, Recipe] = {
         augment=AugmentConfig(hflip=True, vflip=True),
     ),
 }
+# The default for real faces: fernet's recipe, with FER+ votes as targets (so no label smoothing) and the
+# camera's exposure, focus, noise and resolution drawn on top of the geometric augmentation.
+RECIPES["fernet_plus"] = replace(
+    RECIPES["fernet"],
+    label_smoothing=0.0,
+    augment=AugmentConfig(
+        hflip=True,
+        crop_pad=4,
+        rotate=10.0,
+        erase=0.25,
+        contrast=0.6,
+        brightness=40,
+        gamma=0.5,
+        blur=0.3,
+        noise=8.0,
+        lowres=0.25,
+    ),
+)
 RECIPES["vit"] = RECIPES["cnn"]  # the study trained its shallow ViT with exactly the CNN's protocol
 # The study fine-tuned only the head of the ImageNet ViT-B/16, otherwise with its protocol; a linear head on
 # frozen features takes a larger step than training from scratch. With --freeze last:K pass --lr 1e-4.

@@ -28,8 +28,10 @@ from fervideo.models import create_model, get_entry
 from fervideo.preprocess import PreprocessSpec, prepare
 from training.augment import AugmentConfig, augment
 from training.distill import DistillLoss, soft_targets
+from training.initial import freeze, init_backbone, same_architecture
 from training.recipes import model_config, recipe_for
 from training.schedule import fit_epochs, make_optimizer, make_scheduler, use_amp
+from training.targets import ferplus_splits
 
 console = Console(stderr=True)
 
@@ -46,6 +48,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float)
     parser.add_argument("--scheduler", choices=("none", "cosine"))
     parser.add_argument("--erase", type=float, metavar="P", help="random erasing: probability per face")
+    parser.add_argument(
+        "--ferplus",
+        type=Path,
+        metavar="VOTES",
+        help="FER+ votes (a CSV, or a pack holding them): train on their shares, select on their majority",
+    )
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="e.g. width=48")
     parser.add_argument("--freeze", help="head | last:K | none: what trains of a pretrained backbone (vit_b16)")
     parser.add_argument("--pretrained", type=Path, help="backbone weights file (vit_b16: vit_b_16-c867db91.pth)")
@@ -94,33 +102,12 @@ def settings(args: argparse.Namespace) -> dict:
         recipe["ema"] = args.ema
     if args.erase is not None:
         recipe["augment"] = {**recipe["augment"], "erase": args.erase}
+    if args.ferplus is not None:
+        recipe["ferplus"] = str(args.ferplus)
     if args.teacher:
         teachers = [str(p) for p in args.teacher]
         recipe |= {"teacher": teachers, "kd_alpha": args.kd_alpha, "kd_temperature": args.kd_temperature}
     return recipe
-
-
-def init_backbone(model: nn.Module, args: argparse.Namespace) -> str:
-    """Load the pretrained backbone the model's registry entry knows, unless --random-init; says which."""
-    load = get_entry(args.model).pretrained
-    if load is None:
-        if args.pretrained:
-            raise UsageError(f"--pretrained: model {args.model!r} has no pretrained backbone; leave the flag out")
-        return "random"
-    if args.random_init:
-        if args.pretrained:
-            raise UsageError("--pretrained and --random-init contradict each other; pass one of them")
-        return "random"
-    load(model, args.pretrained)
-    return str(args.pretrained or "pretrained")
-
-
-def freeze(model: nn.Module, mode: str) -> None:
-    """Leave trainable only what --freeze names; models without a backbone to freeze train whole."""
-    if hasattr(model, "freeze"):
-        model.freeze(mode)
-    elif mode != "none":
-        raise UsageError(f"--freeze {mode}: this model has no pretrained backbone to freeze; use --freeze none")
 
 
 def train_one_epoch(
@@ -139,7 +126,7 @@ def train_one_epoch(
     """One pass over shuffled training data; returns the mean training loss."""
     model.train()
     images = torch.as_tensor(data.images).to(device)
-    labels = torch.as_tensor(data.labels).to(device)
+    labels = torch.as_tensor(data.labels if data.soft is None else data.soft).to(device)  # (N,) or (N, 7)
     order = torch.randperm(len(labels), generator=generator).to(device)
     aug = AugmentConfig(**hp["augment"])
     total, seen = torch.zeros((), device=device), 0  # summed on the device: .item() per step would wait for it
@@ -191,25 +178,28 @@ def main(args: argparse.Namespace) -> dict:
     last_path = out.with_suffix(".last.pt")
     spec = get_entry(args.model).preprocess
     train, val = load_split(args.data, "train", args.cache_dir), load_split(args.data, "val", args.cache_dir)
+    start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
+    if args.resume:  # the run's own settings, FER+ targets included
+        checkpoint = load_checkpoint(args.resume)
+        state = checkpoint["train_state"]
+        hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
+    if hp.get("ferplus"):
+        train, val = ferplus_splits(Path(args.data), Path(hp["ferplus"]), train, val)
     if args.limit:
         keep = np.random.default_rng(args.seed).permutation(len(train))[: args.limit]
-        train = Split(train.images[keep], train.labels[keep])
+        train = Split(train.images[keep], train.labels[keep], None if train.soft is None else train.soft[keep])
     torch.manual_seed(args.seed)
-    start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
     if args.config and (args.resume or args.init):
         raise UsageError("--config shapes a new model; with --resume or --init the checkpoint's config holds")
-    if args.resume:  # the weights come from the checkpoint below, not from a pretrained file
-        checkpoint = load_checkpoint(args.resume)
+    if args.resume:  # the weights come from the checkpoint above, not from a pretrained file
         model, _ = build_model(checkpoint)  # the run's own config, which --init may have set
-        state = checkpoint["train_state"]
         start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
-        hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
         init = "resumed"
     elif args.init:  # a warm restart: the weights of an earlier run, a new schedule from the top
         payload = load_checkpoint(args.init)
-        if payload["arch"] != args.model:
-            raise UsageError(f"--init {args.init} holds a {payload['arch']!r} model, not {args.model!r}")
         model, _ = build_model(payload)
+        if not same_architecture(model, args.model, payload["config"]):  # fernet -> fernet_plus is fine
+            raise UsageError(f"--init {args.init} holds a {payload['arch']!r} model, not {args.model!r}")
         init = f"from {args.init}"
     else:
         try:
@@ -256,6 +246,7 @@ def main(args: argparse.Namespace) -> dict:
             "train_loss": train_loss,
             "val_loss": rep["loss"],
             "val_accuracy": rep["accuracy"],
+            "val_labels": "ferplus-majority" if hp.get("ferplus") else "fer2013",
             "seconds": time.perf_counter() - tic,
         }
         history.append(row)

@@ -17,11 +17,26 @@ from fervideo.metrics import per_class_lines
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Register both subcommands."""
-    evaluate = commands.add_parser("eval", help="accuracy of a model on a FER2013 split, per class and confused")
+    evaluate = commands.add_parser(
+        "eval", help="accuracy and calibration of a model on a FER2013 split or on photos, per class and confused"
+    )
     evaluate.add_argument(
-        "--data", type=Path, required=True, metavar="DIR", help="DIR/<split>/<class>/*.jpg, or a fer2013.csv"
+        "--data",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="DIR/<split>/<class>/*.jpg, a fer2013.csv or a pack; with --photos, DIR/<class>/*.jpg of any size",
     )
     evaluate.add_argument("--split", default="val", choices=("val", "test"), help="default: val")
+    kind = evaluate.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--photos",
+        action="store_true",
+        help="run each photo through the whole pipeline (detect, crop, classify) and score its largest face",
+    )
+    kind.add_argument(
+        "--labels", type=Path, metavar="FERPLUS_CSV", help="score against FER+ majority labels (folder data only)"
+    )
     add_model_options(evaluate, batch_size=256)
     evaluate.add_argument(
         "--cache-dir", type=Path, metavar="DIR", help="decoded splits (default: $FERVIDEO_CACHE or ~/.cache/fervideo)"
@@ -35,25 +50,34 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     """fervideo eval: accuracy, per-class table and confusion matrix, or all of it as one JSON object."""
-    from fervideo.evaluation import evaluate_split
+    from fervideo.evaluation import evaluate_photos, evaluate_split
+    from fervideo.pipeline import AnalyzeOptions
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be 1 or more, not {args.batch_size}")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     # disabled off a terminal, where rich would leave an empty line in front of the results or an error
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"{args.split} faces", total=None)
-        result = evaluate_split(
-            args.data,
-            args.split,
-            args.model,
-            args.device,
-            args.tta,
-            args.batch_size,
-            args.cache_dir,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-            precision=args.precision,
-        )
+        task = bar.add_task("photos" if args.photos else f"{args.split} faces", total=None)
+        progress = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        if args.photos:
+            options = AnalyzeOptions(
+                model=args.model, device=args.device, precision=args.precision, tta=args.tta, batch_size=args.batch_size
+            )
+            result = evaluate_photos(args.data, options, progress)
+        else:
+            result = evaluate_split(
+                args.data,
+                args.split,
+                args.model,
+                args.device,
+                args.tta,
+                args.batch_size,
+                args.cache_dir,
+                progress=progress,
+                precision=args.precision,
+                labels=args.labels,
+            )
     if args.json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return EXIT_OK
@@ -64,16 +88,28 @@ def run_eval(args: argparse.Namespace) -> int:
 def _print_eval(result: dict) -> None:
     model, classes = result["model"], result["classes"]
     correct = sum(row["correct"] for row in result["per_class"].values())
+    photos = result["split"] == "photos"
+    what = f"photos in {result['data']}" if photos else f"FER2013 {result['split']} split of {result['data']}"
+    labels = " (FER+ majority labels)" if result["labels"] == "ferplus-majority" else ""
     out.print(
-        f"{model['name']} (sha256 {model['sha256'][:12]}, {model['precision']}), "
-        f"tta {'on' if result['tta'] else 'off'}, FER2013 {result['split']} split of {result['data']}",
+        f"{model['name']} (sha256 {model['sha256'][:12]}, {model['precision']}, "
+        f"temperature {model['temperature']:.2f}),"
+        f" tta {'on' if result['tta'] else 'off'}, {what}{labels}",
         markup=False,
     )
-    out.print(f"[bold]accuracy {result['accuracy']:.2%}[/] ({correct}/{result['n']})")
+    out.print(
+        f"[bold]accuracy {result['accuracy']:.2%}[/] ({correct}/{result['n']}), "
+        f"macro accuracy {result['macro_accuracy']:.2%}, calibration error (ECE, 15 bins) {result['ece']:.2%}"
+    )
+    if photos:
+        missed = len(result["no_face_files"])
+        out.print(f"faces found in {result['faces_found']:.1%} of the photos; {missed} without a face count as wrong")
     out.print("\n".join(per_class_lines(result)), markup=False)
-    table = Table("true \\ predicted", *classes, title="confusion matrix", title_justify="left", box=None)
+    extra = ("no face",) if photos else ()
+    table = Table("true \\ predicted", *classes, *extra, title="confusion matrix", title_justify="left", box=None)
     for i, (name, row) in enumerate(zip(classes, result["confusion"], strict=True)):
-        table.add_row(name, *(f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)))
+        cells = [f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)]
+        table.add_row(name, *cells, *([str(result["no_face"][name])] if photos else []))
     out.print(table)
 
 

@@ -76,3 +76,14 @@ class FerNet(nn.Module):
 def fernet(**config: object) -> FerNet:
     """The project's VGG-style CNN."""
     return FerNet(FerNetConfig(**config))
+
+
+@register(
+    "fernet_plus",
+    preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize"),
+    description="fernet trained on FER+ crowd votes, faces equalised: the default, chosen for real faces",
+    weights="fernet_plus.pt",
+)
+def fernet_plus(**config: object) -> FerNet:
+    """fernet's architecture, for FER+ targets and equalised faces."""
+    return FerNet(FerNetConfig(**config))
