@@ -2,6 +2,6 @@
 
 import sys
 
-from fervideo.cli import main
+from fervideo.entry import run
 
-sys.exit(main())
+sys.exit(run())

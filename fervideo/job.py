@@ -13,6 +13,7 @@ from fervideo import __version__
 from fervideo.background import BackgroundWriter
 from fervideo.draw import annotate
 from fervideo.encoder import H264Sink, open_video_sink
+from fervideo.errors import UsageError
 from fervideo.moments import PeakMoments
 from fervideo.pipeline import Analyzer
 from fervideo.results import read_table
@@ -37,6 +38,18 @@ def output_paths(input_path: str | Path, out_dir: str | Path) -> dict[str, Path]
     }
 
 
+def refuse_overwriting_inputs(inputs: list[Path], out_dir: str | Path) -> None:
+    """An output of any input must never be one of the inputs (a video named v.json, analysed into its folder)."""
+    named = {path.resolve(): path for path in inputs}
+    for path in inputs:
+        for output in output_paths(path, out_dir).values():
+            if output.resolve() in named:
+                raise UsageError(
+                    f"{path} would write {output}, which is the input {named[output.resolve()]}; "
+                    "choose another -o folder or rename the input"
+                )
+
+
 def analyze_file(
     input_path: str | Path,
     out_dir: str | Path,
@@ -49,6 +62,7 @@ def analyze_file(
     """Analyse one input into OUT_DIR; returns the JSON summary. Outputs appear only once complete."""
     tic = time.perf_counter()
     paths = output_paths(input_path, prepare_out_dir(out_dir))
+    refuse_overwriting_inputs([Path(input_path)], out_dir)
     summary = Summary()
     moments = PeakMoments() if report else None
     writer_warnings: list[str] = []

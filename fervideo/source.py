@@ -54,6 +54,10 @@ class Frame:
     sampled: bool  # chosen for analysis
 
 
+MAX_SECONDS = 1e9  # --start/--end beyond this only overflow the arithmetic of timestamps
+MAX_FPS = 1000.0  # no video has more frames than this per second
+
+
 @dataclass(frozen=True)
 class Sampling:
     every: int = 1  # keep every N-th frame of the range
@@ -64,10 +68,12 @@ class Sampling:
     def __post_init__(self) -> None:
         if not math.isfinite(self.start) or (self.end is not None and not math.isfinite(self.end)):
             raise UsageError("--start and --end must be finite numbers of seconds; leave --end out to read to the end")
+        if max(self.start, self.end or 0.0) > MAX_SECONDS:
+            raise UsageError(f"--start and --end must be at most {MAX_SECONDS:.0e} seconds (about 30 years)")
         if self.every < 1:
             raise UsageError(f"--every must be 1 or more, not {self.every}")
-        if self.fps is not None and not self.fps > 0:
-            raise UsageError(f"--fps must be above 0, not {self.fps}")
+        if self.fps is not None and not 0 < self.fps <= MAX_FPS:
+            raise UsageError(f"--fps must be above 0 and at most {MAX_FPS:.0f} (--every 1: all frames), not {self.fps}")
         if self.start < 0 or (self.end is not None and self.end < 0):
             raise UsageError("--start and --end are seconds from the beginning and cannot be negative")
         if self.end is not None and self.end <= self.start:

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from fervideo import __version__
 from fervideo.cli import analyze, batch, evaluate, live, report
-from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, err
+from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, err, printable
 from fervideo.errors import FervideoError, UsageError
 
 
@@ -41,10 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except UsageError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {printable(exc)}", markup=False)
         return EXIT_USAGE
     except FervideoError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {printable(exc)}", markup=False)
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("interrupted; unfinished outputs were removed", markup=False)

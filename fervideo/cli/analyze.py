@@ -18,6 +18,8 @@ from fervideo.cli.common import (
     err,
     make_options,
     output_options,
+    printable,
+    shown,
 )
 from fervideo.errors import FervideoError
 from fervideo.labels import EMOTIONS
@@ -49,11 +51,12 @@ def run_analyze(args: argparse.Namespace) -> int:
             try:
                 summary = _analyze_one(path, out_dir, analyzer, args, analyze_file)
             except FervideoError as exc:
-                err.print(f"error: {exc}", markup=False)
+                err.print(f"error: {printable(exc)}", markup=False)
                 failed += 1
                 continue
             except OSError as exc:
-                err.print(f"error: {path}: could not write outputs to {out_dir}: {exc.strerror or exc}", markup=False)
+                message = f"{path}: could not write outputs to {out_dir}: {exc.strerror or exc}"
+                err.print(f"error: {printable(message)}", markup=False)
                 failed += 1
                 continue
             if not args.quiet:
@@ -73,7 +76,7 @@ def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Nam
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(path.name, total=None, fps=0.0)
+        task = bar.add_task(shown(path.name), total=None, fps=0.0)
         tic = time.perf_counter()
 
         def progress(done: int, expected: int) -> None:
@@ -87,7 +90,7 @@ def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Nam
 def _print_summary(summary: dict) -> None:
     counts, proc = summary["counts"], summary["processing"]
     err.print(
-        f"[bold]{summary['input']['path']}[/]: {counts['frames_analysed']} frames analysed, "
+        f"[bold]{shown(summary['input']['path'])}[/]: {counts['frames_analysed']} frames analysed, "
         f"{counts['frames_with_face']} with a face, {counts['tracks']} tracks, "
         f"{proc['frames_per_second']:.1f} frames/s"
     )
@@ -100,4 +103,4 @@ def _print_summary(summary: dict) -> None:
             table.add_row(str(track["id"]), str(track["frames"]), track["dominant_emotion"], *probs)
         err.print(table)
     for kind, path in summary["outputs"].items():
-        err.print(f"  {kind:8s} {path}", markup=False)
+        err.print(f"  {kind:8s} {printable(path)}", markup=False)

@@ -9,7 +9,16 @@ from pathlib import Path
 from rich.live import Live
 from rich.table import Table
 
-from fervideo.cli.common import EXIT_FAILED, EXIT_OK, add_analyze_options, err, make_options, output_options
+from fervideo.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_analyze_options,
+    err,
+    make_options,
+    output_options,
+    printable,
+    shown,
+)
 from fervideo.errors import UsageError
 
 
@@ -31,7 +40,7 @@ def run_batch(args: argparse.Namespace) -> int:
     """Exit 0 when every input is ok or skipped, 1 when some failed (index.csv lists them)."""
     from fervideo import batch as engine_mod
 
-    workers = args.workers or max(1, (os.cpu_count() or 1) // 2)
+    workers = max(1, (os.cpu_count() or 1) // 2) if args.workers is None else args.workers  # 0 is an error
     if workers < 1 or args.retries < 0:
         raise UsageError("--workers must be 1 or more and --retries 0 or more")
     options = make_options(args)
@@ -66,7 +75,7 @@ def run_batch(args: argparse.Namespace) -> int:
             markup=False,
         )
         for row in failed:
-            err.print(f"  failed: {row['input']}: {row.get('error', '')}", markup=False)
+            err.print(f"  failed: {printable(row['input'])}: {printable(row.get('error', ''))}", markup=False)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -86,5 +95,5 @@ class _Board:
         table = Table(box=None, show_header=False)
         table.add_row(f"[bold]{self.done}/{self.total}[/] inputs done, {self.failed} failed")
         for job in self.engine.running()[:16]:
-            table.add_row(f"  working on {job.input}")
+            table.add_row(f"  working on {shown(job.input)}")
         return table

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from fervideo.classifier import PRECISIONS
 from fervideo.detector import STRATEGIES, DetectorConfig
@@ -17,6 +18,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line, however long
 out = Console(highlight=False, soft_wrap=True)  # results of eval and models, so that they can be piped
+
+
+def printable(text: object) -> str:
+    """text with control characters (newlines, terminal escape codes) written as \\n, \\x1b, ...: one safe line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+def shown(name: object) -> str:
+    """A user-given name made safe inside rich markup: printable, and its brackets escaped."""
+    return escape(printable(name))
 
 
 def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> None:
@@ -115,8 +126,9 @@ def output_options(args: argparse.Namespace) -> dict:
 
 def check_distinct_outputs(inputs: Sequence[Path], out_dir: Path) -> None:
     """Two inputs must never write the same output files."""
-    from fervideo.job import output_paths
+    from fervideo.job import output_paths, refuse_overwriting_inputs
 
+    refuse_overwriting_inputs(list(inputs), out_dir)
     seen: dict[Path, Path] = {}
     for path in inputs:
         target = output_paths(path, out_dir)["json"]

@@ -1,0 +1,85 @@
+"""The README's model table: each shipped model on FER2013 val, FER+ val, real photos, and its speed.
+
+    python benchmarks/zoo.py --data ../shared/fer2013 --wild ../shared/wild [--models fernet_plus fernet] [--json F]
+
+Per model: FER2013 val accuracy without and with TTA; FER+ val accuracy (majority protocol); accuracy, macro
+accuracy and faces found on the photos of --wild through the whole pipeline (`fervideo eval --photos`);
+calibration error (ECE, 15 bins) on FER2013 val and on FER+ val; faces/s at batch 32 on one torch thread.
+Prints one Markdown row per model (and, with --json, every figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from classify import faces_per_second  # benchmarks/ is on the path when the script runs
+
+from fervideo.checkpoint import WEIGHTS_DIR
+from fervideo.classifier import EmotionClassifier
+from fervideo.evaluation import evaluate_photos, evaluate_split
+from fervideo.models import list_models
+from fervideo.pipeline import AnalyzeOptions
+
+HEADER = (
+    "| model | FER2013 val | + TTA | FER+ val | wild | wild macro | faces found | ECE FER2013 | ECE FER+ | faces/s |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def measure(name: str, data: Path, wild: Path | None, ferplus: Path) -> dict:
+    """Every figure of the table for one shipped model."""
+    split = dict(data=data, model=name, device="cpu", precision="fp32")
+    row = {"model": name}
+    plain = evaluate_split(**split)
+    row |= {"val": plain["accuracy"], "ece_fer2013": plain["ece"], "per_class": plain["per_class"]}
+    row["val_tta"] = evaluate_split(**split, tta=True)["accuracy"]
+    plus = evaluate_split(**split, labels=ferplus)
+    row |= {"ferplus": plus["accuracy"], "ece_ferplus": plus["ece"], "ferplus_per_class": plus["per_class"]}
+    if wild is not None:
+        photos = evaluate_photos(wild, AnalyzeOptions(model=name, device="cpu", precision="fp32"))
+        row |= {"wild": photos["accuracy"], "wild_macro": photos["macro_accuracy"], "wild_ece": photos["ece"]}
+        row |= {"faces_found": photos["faces_found"], "wild_per_class": photos["per_class"]}
+        row |= {"wild_confusion": photos["confusion"], "wild_no_face": photos["no_face"]}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    row["faces_per_s"] = faces_per_second(EmotionClassifier.load(name, "cpu", "fp32"), 32, 3.0)
+    torch.set_num_threads(threads)
+    return row
+
+
+def markdown(row: dict) -> str:
+    """One table row; missing figures print as a dash."""
+
+    def pct(key: str) -> str:
+        return f"{row[key]:.1%}" if key in row else "-"
+
+    cells = [pct(k) for k in ("val", "val_tta", "ferplus", "wild", "wild_macro", "faces_found")]
+    cells += [pct("ece_fer2013"), pct("ece_ferplus"), f"{row['faces_per_s']:.0f}"]
+    return f"| {row['model']} | " + " | ".join(cells) + " |"
+
+
+def main() -> None:
+    shipped = [e.name for e in list_models() if e.weights and (WEIGHTS_DIR / e.weights).is_file()]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="the FER2013 folder (train/ and val/)")
+    parser.add_argument("--ferplus", type=Path, help="FER+ votes (default: DATA/ferplus.csv)")
+    parser.add_argument("--wild", type=Path, help="photos DIR/<class>/*.jpg, run through the whole pipeline")
+    parser.add_argument("--models", nargs="+", default=shipped, help="default: every shipped model")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    args = parser.parse_args()
+    threads = torch.get_num_threads()
+    print(f"fp32 on the CPU, {threads} torch threads (faces/s: 1 thread, batch 32)")
+    print(HEADER)
+    rows = []
+    for name in args.models:
+        rows.append(measure(name, args.data, args.wild, args.ferplus or args.data / "ferplus.csv"))
+        print(markdown(rows[-1]), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
