@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from fervideo.errors import OutputError
-from fervideo.sinks import AtomicOutput, VideoSink
+from fervideo.paths import local
+from fervideo.sinks import AtomicOutput, VideoSink, check_frame
 
 CODECS = ("h264", "mp4v")
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # what the mp4 muxer stores as it is
@@ -61,7 +62,7 @@ class MediaInfo:
 
 def probe(path: str | Path) -> MediaInfo:
     """Streams of a media file, read from ffmpeg's own description of its input (no ffprobe needed)."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", local(path)], capture_output=True, text=True, timeout=60)
     info = MediaInfo()
     for line in proc.stderr.splitlines():
         line = line.strip()
@@ -107,7 +108,7 @@ class H264Sink(AtomicOutput):
             command += ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
             self.warnings.append(f"{final}: {width}x{height} has an odd side; padded by one pixel for H.264")
         command += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", *audio.outputs]
-        command += ["-movflags", "+faststart", "-f", "mp4", str(self.tmp)]
+        command += ["-movflags", "+faststart", "-f", "mp4", local(self.tmp)]
         # stderr goes to a file, not a pipe, so that ffmpeg can never block on a full one
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close() and abort())
         try:
@@ -118,7 +119,7 @@ class H264Sink(AtomicOutput):
 
     def write(self, frame: np.ndarray) -> None:
         """Append one BGR frame of the source's size."""
-        assert frame.shape[1::-1] == self.size, "annotated frames keep the source size"
+        check_frame(frame, self.size)
         try:
             self._proc.stdin.write(np.ascontiguousarray(frame, np.uint8).data)
         except (BrokenPipeError, OSError):
@@ -137,7 +138,7 @@ class H264Sink(AtomicOutput):
         self._log.close()
         if code != 0:
             raise OutputError(f"{self.final}: ffmpeg failed (exit status {code}): {message}")
-        check = cv2.VideoCapture(str(self.tmp))
+        check = cv2.VideoCapture(local(self.tmp))
         readable = int(check.get(cv2.CAP_PROP_FRAME_COUNT)) if check.isOpened() else -1
         check.release()
         if readable != self.written:
@@ -171,7 +172,7 @@ def _plan_audio(source: Path | None, start: float, end: float | None) -> _Audio:
     if codec is None:
         return _Audio([], [], None, [])
     cut = (["-ss", f"{start:.6f}"] if start > 0 else []) + ([] if end is None else ["-t", f"{end - start:.6f}"])
-    inputs = [*cut, "-i", str(source)]
+    inputs = [*cut, "-i", local(source)]
     if codec in MP4_AUDIO:
         return _Audio(inputs, ["-c:a", "copy"], f"{codec}, copied", [])
     warning = f"{source}: its {codec} audio cannot be stored in mp4 unchanged; re-encoded as AAC"

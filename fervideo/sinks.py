@@ -14,9 +14,16 @@ import numpy as np
 
 from fervideo.errors import OutputError
 from fervideo.labels import EMOTIONS
+from fervideo.paths import local
 from fervideo.pipeline import FrameResult
 
 CSV_HEADER = ["frame", "time_s", "face_id", "x", "y", "w", "h", "face_score", "emotion", "confidence", *EMOTIONS]
+
+
+def check_frame(frame: np.ndarray, size: tuple[int, int]) -> None:
+    """A frame must be (height, width, 3) uint8 of the video's size: another shape would garble every frame after."""
+    if frame.shape != (size[1], size[0], 3) or frame.dtype != np.uint8:
+        raise OutputError(f"a {frame.shape} {frame.dtype} frame does not fit a {size[0]}x{size[1]} BGR video")
 
 
 def prepare_out_dir(out_dir: str | Path) -> Path:
@@ -129,14 +136,14 @@ class VideoSink(AtomicOutput):
     def __init__(self, final: Path, fps: float, width: int, height: int) -> None:
         super().__init__(final)
         self.size, self.written = (width, height), 0
-        self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, self.size)
+        self._writer = cv2.VideoWriter(local(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, self.size)
         if not self._writer.isOpened():
             self.discard()
             raise OutputError(f"{final}: OpenCV could not open a video writer ({width}x{height} at {fps:g} fps)")
 
     def write(self, frame: np.ndarray) -> None:
         """Append one BGR frame of the source's size."""
-        assert frame.shape[1::-1] == self.size, "annotated frames keep the source size"
+        check_frame(frame, self.size)
         self._writer.write(frame)
         self.written += 1
 
@@ -145,7 +152,7 @@ class VideoSink(AtomicOutput):
             return
         self._writer.release()
         self._writer = None
-        check = cv2.VideoCapture(str(self.tmp))
+        check = cv2.VideoCapture(local(self.tmp))
         readable = int(check.get(cv2.CAP_PROP_FRAME_COUNT)) if check.isOpened() else -1
         check.release()
         if readable != self.written:  # OpenCV drops write errors silently (a full disk, say)

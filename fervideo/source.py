@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from fervideo.errors import InputError, UsageError
+from fervideo.paths import local
 from fervideo.quiet import native_stderr_silenced
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -127,7 +128,7 @@ class VideoSource:
 
     def _open_image(self) -> None:
         with native_stderr_silenced():  # libjpeg and libpng complain on stderr; the error below says it once
-            image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)  # grey, alpha and 16-bit all become 8-bit BGR
+            image = cv2.imread(local(self.path), cv2.IMREAD_COLOR)  # grey, alpha and 16-bit all become 8-bit BGR
         if image is None:
             raise InputError(f"{self.path}: not a readable image (damaged, truncated or not an image at all)")
         warnings = []
@@ -139,7 +140,7 @@ class VideoSource:
         self.info = VideoInfo(str(self.path), 1, 1.0, image.shape[1], image.shape[0], is_image=True, warnings=warnings)
 
     def _open_video(self) -> None:
-        capture = cv2.VideoCapture(str(self.path))
+        capture = cv2.VideoCapture(local(self.path))
         ok, first = capture.read() if capture.isOpened() else (False, None)
         if not ok or first is None:
             capture.release()

@@ -71,3 +71,46 @@ def test_names_are_printed_as_given_never_read_as_markup(tmp_path, capsys):
 def test_control_characters_in_names_cannot_reach_the_terminal():
     assert printable("a\x1b[31mred\nb.mp4") == "a\\x1b[31mred\\nb.mp4"
     assert shown("x[/].mp4") == "x\\[/].mp4" and shown("[draft]") == "\\[draft]"
+
+
+def test_a_frame_of_the_wrong_size_is_refused_even_under_python_O(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from fervideo.sinks import VideoSink\n"
+        "from fervideo.errors import OutputError\n"
+        f"sink = VideoSink({str(tmp_path / 'v.mp4')!r}, 10.0, 64, 32)\n"
+        "try:\n"
+        "    sink.write(np.zeros((48, 64, 3), np.uint8))\n"
+        "except OutputError as exc:\n"
+        "    print('refused:', exc)\n"
+        "sink.discard()\n"
+    )
+    done = subprocess.run([sys.executable, "-O", "-c", script], capture_output=True, text=True, timeout=60)
+    assert "refused: a (48, 64, 3) uint8 frame does not fit a 64x32 BGR video" in done.stdout, done.stderr
+
+
+def test_distillation_settings_are_checked_before_any_teacher_runs(tmp_path):
+    from fervideo.errors import UsageError
+    from training.train import parse_args, settings
+
+    for extra in (["--kd-alpha", "1.5"], ["--kd-temperature", "0"]):
+        args = parse_args(["--data", str(tmp_path), "--teacher", str(tmp_path / "t.pt"), *extra])
+        with pytest.raises(UsageError, match="--kd-alpha .* must be in \\[0, 1\\] and --kd-temperature above 0"):
+            settings(args)
+
+
+@pytest.mark.parametrize(("name", "out"), [("clip1:2.mp4", "run:1"), ("pipe:clip.mp4", "out")])
+def test_relative_names_with_a_colon_are_local_files(tmp_path, capsys, monkeypatch, name, out):
+    from tests.helpers import read_json, video_shape
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(SAMPLE, tmp_path / name)
+    code, err = run(capsys, "analyze", name, "-o", out, "--every", "10")
+    assert code == 0, err
+    stem = name.removesuffix(".mp4")
+    summary = read_json(tmp_path / out / f"{stem}.json")
+    assert summary["counts"]["frames_analysed"] == 15
+    assert video_shape(tmp_path / out / f"{stem}.annotated.mp4")[0] == summary["input"]["frames"]

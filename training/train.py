@@ -104,7 +104,9 @@ def settings(args: argparse.Namespace) -> dict:
         recipe["augment"] = {**recipe["augment"], "erase": args.erase}
     if args.ferplus is not None:
         recipe["ferplus"] = str(args.ferplus)
-    if args.teacher:
+    if args.teacher:  # checked now, not after minutes of teacher predictions
+        if not 0.0 <= args.kd_alpha <= 1.0 or not args.kd_temperature > 0:
+            raise UsageError(f"--kd-alpha {args.kd_alpha} must be in [0, 1] and --kd-temperature above 0")
         teachers = [str(p) for p in args.teacher]
         recipe |= {"teacher": teachers, "kd_alpha": args.kd_alpha, "kd_temperature": args.kd_temperature}
     return recipe
