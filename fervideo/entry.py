@@ -1,18 +1,35 @@
-"""The console script: imports the command line only inside the guard, so a Ctrl-C while torch loads is quiet."""
+"""The console script: imports the command line only inside the guard, so a Ctrl-C while torch loads is quiet.
+
+SIGTERM and SIGHUP (a `kill`, a closed terminal, a container stopping) are handled like Ctrl-C: the run stops,
+its unfinished outputs are removed, one line says so, and the exit status is 128 + the signal's number.
+"""
 
 from __future__ import annotations
 
+import signal
 import sys
 
-EXIT_INTERRUPTED = 130
+
+class Stopped(KeyboardInterrupt):
+    """A termination signal, raised where Ctrl-C would be so that the same clean-up runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
 
 
 def run() -> int:
     """`fervideo ...`: the command line's exit code; 130 with one line when interrupted, even during start-up."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
     try:
         from fervideo.cli import main
 
         return main()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         sys.stderr.write("interrupted\n")
-        return EXIT_INTERRUPTED
+        return 128 + getattr(exc, "signum", signal.SIGINT)

@@ -46,9 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FervideoError as exc:
         err.print(f"error: {printable(exc)}", markup=False)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into it by fervideo.entry
         err.print("interrupted; unfinished outputs were removed", markup=False)
-        return EXIT_INTERRUPTED
+        return 128 + exc.signum if hasattr(exc, "signum") else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, the traceback on request
         if os.environ.get("FERVIDEO_DEBUG"):
             raise
