@@ -19,7 +19,7 @@ from fervideo.detector import DetectorConfig, FaceDetector
 from fervideo.errors import UsageError
 from fervideo.models import DEFAULT_MODEL
 from fervideo.smoothing import EmaSmoother
-from fervideo.source import Frame, Sampling, VideoSource
+from fervideo.source import Frame, Sampling, VideoInfo, VideoSource
 from fervideo.tracker import IoUTracker, TrackerConfig
 
 # Frames decoded and searched for faces ahead of the classifier, in bytes: enough that detection goes on
@@ -83,7 +83,7 @@ class Analyzer:
     def run(self, source: VideoSource, decode_all: bool = True) -> Iterator[FrameResult]:
         """Results for every in-range frame of source, in order; decode_all=False skips decoding unsampled ones."""
         config = self.options.tracker
-        if source.info.is_image:  # a photo has no second frame to confirm a face in
+        if not confirmable(source.info, self.options.sampling):
             config = replace(config, min_hits=1)
         tracker = IoUTracker(config)
         self.detector.reset()  # its schedule of the full-range model starts again with each source
@@ -172,6 +172,19 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# Above this gap between analysed frames a face may well have moved or gone by the next one: waiting for a
+# second sighting would drop real faces (--fps 0.4 on a short clip found none) rather than flickers.
+CONFIRM_GAP_S = 0.5
+
+
+def confirmable(info: VideoInfo, sampling: Sampling) -> bool:
+    """Whether new faces can wait for a second analysed frame: not in a photo, a 1-frame video, or sparse sampling."""
+    if info.is_image or info.frames == 1:
+        return False
+    gap = 1.0 / sampling.fps if sampling.fps is not None else sampling.every / info.fps if info.fps > 0 else 0.0
+    return gap <= CONFIRM_GAP_S
 
 
 def use_cores(cores: int | None = None) -> int:
