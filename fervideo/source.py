@@ -55,6 +55,9 @@ class Frame:
     sampled: bool  # chosen for analysis
 
 
+# 50 megapixels: a 48 MP phone photo fits; decoding is 3 bytes a pixel and the detector's copies come on top
+# (a 20000x20000 PNG took 5.6 GB), and above OpenCV's own limit it fails with an internal error
+MAX_IMAGE_PIXELS = 50_000_000
 MAX_SECONDS = 1e9  # --start/--end beyond this only overflow the arithmetic of timestamps
 MAX_FPS = 1000.0  # no video has more frames than this per second
 
@@ -127,6 +130,12 @@ class VideoSource:
             self._open_video()
 
     def _open_image(self) -> None:
+        size = _header_size(self.path)
+        if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+            raise InputError(
+                f"{self.path}: {size[0]}x{size[1]} is over fervideo's limit of {MAX_IMAGE_PIXELS // 10**6} megapixels "
+                "per image; scale it down first"
+            )
         with native_stderr_silenced():  # libjpeg and libpng complain on stderr; the error below says it once
             image = cv2.imread(local(self.path), cv2.IMREAD_COLOR)  # grey, alpha and 16-bit all become 8-bit BGR
         if image is None:
@@ -205,6 +214,18 @@ class VideoSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header, without decoding it; None when Pillow cannot tell."""
+    from PIL import Image  # matplotlib's dependency; reads only the header here
+
+    Image.MAX_IMAGE_PIXELS = None  # our own limit applies, with its own message
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Exception:  # not an image Pillow knows: OpenCV decides, and says so in one line
+        return None
 
 
 def _check_file(path: Path) -> None:
