@@ -166,3 +166,16 @@ def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path, caps
     code, err = run(capsys, "analyze", str(huge), str(ok), "-o", str(tmp_path / "out"), "--no-video")
     assert code == 1 and "40000x40000 is over fervideo's limit of 50 megapixels" in err
     assert "internal error" not in err and (tmp_path / "out" / "ok.json").is_file()  # the next input still runs
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--record", "{tmp}/a.mp4", "--csv", "{tmp}/a.mp4"], "--record and --csv both name"),
+        (["--record", "{sample}"], "is the input; --record and --csv must name other files"),
+    ],
+)
+def test_live_refuses_outputs_that_would_clobber_each_other_or_the_input(tmp_path, capsys, extra, message):
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{sample}", str(SAMPLE)) for a in extra]
+    code, err = run(capsys, "live", "--camera", str(SAMPLE), "--no-window", *argv)
+    assert code == 2 and message in one_error_line(err)

@@ -33,6 +33,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     live.set_defaults(run=run_live)
 
 
+def outputs(args: argparse.Namespace) -> list[Path]:
+    """The files live mode writes."""
+    return [path for path in (args.record, args.csv) if path is not None]
+
+
 def run_live(args: argparse.Namespace) -> int:
     """Run until q/Esc, Ctrl-C, --max-frames or the end of the stream; then print what it cost."""
     from fervideo.live import LiveOptions, run_live
@@ -41,6 +46,11 @@ def run_live(args: argparse.Namespace) -> int:
 
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, not {args.max_frames}")
+    if args.record is not None and args.csv is not None and args.record.resolve() == args.csv.resolve():
+        raise UsageError(f"--record and --csv both name {args.record}; give the video and the CSV their own files")
+    camera = Path(args.camera)
+    if not args.camera.isdigit() and camera.exists() and any(p.resolve() == camera.resolve() for p in outputs(args)):
+        raise UsageError(f"{args.camera} is the input; --record and --csv must name other files")
     args.every, args.fps, args.start, args.end = 1, None, 0.0, None
     analyze_options = make_options(args)  # checks the values before any folder is made
     for path in (args.record, args.csv):
