@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ INDEX_HEADER = ["input", "status", "frames", "faces", "dominant_emotion", "secon
 class Job:
     input: Path  # as found under the batch folder
     out_dir: Path  # OUT_DIR mirrored by the input's subfolder
+    stem: str | None = None  # names its outputs when another input's stem is the same (clip.mp4 and clip.mov)
     attempts: int = 0
     row: dict = field(default_factory=dict)
 
@@ -39,29 +41,39 @@ def find_inputs(folder: Path, out_dir: Path, recursive: bool = False, pattern: s
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder")
     out_dir = out_dir.resolve()
+    apart = out_dir != folder.resolve()  # -o DIR itself: outputs lie beside the inputs
     found = []
     for path in sorted(folder.rglob("*") if recursive else folder.glob("*")):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
-        if out_dir == path.resolve().parent or out_dir in path.resolve().parents:
+        if apart and (out_dir == path.resolve().parent or out_dir in path.resolve().parents):
             continue  # our own outputs, when OUT_DIR lies inside the folder
         if pattern is not None:
             if fnmatch.fnmatch(rel.as_posix(), pattern) or fnmatch.fnmatch(path.name, pattern):
                 found.append(path)
         elif path.suffix.lower() in VIDEO_SUFFIXES:
             found.append(path)
-    return found
+    # what an earlier run wrote beside its inputs (clip.annotated.mp4, clip.csv, ...) is not an input
+    ours = {(out_dir / "index.csv").resolve()}
+    for job in plan(folder, found, out_dir):
+        ours |= {out.resolve() for out in output_paths(job.input, job.out_dir, job.stem).values()}
+    return [path for path in found if path.resolve() not in ours]
 
 
 def plan(folder: Path, inputs: list[Path], out_dir: Path) -> list[Job]:
-    """One job per input; outputs mirror the input's subfolder so equal names never collide."""
-    return [Job(path, out_dir / path.relative_to(folder).parent) for path in inputs]
+    """One job per input; outputs mirror the input's subfolder, and inputs whose stems clash keep their suffix."""
+    jobs = [Job(path, out_dir / path.relative_to(folder).parent) for path in inputs]
+    stems = Counter((job.out_dir, job.input.stem.lower()) for job in jobs)  # case too: IMG_1.JPG and img_1.mov
+    for job in jobs:
+        if stems[job.out_dir, job.input.stem.lower()] > 1:
+            job.stem = job.input.name  # clip.mp4.json beside clip.mov.json
+    return jobs
 
 
 def is_complete(job: Job, outputs: dict) -> dict | None:
     """The JSON summary of an earlier complete run on the unchanged input, or None."""
-    paths = output_paths(job.input, job.out_dir)
+    paths = output_paths(job.input, job.out_dir, job.stem)
     try:
         summary = json.loads(paths["json"].read_text())
         unchanged = summary["input"]["size_bytes"] == job.input.stat().st_size

@@ -43,7 +43,8 @@ class LocalEngine:
     def submit(self, job: Job, options: AnalyzeOptions, outputs: dict) -> None:
         """Queue one job."""
         self._ensure_pool()
-        future = self._pool.submit(process_input, str(job.input), str(job.out_dir), options, outputs)
+        args = (str(job.input), str(job.out_dir), options, outputs | {"stem": job.stem})
+        future = self._pool.submit(process_input, *args)
         self._futures[future] = job
 
     def running(self) -> list[Job]:
@@ -102,7 +103,7 @@ class RayEngine:
 
     def submit(self, job: Job, options: AnalyzeOptions, outputs: dict) -> None:
         """Queue one job as a Ray task."""
-        self._refs[self.task.remote(str(job.input), str(job.out_dir), options, outputs)] = job
+        self._refs[self.task.remote(str(job.input), str(job.out_dir), options, outputs | {"stem": job.stem})] = job
 
     def running(self) -> list[Job]:
         """Jobs submitted and not yet finished (Ray does not say which have started)."""

@@ -24,10 +24,13 @@ from fervideo.summary import Summary
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0)
 
 
-def output_paths(input_path: str | Path, out_dir: str | Path) -> dict[str, Path]:
-    """Where the CSV, JSON, annotated video (or image), report and timeline plot of an input go."""
+def output_paths(input_path: str | Path, out_dir: str | Path, stem: str | None = None) -> dict[str, Path]:
+    """Where the CSV, JSON, annotated video (or image), report and timeline plot of an input go.
+
+    stem names them (default: the input's stem); batch passes the whole name for inputs whose stems clash.
+    """
     input_path, out_dir = Path(input_path), Path(out_dir)
-    stem, suffix = input_path.stem, input_path.suffix.lower()
+    stem, suffix = stem or input_path.stem, input_path.suffix.lower()
     annotated = out_dir / f"{stem}.annotated{suffix if suffix in IMAGE_SUFFIXES else '.mp4'}"
     return {
         "csv": out_dir / f"{stem}.csv",
@@ -58,11 +61,14 @@ def analyze_file(
     progress: Progress | None = None,
     codec: str = "h264",
     report: bool = False,
+    stem: str | None = None,
 ) -> dict:
     """Analyse one input into OUT_DIR; returns the JSON summary. Outputs appear only once complete."""
     tic = time.perf_counter()
-    paths = output_paths(input_path, prepare_out_dir(out_dir))
-    refuse_overwriting_inputs([Path(input_path)], out_dir)
+    paths = output_paths(input_path, out_dir, stem)
+    if any(path.resolve() == Path(input_path).resolve() for path in paths.values()):
+        raise UsageError(f"{input_path} would be overwritten by its own outputs; choose another -o folder")
+    prepare_out_dir(out_dir)
     summary = Summary()
     moments = PeakMoments() if report else None
     writer_warnings: list[str] = []

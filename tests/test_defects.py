@@ -179,3 +179,40 @@ def test_live_refuses_outputs_that_would_clobber_each_other_or_the_input(tmp_pat
     argv = [a.replace("{tmp}", str(tmp_path)).replace("{sample}", str(SAMPLE)) for a in extra]
     code, err = run(capsys, "live", "--camera", str(SAMPLE), "--no-window", *argv)
     assert code == 2 and message in one_error_line(err)
+
+
+def test_batch_into_its_own_folder_finds_the_inputs_and_not_its_outputs(tmp_path, capsys):
+    for name in ("a.mp4", "b.mp4"):
+        shutil.copy(SAMPLE, tmp_path / name)
+    code, err = run(capsys, "batch", str(tmp_path), "-o", str(tmp_path), "--every", "15", "--workers", "1")
+    assert code == 0 and "2 ok, 0 skipped, 0 failed" in err, err
+    assert (tmp_path / "a.annotated.mp4").is_file() and (tmp_path / "b.json").is_file()
+    code, err = run(capsys, "batch", str(tmp_path), "-o", str(tmp_path), "--every", "15", "--glob", "*")
+    assert code == 0 and "0 ok, 2 skipped, 0 failed" in err, err  # outputs and the index are not inputs
+
+
+def test_batch_inputs_with_one_stem_each_get_their_own_outputs(tmp_path, capsys):
+    from tests.helpers import read_json
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder / "clip.mp4")
+    shutil.copy(SAMPLE, folder / "clip.mov")
+    shutil.copy(SAMPLE, folder / "other.mp4")
+    out = tmp_path / "out"
+    argv = ["batch", str(folder), "-o", str(out), "--every", "15", "--no-video", "--workers", "1"]
+    code, err = run(capsys, *argv)
+    assert code == 0 and "3 ok" in err, err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "clip.mov.csv",
+        "clip.mov.json",
+        "clip.mp4.csv",
+        "clip.mp4.json",
+        "index.csv",
+        "other.csv",
+        "other.json",
+    ]
+    assert read_json(out / "clip.mov.json")["input"]["path"].endswith("clip.mov")
+    code, err = run(capsys, *argv)
+    assert code == 0 and "0 ok, 3 skipped" in err, err  # a rerun finds each input's own outputs
