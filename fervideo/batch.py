@@ -71,13 +71,24 @@ def plan(folder: Path, inputs: list[Path], out_dir: Path) -> list[Job]:
     return jobs
 
 
-def is_complete(job: Job, outputs: dict) -> dict | None:
-    """The JSON summary of an earlier complete run on the unchanged input, or None."""
+# options that do not change a result: where it runs, and how many faces go through the model at once
+NEUTRAL_OPTIONS = ("device", "batch_size")
+
+
+def result_options(options: dict) -> dict:
+    """The options that decide a result, in their JSON form, for comparing a run's with an earlier one's."""
+    return {k: v for k, v in json.loads(json.dumps(options)).items() if k not in NEUTRAL_OPTIONS}
+
+
+def is_complete(job: Job, outputs: dict, options: AnalyzeOptions | None = None) -> dict | None:
+    """The JSON summary of an earlier complete run on the unchanged input with the same options, or None."""
     paths = output_paths(job.input, job.out_dir, job.stem)
     try:
         summary = json.loads(paths["json"].read_text())
         unchanged = summary["input"]["size_bytes"] == job.input.stat().st_size
-    except (OSError, ValueError, KeyError, TypeError):
+        if options is not None:
+            unchanged = unchanged and result_options(summary["options"]) == result_options(options.to_dict())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # no options recorded: an older run
         return None
     wanted = [paths["csv"]] + ([paths["video"]] if outputs.get("write_video", True) else [])
     wanted += [paths["report"], paths["timeline"]] if outputs.get("report") else []
@@ -105,8 +116,9 @@ def run_batch(
     outputs: dict | None = None,
     retries: int = 1,
     events: Events | None = None,
+    force: bool = False,
 ) -> list[dict]:
-    """Skip complete inputs, run the rest with retries, and keep OUT_DIR/index.csv up to date.
+    """Skip inputs complete with these options (none with force), run the rest with retries, keep index.csv.
 
     outputs are analyze_file's keyword arguments (write_video, codec, report).
     """
@@ -116,7 +128,7 @@ def run_batch(
     events = events or (lambda kind, job: None)
     queue = []
     for job in jobs:
-        earlier = is_complete(job, outputs)
+        earlier = None if force else is_complete(job, outputs, options)
         if earlier is not None:
             job.row = {"input": str(job.input), "status": "skipped", "seconds": "", "error": "", **summary_row(earlier)}
             events("done", job)

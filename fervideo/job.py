@@ -186,6 +186,7 @@ def _summary(
         "tracker": asdict(analyzer.options.tracker),
         "sampling": asdict(analyzer.options.sampling),
         "smoothing": {"seconds": analyzer.options.smooth, "method": "exponential moving average per track"},
+        "options": analyzer.options.to_dict(),  # as given: a batch rerun redoes an input whose options differ
         "counts": summary.counts(),
         "tracks": summary.track_list(),
         "processing": {"seconds": round(elapsed, 3), "frames_per_second": round(summary.frames_seen / elapsed, 2)},

@@ -216,3 +216,21 @@ def test_batch_inputs_with_one_stem_each_get_their_own_outputs(tmp_path, capsys)
     assert read_json(out / "clip.mov.json")["input"]["path"].endswith("clip.mov")
     code, err = run(capsys, *argv)
     assert code == 0 and "0 ok, 3 skipped" in err, err  # a rerun finds each input's own outputs
+
+
+def test_a_batch_rerun_with_other_options_redoes_the_inputs_and_force_redoes_all(tmp_path, capsys):
+    from tests.helpers import read_json
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder / "clip.mp4")
+    out = tmp_path / "out"
+    base = ["batch", str(folder), "-o", str(out), "--no-video", "--workers", "1"]
+    assert run(capsys, *base, "--every", "15")[0] == 0
+    code, err = run(capsys, *base, "--every", "15", "--batch-size", "8")  # nothing that changes a result
+    assert code == 0 and "0 ok, 1 skipped" in err, err
+    code, err = run(capsys, *base, "--every", "30")
+    assert code == 0 and "1 ok, 0 skipped" in err, err
+    assert read_json(out / "clip.json")["counts"]["frames_analysed"] == 5  # the results of the new options
+    code, err = run(capsys, *base, "--every", "30", "--force")
+    assert code == 0 and "1 ok, 0 skipped" in err, err

@@ -30,6 +30,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     batch.add_argument("--glob", metavar="PATTERN", help="inputs matching PATTERN instead of videos (e.g. '*.jpg')")
     batch.add_argument("--workers", type=int, metavar="N", help="inputs at once (default: one per 2 cores)")
     batch.add_argument("--engine", default="local", choices=("local", "ray"))
+    batch.add_argument(
+        "--force", action="store_true", help="redo every input; default: skip those done with the same options"
+    )
     batch.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (default: a local Ray)")
     batch.add_argument("--retries", type=int, default=1, metavar="K", help="retries of a transient failure")
     add_analyze_options(batch)
@@ -54,7 +57,9 @@ def run_batch(args: argparse.Namespace) -> int:
         engine = engine_mod.LocalEngine(workers)
     board = _Board(len(jobs), engine)
     if args.quiet:
-        rows = engine_mod.run_batch(jobs, args.out_dir, options, engine, output_options(args), args.retries)
+        rows = engine_mod.run_batch(
+            jobs, args.out_dir, options, engine, output_options(args), args.retries, force=args.force
+        )
     else:
         with Live(board.render(), console=err, transient=True, refresh_per_second=4) as live:
             rows = engine_mod.run_batch(
@@ -64,6 +69,7 @@ def run_batch(args: argparse.Namespace) -> int:
                 engine,
                 output_options(args),
                 args.retries,
+                force=args.force,
                 events=lambda kind, job: live.update(board.event(kind, job)),
             )
     failed = [row for row in rows if row.get("status") == "failed"]
