@@ -20,7 +20,7 @@ from fervideo.engines import LocalEngine, RayEngine
 from fervideo.errors import UsageError
 from fervideo.job import output_paths
 from fervideo.pipeline import AnalyzeOptions
-from fervideo.sinks import AtomicOutput, prepare_out_dir
+from fervideo.sinks import AtomicOutput, abandoned, prepare_out_dir
 from fervideo.worker import summary_row
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv")
@@ -96,10 +96,10 @@ def is_complete(job: Job, outputs: dict, options: AnalyzeOptions | None = None) 
 
 
 def remove_partials(out_dir: Path) -> int:
-    """Delete temporary outputs left by a killed run; they are hidden and named *.partial.*."""
+    """Delete temporary outputs left by runs that died; those of a run still going (an analyze) stay."""
     removed = 0
     for path in out_dir.rglob(".*.partial*"):
-        if path.is_file():
+        if path.is_file() and abandoned(path):
             path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -39,12 +40,38 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
     return out_dir
 
 
+NAME_MAX = 255  # bytes in one file name, on every file system fervideo writes to
+PARTIAL = re.compile(r"\.(\d+)-[0-9a-f]{8}\.partial[^/]*$")  # .NAME.PID-RANDOM.partial.SUFFIX
+
+
+def partial_name(final: str) -> str:
+    """The hidden temporary name of final, carrying the writer's pid; the name part shortened to fit NAME_MAX."""
+    stem, dot, suffix = final.rpartition(".") if "." in final else (final, "", "")
+    tail = f".{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{dot}{suffix}"
+    room = NAME_MAX - 1 - len(tail.encode())
+    return "." + stem.encode()[:room].decode(errors="ignore") + tail
+
+
+def abandoned(path: Path) -> bool:
+    """Whether path is a temporary file of a fervideo process that is no longer running."""
+    match = PARTIAL.search(path.name)
+    if match is None or not path.name.startswith("."):
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):  # alive under another user; or no pid at all
+        return False
+    return False  # its writer is still running
+
+
 class AtomicOutput:
     """A temporary path beside the final one; close() renames it into place, discard() removes it."""
 
     def __init__(self, final: Path) -> None:
         self.final = Path(final)
-        self.tmp = self.final.with_name(f".{self.final.stem}.{uuid.uuid4().hex[:8]}.partial{self.final.suffix}")
+        self.tmp = self.final.with_name(partial_name(self.final.name))
         self.held = False
 
     def hold(self) -> AtomicOutput:

@@ -113,9 +113,16 @@ def test_find_inputs_glob_and_output_exclusion(tmp_path):
 
 
 def test_partials_are_removed_and_incomplete_outputs_not_skipped(tmp_path):
-    (tmp_path / ".clip.abc.partial.csv").write_text("half")
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid whose process has ended: its temporary files are abandoned
+    (tmp_path / f".clip.{dead.pid}-0123abcd.partial.csv").write_text("half")
+    running = tmp_path / f".other.{os.getpid()}-0123abcd.partial.csv"  # an analyze still writing
+    running.write_text("in progress")
     (tmp_path / "clip.csv").write_text("complete")
     assert remove_partials(tmp_path) == 1
+    assert running.exists()
     assert (tmp_path / "clip.csv").exists()
     source = tmp_path / "clip.mp4"
     source.write_bytes(b"x" * 10)

@@ -234,3 +234,30 @@ def test_a_batch_rerun_with_other_options_redoes_the_inputs_and_force_redoes_all
     assert read_json(out / "clip.json")["counts"]["frames_analysed"] == 5  # the results of the new options
     code, err = run(capsys, *base, "--every", "30", "--force")
     assert code == 0 and "1 ok, 0 skipped" in err, err
+
+
+def test_names_up_to_the_file_system_limit_are_analysed(tmp_path, capsys):
+    from fervideo.sinks import NAME_MAX, partial_name
+
+    stem = "é" * 118  # 236 bytes: with ".annotated.mp4" the output is 250, under 255; temporary names shrink
+    clip = tmp_path / f"{stem}.mp4"
+    shutil.copy(SAMPLE, clip)
+    code, err = run(capsys, "analyze", str(clip), "-o", str(tmp_path / "out"), "--every", "30")
+    assert code == 0, err
+    assert (tmp_path / "out" / f"{stem}.annotated.mp4").is_file() and (tmp_path / "out" / f"{stem}.json").is_file()
+    name = partial_name(f"{stem}.annotated.mp4")
+    assert len(name.encode()) <= NAME_MAX and name.startswith(".é") and name.endswith(".partial.mp4")
+
+
+def test_batch_start_leaves_the_temporary_files_of_a_running_analyze(tmp_path, capsys):
+    import os
+
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / f".clip.{os.getpid()}-0123abcd.partial.csv"  # what this very process is still writing
+    mine.write_text("in progress")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder / "other.mp4")
+    assert run(capsys, "batch", str(folder), "-o", str(out), "--no-video", "--every", "30", "--workers", "1")[0] == 0
+    assert mine.read_text() == "in progress"
