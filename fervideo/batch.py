@@ -147,7 +147,7 @@ def run_batch(
                     engine.submit(job, options, outputs)
                     events("start", job)
                     continue
-                job.row = {k: v for k, v in row.items() if k != "transient"}
+                job.row = {"input": str(job.input)} | {k: v for k, v in row.items() if k != "transient"}
                 pending -= 1
                 events("done", job)
                 write_index(out_dir, jobs)

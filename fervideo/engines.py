@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fervideo.errors import UsageError
@@ -28,7 +27,8 @@ class LocalEngine:
         self.workers = workers
         self.threads = cores_per_worker(workers)
         self._pool = None
-        self._futures: dict = {}
+        self._futures: dict = {}  # in the pool: at most one job per worker, so each is really running
+        self._backlog: list[tuple[Job, tuple]] = []  # waiting for a free worker; a dying pool never takes these
 
     def _ensure_pool(self) -> None:
         import multiprocessing
@@ -42,37 +42,53 @@ class LocalEngine:
 
     def submit(self, job: Job, options: AnalyzeOptions, outputs: dict) -> None:
         """Queue one job."""
+        self._backlog.append((job, (str(job.input), str(job.out_dir), options, outputs | {"stem": job.stem})))
+        self._fill()
+
+    def _fill(self) -> None:
+        """Hand waiting jobs to free workers."""
         self._ensure_pool()
-        args = (str(job.input), str(job.out_dir), options, outputs | {"stem": job.stem})
-        future = self._pool.submit(process_input, *args)
-        self._futures[future] = job
+        while self._backlog and len(self._futures) < self.workers:
+            job, args = self._backlog.pop(0)
+            self._futures[self._pool.submit(process_input, *args)] = job
 
     def running(self) -> list[Job]:
         """Jobs a worker is on now."""
         return [job for future, job in self._futures.items() if future.running()]
 
-    def wait_one(self) -> Iterator[Done]:
-        """Finished jobs, at least one; a crashed worker fails its jobs as transient."""
+    def wait_one(self) -> list[Done]:
+        """Finished jobs, at least one; a crashed worker fails its jobs as transient and the pool is rebuilt.
+
+        A list, not a generator: the broken pool must be gone before the caller resubmits the lost jobs.
+        """
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
-        broken = False
+        finished, broken = [], False
+        lost = {"status": "failed", "error": "a worker process died (killed, or out of memory)", "transient": True}
         for future in done:
             job = self._futures.pop(future)
             try:
-                yield job, future.result()
+                finished.append((job, future.result()))
             except BrokenProcessPool:
                 broken = True
-                yield job, {"status": "failed", "error": "a worker process died", "transient": True}
+                finished.append((job, dict(lost)))
         if broken:  # the pool cannot be used again; its other jobs died with it
-            for future, job in list(self._futures.items()):
-                self._futures.pop(future)
-                yield job, {"status": "failed", "error": "a worker process died", "transient": True}
-            self.close()
+            finished += [(job, dict(lost)) for job in self._futures.values()]
+            self._futures.clear()
+            self._stop_pool()  # the backlog goes to a fresh pool
+        if self._backlog:
+            self._fill()
+        return finished
 
     def close(self) -> None:
-        """Stop the workers, also those still busy."""
+        """Stop the workers, also those still busy, and forget every job."""
+        self._stop_pool()
+        self._futures.clear()
+        self._backlog.clear()
+
+    def _stop_pool(self) -> None:
         if self._pool is not None:
             processes = list(getattr(self._pool, "_processes", {}).values())
             for process in processes:
@@ -109,15 +125,17 @@ class RayEngine:
         """Jobs submitted and not yet finished (Ray does not say which have started)."""
         return list(self._refs.values())
 
-    def wait_one(self) -> Iterator[Done]:
+    def wait_one(self) -> list[Done]:
         """Finished jobs; a lost task or node counts as transient."""
         done, _ = self.ray.wait(list(self._refs), num_returns=1)
+        finished = []
         for ref in done:
             job = self._refs.pop(ref)
             try:
-                yield job, self.ray.get(ref)
+                finished.append((job, self.ray.get(ref)))
             except self.ray.exceptions.RayError as exc:
-                yield job, {"status": "failed", "error": f"ray: {type(exc).__name__}", "transient": True}
+                finished.append((job, {"status": "failed", "error": f"ray: {type(exc).__name__}", "transient": True}))
+        return finished
 
     def close(self) -> None:
         """Cancel what is left; leave a cluster we joined running."""

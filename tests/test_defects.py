@@ -261,3 +261,40 @@ def test_batch_start_leaves_the_temporary_files_of_a_running_analyze(tmp_path, c
     shutil.copy(SAMPLE, folder / "other.mp4")
     assert run(capsys, "batch", str(folder), "-o", str(out), "--no-video", "--every", "30", "--workers", "1")[0] == 0
     assert mine.read_text() == "in progress"
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/task").is_dir(), reason="finds workers in /proc")
+@pytest.mark.parametrize(("retries", "code", "ok"), [("1", 0, 2), ("0", 1, 1)])
+def test_a_worker_killed_mid_batch_is_retried_or_recorded(tmp_path, retries, code, ok):
+    import csv
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        shutil.copy(SAMPLE, folder / name)
+    argv = [sys.executable, "-m", "fervideo", "batch", str(folder), "-o", str(out), "--workers", "1", "--quiet"]
+    proc = subprocess.Popen([*argv, "--retries", retries], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and any(".partial" in p.name for p in out.iterdir())):  # a worker is writing
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    tasks = (Path("/proc") / str(proc.pid) / "task").glob("*")
+    kids = [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    workers = [c for c in kids if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)  # as the OOM killer would
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == code and "Traceback" not in err and "internal error" not in err, err
+    with open(out / "index.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(Path(r["input"]).name for r in rows) == ["a.mp4", "b.mp4"]
+    assert sum(r["status"] == "ok" for r in rows) == ok
+    assert all("worker process died" in r["error"] for r in rows if r["status"] == "failed")
