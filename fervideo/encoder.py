@@ -108,6 +108,8 @@ class H264Sink(AtomicOutput):
             command += ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
             self.warnings.append(f"{final}: {width}x{height} has an odd side; padded by one pixel for H.264")
         command += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", *audio.outputs]
+        if audio.inputs:  # sound that runs on past the last frame is cut with the picture
+            command += ["-shortest"]
         command += ["-movflags", "+faststart", "-f", "mp4", local(self.tmp)]
         # stderr goes to a file, not a pipe, so that ffmpeg can never block on a full one
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close() and abort())
