@@ -33,12 +33,14 @@ class Moment:
 
 def face_thumbnail(image: np.ndarray, xyxy: np.ndarray, size: int = THUMB_SIZE) -> bytes:
     """A square JPEG of the face in box xyxy of a BGR image, grey where the square leaves the picture."""
-    x0, y0, x1, y1 = (float(v) for v in xyxy)
+    height, width = image.shape[:2]
+    # clipped to the picture first: a hand-edited box of 1e8 px would otherwise pad the frame out of memory
+    x0, x1 = (min(max(float(v), 0.0), width) for v in xyxy[0::2])
+    y0, y1 = (min(max(float(v), 0.0), height) for v in xyxy[1::2])
     side = max(x1 - x0, y1 - y0, 1.0) * MARGIN
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     left, top = round(cx - side / 2), round(cy - side / 2)
     right, bottom = left + max(round(side), 1), top + max(round(side), 1)
-    height, width = image.shape[:2]
     pad = max(0, -left, -top, right - width, bottom - height)
     if pad:
         image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128, 128, 128))

@@ -12,11 +12,11 @@ import json
 from html import escape
 from pathlib import Path
 
-from fervideo.errors import InputError
+from fervideo.errors import InputError, OutputError
 from fervideo.job import output_paths
 from fervideo.labels import EMOTIONS
 from fervideo.moments import Moment, moments_from_source
-from fervideo.results import ResultTable, read_table
+from fervideo.results import ResultTable, read_table, track_summaries
 from fervideo.sinks import prepare_out_dir, write_bytes
 from fervideo.timeline import COLORS, MAX_PANELS, plotted_tracks, timeline_png
 
@@ -43,8 +43,14 @@ figure .none { width: 96px; height: 96px; display: inline-block; background: #ee
 def write_report(paths: dict[str, Path], summary: dict, table: ResultTable, moments: dict[int, list[Moment]]) -> None:
     """Write the timeline PNG and the HTML report, each atomically."""
     plot = timeline_png(table)
-    write_bytes(paths["timeline"], plot)
-    write_bytes(paths["report"], render_html(summary, table, plot, moments).encode())
+    page = render_html(summary, table, plot, moments).encode()  # both made before either is written
+    try:
+        write_bytes(paths["timeline"], plot)
+        write_bytes(paths["report"], page)
+    except OSError as exc:  # a full disk or a read-only folder: one line, and no plot without its page
+        for path in paths.values():
+            path.unlink(missing_ok=True)
+        raise OutputError(f"{paths['report']}: could not write the report: {exc.strerror or exc}") from None
 
 
 def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) -> tuple[dict[str, Path], list[str]]:
@@ -61,6 +67,8 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{json_path}: not a fervideo JSON summary ({exc})") from None
+    # the tracks come from the CSV itself: a hand-edited JSON may lack their fields, never the rows
+    summary = {**summary, "tracks": track_summaries(table)}
     source, warning = _find_source(source_info)
     warnings = [warning] if warning else []
     moments = moments_from_source(table, source)

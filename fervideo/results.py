@@ -47,11 +47,11 @@ def read_table(path: str | Path) -> ResultTable:
     """A result CSV written by fervideo analyze, as arrays."""
     path = Path(path)
     try:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a spreadsheet's byte-order mark
             reader = csv.reader(f)
-            header = next(reader, None)
+            header = [name.strip() for name in next(reader, None) or []]
             if header != CSV_HEADER:
-                raise InputError(f"{path}: not a fervideo result CSV (its header is not '{','.join(CSV_HEADER)}')")
+                raise InputError(f"{path}: not a fervideo result CSV ({_header_problem(header)})")
             rows = list(reader)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
@@ -74,6 +74,16 @@ def read_table(path: str | Path) -> ResultTable:
         )
     except (ValueError, KeyError, IndexError) as exc:
         raise InputError(f"{path}: a row does not have the values fervideo writes ({exc})") from None
+
+
+def _header_problem(header: list[str]) -> str:
+    """What is wrong with a CSV's header, compared with the one fervideo writes."""
+    if not header:
+        return "it is empty"
+    for i, (got, want) in enumerate(zip(header, CSV_HEADER, strict=False)):
+        if got != want:
+            return f"column {i + 1} is {got!r} where fervideo writes {want!r}"
+    return f"it has {len(header)} columns where fervideo writes {len(CSV_HEADER)}"
 
 
 def _xyxy(xywh: np.ndarray) -> np.ndarray:
