@@ -108,8 +108,6 @@ class H264Sink(AtomicOutput):
             command += ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
             self.warnings.append(f"{final}: {width}x{height} has an odd side; padded by one pixel for H.264")
         command += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", *audio.outputs]
-        if audio.inputs:  # sound that runs on past the last frame is cut with the picture
-            command += ["-shortest"]
         command += ["-movflags", "+faststart", "-f", "mp4", local(self.tmp)]
         # stderr goes to a file, not a pipe, so that ffmpeg can never block on a full one
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close() and abort())
@@ -173,7 +171,8 @@ def _plan_audio(source: Path | None, start: float, end: float | None) -> _Audio:
     codec = probe(source).audio_codec if source is not None else None
     if codec is None:
         return _Audio([], [], None, [])
-    cut = (["-ss", f"{start:.6f}"] if start > 0 else []) + ([] if end is None else ["-t", f"{end - start:.6f}"])
+    cut = ["-ss", f"{start:.6f}"] if start > 0 else []
+    cut += [] if end is None else ["-t", f"{max(end - start, 0.001):.6f}"]
     inputs = [*cut, "-i", local(source)]
     if codec in MP4_AUDIO:
         return _Audio(inputs, ["-c:a", "copy"], f"{codec}, copied", [])

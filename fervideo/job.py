@@ -17,7 +17,7 @@ from fervideo.errors import UsageError
 from fervideo.moments import PeakMoments
 from fervideo.pipeline import Analyzer
 from fervideo.results import read_table
-from fervideo.sinks import AtomicOutput, CsvSink, ImageSink, prepare_out_dir
+from fervideo.sinks import AtomicOutput, CsvSink, ImageSink, commit_group, prepare_out_dir
 from fervideo.source import IMAGE_SUFFIXES, Sampling, VideoInfo, VideoSource
 from fervideo.summary import Summary
 
@@ -92,7 +92,8 @@ def analyze_file(
                     codec,
                     Path(input_path),
                     sampling.start,
-                    sampling.end,
+                    # sound that runs on past the picture (the header's frames) is cut with it
+                    sampling.end if sampling.end is not None else info.duration or None,
                 )
                 video_sink = outputs.enter_context(sink.hold())
             drawn = None
@@ -141,8 +142,8 @@ def analyze_file(
         summary_out = AtomicOutput(paths["json"])
         staged.append(summary_out)
         summary_out.tmp.write_text(json.dumps(data, indent=2) + "\n")
-        for output in staged:  # the JSON last: its presence marks a complete result
-            output.commit()
+        committed = {kind for kind, path in paths.items() if any(o.final == path for o in staged)}
+        commit_group(staged, [path for kind, path in paths.items() if kind not in committed])
     except BaseException:
         for output in staged:
             output.discard()

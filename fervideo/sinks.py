@@ -66,6 +66,34 @@ def abandoned(path: Path) -> bool:
     return False  # its writer is still running
 
 
+def commit_group(staged: list[AtomicOutput], stale: list[Path] = ()) -> None:
+    """Rename finished outputs into place as one group: the complete new set, or else the old set as it was.
+
+    The old files are moved aside first (a file that cannot be moved, such as an immutable one, stops the
+    commit before anything changed); stale names old outputs the new set does not replace, removed with it.
+    """
+    aside: dict[Path, Path] = {}
+    placed: list[AtomicOutput] = []
+    try:
+        for final in [output.final for output in staged] + list(stale):
+            if final.exists():
+                aside[final] = final.with_name(partial_name(final.name))
+                os.replace(final, aside[final])
+        for output in staged:  # in the caller's order: the JSON, which marks a complete result, last
+            os.replace(output.tmp, output.final)
+            placed.append(output)
+    except OSError:
+        for output in placed:
+            with contextlib.suppress(OSError):
+                os.replace(output.final, output.tmp)  # back to its temporary name, which the caller discards
+        for final, moved in aside.items():
+            with contextlib.suppress(OSError):
+                os.replace(moved, final)
+        raise
+    for moved in aside.values():
+        moved.unlink(missing_ok=True)
+
+
 class AtomicOutput:
     """A temporary path beside the final one; close() renames it into place, discard() removes it."""
 

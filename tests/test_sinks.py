@@ -149,7 +149,7 @@ def test_video_sink_round_trip(tmp_path):
 
 
 def test_video_sink_rejects_wrong_size(tmp_path):
-    with pytest.raises(AssertionError), VideoSink(tmp_path / "out.mp4", 10.0, 64, 48) as sink:
+    with pytest.raises(OutputError, match="does not fit"), VideoSink(tmp_path / "out.mp4", 10.0, 64, 48) as sink:
         sink.write(np.zeros((64, 48, 3), np.uint8))  # transposed
     assert list(tmp_path.iterdir()) == []
 
