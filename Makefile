@@ -23,6 +23,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q tests/test_layers.py  # no import cycle; imports point down the layers
 
 bench: setup
 	$(BIN)/python benchmarks/throughput.py

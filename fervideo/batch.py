@@ -13,12 +13,12 @@ import fnmatch
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from fervideo.engines import LocalEngine, RayEngine
 from fervideo.errors import UsageError
-from fervideo.job import output_paths
+from fervideo.jobs import Job
+from fervideo.layout import output_paths
 from fervideo.pipeline import AnalyzeOptions
 from fervideo.sinks import AtomicOutput, abandoned, prepare_out_dir
 from fervideo.worker import summary_row
@@ -27,13 +27,6 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 INDEX_HEADER = ["input", "status", "frames", "faces", "dominant_emotion", "seconds", "error", "outputs"]
 
 
-@dataclass
-class Job:
-    input: Path  # as found under the batch folder
-    out_dir: Path  # OUT_DIR mirrored by the input's subfolder
-    stem: str | None = None  # names its outputs when another input's stem is the same (clip.mp4 and clip.mov)
-    attempts: int = 0
-    row: dict = field(default_factory=dict)
 
 
 def find_inputs(folder: Path, out_dir: Path, recursive: bool = False, pattern: str | None = None) -> list[Path]:

@@ -10,7 +10,7 @@ from fervideo.pipeline import AnalyzeOptions
 from fervideo.worker import init_worker, process_input
 
 if TYPE_CHECKING:
-    from fervideo.batch import Job
+    from fervideo.jobs import Job
 
 Done = tuple["Job", dict]
 

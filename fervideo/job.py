@@ -14,31 +14,15 @@ from fervideo.background import BackgroundWriter
 from fervideo.draw import annotate
 from fervideo.encoder import H264Sink, open_video_sink
 from fervideo.errors import UsageError
+from fervideo.layout import output_paths
 from fervideo.moments import PeakMoments
 from fervideo.pipeline import Analyzer
 from fervideo.results import read_table
 from fervideo.sinks import AtomicOutput, CsvSink, ImageSink, commit_group, prepare_out_dir
-from fervideo.source import IMAGE_SUFFIXES, Sampling, VideoInfo, VideoSource
+from fervideo.source import Sampling, VideoInfo, VideoSource
 from fervideo.summary import Summary
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0)
-
-
-def output_paths(input_path: str | Path, out_dir: str | Path, stem: str | None = None) -> dict[str, Path]:
-    """Where the CSV, JSON, annotated video (or image), report and timeline plot of an input go.
-
-    stem names them (default: the input's stem); batch passes the whole name for inputs whose stems clash.
-    """
-    input_path, out_dir = Path(input_path), Path(out_dir)
-    stem, suffix = stem or input_path.stem, input_path.suffix.lower()
-    annotated = out_dir / f"{stem}.annotated{suffix if suffix in IMAGE_SUFFIXES else '.mp4'}"
-    return {
-        "csv": out_dir / f"{stem}.csv",
-        "video": annotated,
-        "json": out_dir / f"{stem}.json",
-        "report": out_dir / f"{stem}.report.html",
-        "timeline": out_dir / f"{stem}.timeline.png",
-    }
 
 
 def refuse_overwriting_inputs(inputs: list[Path], out_dir: str | Path) -> None:

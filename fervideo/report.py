@@ -13,8 +13,8 @@ from html import escape
 from pathlib import Path
 
 from fervideo.errors import InputError, OutputError
-from fervideo.job import output_paths
 from fervideo.labels import EMOTIONS
+from fervideo.layout import output_paths
 from fervideo.moments import Moment, moments_from_source
 from fervideo.results import ResultTable, read_table, track_summaries
 from fervideo.sinks import prepare_out_dir, write_bytes

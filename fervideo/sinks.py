@@ -57,13 +57,17 @@ def abandoned(path: Path) -> bool:
     match = PARTIAL.search(path.name)
     if match is None or not path.name.startswith("."):
         return False
+    pid = int(match.group(1))
     try:
-        os.kill(int(match.group(1)), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except (PermissionError, OverflowError):  # alive under another user; or no pid at all
         return False
-    return False  # its writer is still running
+    try:  # killed but not yet reaped (a zombie) is dead too
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False  # its writer is still running
 
 
 def commit_group(staged: list[AtomicOutput], stale: list[Path] = ()) -> None:

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 
 from fervideo.errors import InputError, UsageError
+from fervideo.layout import IMAGE_SUFFIXES
 from fervideo.paths import local
 from fervideo.quiet import native_stderr_silenced
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 FALLBACK_FPS = 25.0
 
 

@@ -126,7 +126,8 @@ def output_options(args: argparse.Namespace) -> dict:
 
 def check_distinct_outputs(inputs: Sequence[Path], out_dir: Path) -> None:
     """Two inputs must never write the same output files."""
-    from fervideo.job import output_paths, refuse_overwriting_inputs
+    from fervideo.job import refuse_overwriting_inputs
+    from fervideo.layout import output_paths
 
     refuse_overwriting_inputs(list(inputs), out_dir)
     seen: dict[Path, Path] = {}
