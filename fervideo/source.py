@@ -150,6 +150,8 @@ class VideoSource:
 
     def _open_video(self) -> None:
         capture = cv2.VideoCapture(local(self.path))
+        # phones store portrait video landscape with a display rotation; OpenCV ignores it unless asked
+        capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         ok, first = capture.read() if capture.isOpened() else (False, None)
         if not ok or first is None:
             capture.release()
@@ -191,6 +193,11 @@ class VideoSource:
                     ok, image = capture.retrieve()
                     if not ok:
                         break
+                    if image.shape[:2] != (self.info.height, self.info.width):
+                        raise InputError(
+                            f"{self.path}: the picture changes size at frame {index} (from {self.info.width}x"
+                            f"{self.info.height} to {image.shape[1]}x{image.shape[0]}); re-encode it to one size"
+                        )
                 yielded = True
                 yield Frame(index, time_s, image if (sampled or decode_all) else None, sampled)
             index += 1
