@@ -21,6 +21,7 @@ STRATEGIES = ("auto", "short", "full")
 # A tight face crop, a common kind of photo, leaves BlazeFace no margin to see a face in; a plain grey border
 # of this share of the longer side on every side gives it one. Only photos are retried so, never video frames.
 PHOTO_BORDER = 0.25
+TILE_MIN = 480  # px: the smallest tile a large photo is searched in (see FaceDetector._tiles)
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,9 @@ class FaceDetector:
         return _merge([full, short], self.config.nms_iou)
 
     def photo(self, rgb: np.ndarray) -> Detections:
-        """Faces in one still (H, W, 3) RGB photo; when none is found, again inside a plain border."""
+        """Faces in one still (H, W, 3) RGB photo, large ones searched in tiles too; else again inside a border."""
         self.reset()
-        found = self(rgb)
+        found = _merge([self(rgb), *self._tiles(rgb)], self.config.nms_iou)
         if len(found):
             return found
         height, width = rgb.shape[:2]
@@ -98,6 +99,35 @@ class FaceDetector:
         found.xyxy[:, 1::2] = np.clip(found.xyxy[:, 1::2], 0, height)
         wh = found.xyxy[:, 2:] - found.xyxy[:, :2]
         return found[wh.min(axis=1) >= self.config.min_size]
+
+    def _tiles(self, rgb: np.ndarray) -> list[Detections]:
+        """Faces found in overlapping square tiles of a large photo, in its pixels.
+
+        BlazeFace sees the picture at 128 or 192 px: in a wide group photo each face shrinks below what it
+        finds. Tiles of the shorter side, then of half that, down to TILE_MIN px, overlapping by half, give
+        every face a tile it fills enough; a face cut by a tile's inner edge is left to a neighbouring tile.
+        """
+        height, width = rgb.shape[:2]
+        found = []
+        side = min(height, width) if max(height, width) >= 1.5 * min(height, width) else min(height, width) // 2
+        while side >= TILE_MIN:
+            step = side // 2
+            for y in range(0, max(height - side, 0) + 1, step):
+                for x in range(0, max(width - side, 0) + 1, step):
+                    self.reset()
+                    faces = self(np.ascontiguousarray(rgb[y : y + side, x : x + side]))
+                    x0, y0, x1, y1 = faces.xyxy.T
+                    inner = (  # touching an edge of the tile that is not an edge of the photo
+                        ((x0 <= 1) & (x > 0))
+                        | ((y0 <= 1) & (y > 0))
+                        | ((x1 >= side - 1) & (x + side < width))
+                        | ((y1 >= side - 1) & (y + side < height))
+                    )
+                    faces = faces[~inner]
+                    faces.xyxy[:] += np.array([x, y, x, y], np.float32)
+                    found.append(faces)
+            side //= 2
+        return found
 
     def _uncovered(self, short: Detections) -> bool:
         """Whether a face of the last full-range run has no short-range face over it now."""

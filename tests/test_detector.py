@@ -128,3 +128,21 @@ def test_real_models_find_a_tightly_cropped_face_only_with_the_border(media):
     assert (
         faces.xyxy[0, 2] - faces.xyxy[0, 0] > 0.8 * width and faces.xyxy[0, 2] <= width and faces.xyxy[0, 3] <= height
     )
+
+
+@pytest.mark.parametrize(("across", "down"), [(2, 1), (2, 2), (3, 2)])
+def test_a_wide_group_photo_is_searched_in_tiles(media, across, down):
+    rgb = cv2.cvtColor(cv2.imread(str(media("multi_face.jpg"))), cv2.COLOR_BGR2RGB)
+    group = np.tile(rgb, (down, across, 1))  # the same five people, across x down times over
+    with FaceDetector() as detector:
+        faces = detector.photo(group)
+        detector.reset()
+        whole = detector(group)
+    assert len(faces) == 5 * across * down and len(whole) < len(faces)  # the whole picture alone misses some
+    assert (box_iou(faces.xyxy, faces.xyxy) > 0.3).sum() == len(faces)  # each face once
+
+
+def test_tiling_leaves_single_face_photos_as_they_were(media):
+    rgb = cv2.cvtColor(cv2.imread(str(media("single_face.jpg"))), cv2.COLOR_BGR2RGB)
+    with FaceDetector() as detector:
+        assert len(detector.photo(rgb)) == 1
