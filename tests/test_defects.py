@@ -442,3 +442,24 @@ def test_a_phone_video_with_a_display_rotation_is_analysed_upright(tmp_path, cap
     assert (summary["input"]["width"], summary["input"]["height"]) == (360, 640)
     assert video_shape(tmp_path / "out" / "portrait.annotated.mp4")[1:] == (360, 640)
     assert summary["counts"]["frames_with_face"] > 0  # the faces are found upright
+
+
+def test_analyze_dev_stdin_redirected_from_a_file(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.helpers import read_json
+
+    with open(SAMPLE, "rb") as clip:
+        done = subprocess.run(
+            [sys.executable, "-m", "fervideo", "analyze", "/dev/stdin", "-o", str(tmp_path), "--every", "10"],
+            stdin=clip,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert read_json(tmp_path / "stdin.json")["counts"]["frames_analysed"] == 15
+    assert (tmp_path / "stdin.annotated.mp4").stat().st_size > 0
