@@ -32,6 +32,6 @@ def media():
 @pytest.fixture(scope="module")
 def folder_data(tmp_path_factory):
     """A tiny FER2013 folder (4 train and 2 val faces per class) for training runs."""
-    from tests.test_dataset import write_folder  # a test module: imported only when a test asks for this
+    from tests.helpers import write_folder
 
     return write_folder(tmp_path_factory.mktemp("fer"), {"train": 4, "val": 2})

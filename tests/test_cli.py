@@ -11,18 +11,11 @@ import numpy as np
 import pytest
 
 import fervideo
-from fervideo.cli import main
 from fervideo.models import DEFAULT_MODEL
 from tests.conftest import SAMPLE
-from tests.helpers import check_probabilities, frames_with_face, read_csv, read_json, video_shape
+from tests.helpers import check_probabilities, frames_with_face, read_csv, read_json, run, video_shape
 
 pytestmark = pytest.mark.integration
-
-
-def run(capsys, *argv: str) -> tuple[int, str]:
-    """Run the CLI in-process; returns exit code and stderr."""
-    code = main(list(argv))
-    return code, capsys.readouterr().err
 
 
 def test_sample_through_the_installed_command(tmp_path):

@@ -9,8 +9,7 @@ import pytest
 
 from fervideo.cli import main
 from fervideo.models import DEFAULT_MODEL
-from tests.test_cli import run
-from tests.test_dataset import write_folder
+from tests.helpers import run, write_folder
 
 
 def test_models_table(capsys):

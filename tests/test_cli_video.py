@@ -15,11 +15,16 @@ from fervideo.labels import EMOTIONS
 from fervideo.smoothing import EmaSmoother
 from fervideo.timeline import HEADER, PANEL, WIDTH
 from tests.conftest import SAMPLE
-from tests.helpers import check_probabilities, read_csv, read_json, video_shape
-from tests.test_cli import run
-from tests.test_encoder import audio_seconds
-from tests.test_report import Page
-from tests.test_results import assert_same_tracks
+from tests.helpers import (
+    Page,
+    assert_same_tracks,
+    audio_seconds,
+    check_probabilities,
+    read_csv,
+    read_json,
+    run,
+    video_shape,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,5 @@
 """fervideo.dataset: FER2013 from a fer2013.csv or the Kaggle folder layout, cached as .npz."""
 
-import csv
 
 import cv2
 import numpy as np
@@ -9,46 +8,9 @@ import pytest
 from fervideo.dataset import load_split
 from fervideo.errors import InputError
 from fervideo.labels import EMOTIONS
+from tests.helpers import face, small_fer_csv, write_fer_csv, write_folder
 
 # --- tiny data sets, also used by test_training and test_evaluation ------------------------------
-
-
-def face(label, index):
-    """A 48x48 face whose grey level encodes its class and index, so the tests can tell them apart."""
-    return np.full((48, 48), 10 * label + index, np.uint8)
-
-
-def write_fer_csv(path, rows):
-    """rows: (emotion, usage, image)"""
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["emotion", "pixels", "Usage"])
-        for emotion, usage, image in rows:
-            writer.writerow([emotion, " ".join(str(v) for v in np.asarray(image).reshape(-1)), usage])
-    return path
-
-
-def small_fer_csv(path):
-    """Seven training faces, two validation faces (happy, surprise), one test face (neutral)."""
-    rows = [(label, "Training", face(label, 1)) for label in range(7)]
-    rows += [(3, "PublicTest", face(3, 2)), (5, "PublicTest", face(5, 2))]
-    rows += [(6, "PrivateTest", face(6, 3))]
-    return write_fer_csv(path, rows)
-
-
-def write_folder(root, per_class=None, seed=0):
-    """Kaggle layout: ROOT/<split>/<class>/*.png|jpg; per_class maps split to images per class."""
-    per_class = per_class or {"train": 3, "val": 1}
-    rng = np.random.default_rng(seed)
-    for split, count in per_class.items():
-        for label, name in enumerate(EMOTIONS):
-            folder = root / split / name
-            folder.mkdir(parents=True)
-            for i in range(count):
-                image = np.clip(rng.normal(40 + 25 * label, 20, (48, 48)), 0, 255).astype(np.uint8)
-                suffix = ".png" if i % 2 == 0 else ".jpg"
-                assert cv2.imwrite(str(folder / f"{i}{suffix}"), image)
-    return root
 
 
 @pytest.fixture

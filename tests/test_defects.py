@@ -9,7 +9,7 @@ import pytest
 from fervideo.cli import main
 from fervideo.cli.common import printable, shown
 from tests.conftest import SAMPLE
-from tests.test_cli import run
+from tests.helpers import run
 
 
 def one_error_line(err: str) -> str:

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from fervideo.checkpoint import load_checkpoint
 from fervideo.classifier import EmotionClassifier
-from tests.test_training import run_path, train_args
+from tests.helpers import run_path, train_args
 from training.distill import DistillLoss, soft_targets
 from training.train import main
 

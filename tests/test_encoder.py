@@ -15,15 +15,9 @@ from fervideo import encoder
 from fervideo.encoder import FfmpegUnavailable, H264Sink, ffmpeg_exe, open_video_sink, probe
 from fervideo.errors import OutputError
 from fervideo.sinks import VideoSink
+from tests.helpers import audio_seconds
 
 FPS, WIDTH, HEIGHT, SECONDS = 25, 160, 120, 3.0
-
-
-def audio_seconds(path: Path) -> float:
-    """Duration of the first audio stream, by decoding it (8 kHz mono 16-bit samples counted)."""
-    command = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "s16le", "-ac", "1", "-ar", "8000"]
-    proc = subprocess.run([*command, "-"], capture_output=True, check=True, timeout=60)
-    return len(proc.stdout) / 2 / 8000
 
 
 def top_level_boxes(path: Path) -> list[str]:

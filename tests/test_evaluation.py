@@ -13,7 +13,7 @@ from fervideo.labels import EMOTIONS
 from fervideo.metrics import per_class_lines
 from fervideo.models import DEFAULT_MODEL
 from tests.conftest import shared_path
-from tests.test_dataset import face, small_fer_csv, write_folder
+from tests.helpers import face, small_fer_csv, write_folder
 
 INFO = {
     "name": "fake",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
@@ -14,7 +13,7 @@ from fervideo.errors import InputError
 from fervideo.ferplus import VOTE_COLUMNS, majority_labels, majority_split, read_votes, soft_targets, vote_matrix
 from fervideo.labels import EMOTIONS
 from tests.conftest import shared_path
-from tests.test_dataset import write_folder
+from tests.helpers import write_folder, write_votes
 
 
 def votes(**counts: int) -> np.ndarray:
@@ -46,21 +45,6 @@ def test_soft_targets_are_the_seven_class_vote_shares_or_the_folder_label():
     assert targets[0, EMOTIONS.index("happy")] == pytest.approx(0.75) and targets[0, EMOTIONS.index("neutral")] == 0.25
     assert targets[1].argmax() == 4 and targets[1].max() == 1.0  # no vote for a FER2013 class: the folder's label
     assert targets[2].argmax() == 5 and targets[2].max() == 1.0
-
-
-def write_votes(path, data, splits=("val",)):
-    """FER+ votes for folder splits: each image's majority is its folder label, but one in three says neutral."""
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["file", *VOTE_COLUMNS])
-        for i, name in enumerate(name for split in splits for name in split_files(data, split)):
-            label = EMOTIONS.index(name.split("/")[1])
-            winner = "neutral" if i % 3 == 0 else [k for k, v in _FER.items() if v == label][0]
-            writer.writerow([name, *(8 if c == winner else 2 if c == "unknown" else 0 for c in VOTE_COLUMNS)])
-    return path
-
-
-_FER = {"neutral": 6, "happiness": 3, "surprise": 5, "sadness": 4, "anger": 0, "disgust": 1, "fear": 2}
 
 
 def test_majority_split_follows_the_votes(tmp_path):

@@ -11,8 +11,7 @@ import pytest
 from fervideo.checkpoint import load_checkpoint
 from fervideo.dataset import load_split, save_pack, split_files
 from fervideo.ferplus import read_votes, vote_matrix
-from tests.test_dataset import write_folder
-from tests.test_ferplus import write_votes
+from tests.helpers import write_folder, write_votes
 
 ROOT = Path(__file__).resolve().parents[1]
 

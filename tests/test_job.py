@@ -12,9 +12,7 @@ from fervideo.errors import OutputError
 from fervideo.job import analyze_file
 from fervideo.moments import THUMB_SIZE, PeakMoments
 from fervideo.pipeline import FrameResult
-from tests.helpers import read_json
-from tests.test_pipeline import FRAMES, make_step_video, scripted_analyzer
-from tests.test_sinks import faces
+from tests.helpers import FRAMES, faces, make_step_video, read_json, scripted_analyzer
 
 
 @pytest.fixture(scope="module")

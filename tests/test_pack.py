@@ -5,7 +5,7 @@ import pytest
 
 from fervideo.dataset import load_split
 from fervideo.errors import InputError, UsageError
-from tests.test_dataset import write_folder
+from tests.helpers import write_folder
 from training.pack import main, parse_args
 
 

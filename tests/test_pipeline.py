@@ -2,63 +2,18 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from fervideo.detections import Detections
 from fervideo.errors import UsageError
 from fervideo.labels import EMOTIONS
-from fervideo.pipeline import AnalyzeOptions, Analyzer
-from fervideo.sinks import VideoSink
 from fervideo.smoothing import EmaSmoother
 from fervideo.source import Sampling, VideoSource
-
-FPS, FRAMES, SWITCH = 10.0, 30, 15  # the picture turns bright at frame SWITCH
-LEFT, RIGHT = [4, 4, 28, 28], [36, 4, 60, 28]
-
-
-class ScriptedDetector:
-    """One face on the left throughout; a second on the right once the picture is bright."""
-
-    def __call__(self, rgb: np.ndarray) -> Detections:
-        boxes = [LEFT, RIGHT] if rgb.mean() > 128 else [LEFT]
-        return Detections(np.array(boxes, np.float32), np.full(len(boxes), 0.9))
-
-    def reset(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class ScriptedClassifier:
-    """Happy on dark crops, sad on bright ones: a clean step from one emotion to another."""
-
-    spec = SimpleNamespace(face_size=48)
-    classes = EMOTIONS
-    info = {"name": "scripted", "arch": "scripted", "sha256": "0" * 64, "input_size": 48}
-
-    def predict(self, crops: np.ndarray, batch_size: int = 64, tta: bool = False) -> np.ndarray:
-        probs = np.full((len(crops), len(EMOTIONS)), 0.05, np.float32)
-        bright = crops.reshape(len(crops), -1).mean(axis=1) > 128
-        probs[~bright, EMOTIONS.index("happy")] = 0.7
-        probs[bright, EMOTIONS.index("sad")] = 0.7
-        return probs
-
-
-def make_step_video(path):
-    """FRAMES dark-then-bright frames at FPS: one face, then two, and a step from happy to sad."""
-    with VideoSink(path, FPS, 64, 32) as sink:
-        for i in range(FRAMES):
-            sink.write(np.full((32, 64, 3), 40 if i < SWITCH else 220, np.uint8))
-    return path
-
-
-def scripted_analyzer(**options) -> Analyzer:
-    """An Analyzer whose detector and classifier follow the script above."""
-    return Analyzer(AnalyzeOptions(**options), ScriptedClassifier(), ScriptedDetector())
+from tests.helpers import (
+    SWITCH,
+    make_step_video,
+    scripted_analyzer,
+)
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 import cv2
@@ -14,41 +12,9 @@ import pytest
 from fervideo.cli import main
 from fervideo.timeline import HEADER, PANEL, WIDTH
 from tests.conftest import SAMPLE
-from tests.helpers import read_json
+from tests.helpers import Page, read_json
 
 pytestmark = pytest.mark.integration
-
-
-class Page(HTMLParser):
-    """What a browser would need from a page: its text, its images and anything it would fetch."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text: list[str] = []
-        self.images: list[str] = []
-        self.external: list[str] = []
-        self.tags: list[str] = []
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        for name, value in attrs:
-            if name in ("src", "href") and value is not None:
-                (self.images if tag == "img" else self.external).append(value)
-                if tag == "img" and not value.startswith("data:"):
-                    self.external.append(value)
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def jpegs(self) -> list[bytes]:
-        prefix = "data:image/jpeg;base64,"
-        return [base64.b64decode(src[len(prefix) :]) for src in self.images if src.startswith(prefix)]
-
-    def pngs(self) -> list[bytes]:
-        prefix = "data:image/png;base64,"
-        return [base64.b64decode(src[len(prefix) :]) for src in self.images if src.startswith(prefix)]
 
 
 def read_page(path: Path) -> Page:

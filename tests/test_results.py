@@ -14,22 +14,7 @@ from fervideo.labels import EMOTIONS
 from fervideo.results import PandasMissing, read_table, track_summaries
 from fervideo.sinks import CSV_HEADER
 from fervideo.source import Sampling
-from tests.helpers import read_json
-from tests.test_pipeline import make_step_video, scripted_analyzer
-
-
-def assert_same_tracks(json_tracks: list[dict], summary) -> None:
-    """summarize()'s rows carry the JSON summary's numbers, up to the CSV's rounding."""
-    assert summary.index.tolist() == [t["id"] for t in json_tracks]
-    for track in json_tracks:
-        row = summary.loc[track["id"]]
-        for key in ("first_frame", "last_frame", "frames", "dominant_emotion"):
-            assert row[key] == track[key], key
-        for key in ("first_time_s", "last_time_s", "seconds"):
-            assert row[key] == pytest.approx(track[key], abs=1e-3), key
-        for name in EMOTIONS:
-            assert row[f"mean_{name}"] == pytest.approx(track["mean_probs"][name], abs=5e-6)
-            assert row[f"frames_{name}"] == track["top_emotion_frames"][name]
+from tests.helpers import assert_same_tracks, make_step_video, read_json, scripted_analyzer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import torch
 
 from fervideo.checkpoint import load_checkpoint
 from fervideo.errors import UsageError
-from tests.test_training import run_path, train_args
+from tests.helpers import run_path, train_args
 from training.schedule import fit_epochs, make_scheduler
 from training.train import main, settings
 

@@ -7,21 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
-from fervideo.detections import Detections
 from fervideo.errors import OutputError
 from fervideo.labels import EMOTIONS
 from fervideo.pipeline import FrameResult
 from fervideo.sinks import CSV_HEADER, CsvSink, ImageSink, VideoSink, prepare_out_dir, write_json
+from tests.helpers import faces
 
 HEADER = "frame,time_s,face_id,x,y,w,h,face_score,emotion,confidence,angry,disgust,fear,happy,sad,surprise,neutral"
-
-
-def faces(n, seed=0):
-    rng = np.random.default_rng(seed)
-    logits = rng.normal(size=(n, 7))
-    probs = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float32)
-    xyxy = np.array([[10 + 50 * i, 20, 50 + 50 * i, 70] for i in range(n)], np.float32)
-    return Detections(xyxy, rng.uniform(0.7, 1.0, n), tracker_id=np.arange(1, n + 1), probs=probs)
 
 
 def result(index, n_faces, analysed=True, fps=25.0):

@@ -7,7 +7,7 @@ import torch
 from fervideo.checkpoint import load_checkpoint
 from fervideo.classifier import EmotionClassifier
 from fervideo.errors import UsageError
-from tests.test_dataset import small_fer_csv
+from tests.helpers import run_path, small_fer_csv, train_args
 from training.augment import AugmentConfig, augment
 from training.recipes import model_config
 from training.train import main, parse_args, settings
@@ -68,17 +68,6 @@ def test_affine_keeps_flat_faces_flat():
 
 
 # --- training.train ------------------------------------------------------------------------------
-
-
-def run_path(tmp_path, run):
-    """Where a test run's best checkpoint goes, in a folder of its own (OUT.last.pt lands beside it)."""
-    (tmp_path / run).mkdir()
-    return tmp_path / run / "cnn.pt"
-
-
-def train_args(data, out, *extra):
-    fixed = ["--model", "cnn", "--device", "cpu", "--batch-size", "8", "--cache-dir", str(out.parent / "cache")]
-    return parse_args([*fixed, "--data", str(data), "--out", str(out), *extra])
 
 
 def test_settings_apply_flags_over_recipe(tmp_path):
