@@ -161,6 +161,8 @@ class Analyzer:
                 item.faces is not None,
                 item.faces if item.faces is not None else last,
             )
+        if smoother is not None:  # its memory follows the live tracks, however long the video
+            smoother.forget(tracker.live_ids())
         return last
 
     def close(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import re
 import uuid
@@ -251,8 +250,3 @@ def write_bytes(final: Path, data: bytes) -> None:
         out.commit()
     finally:
         out.discard()
-
-
-def write_json(final: Path, data: dict) -> None:
-    """Write a JSON document atomically."""
-    write_bytes(final, (json.dumps(data, indent=2) + "\n").encode())

@@ -59,6 +59,10 @@ class IoUTracker:
         out.tracker_id = self.keys[track_of]
         return out
 
+    def live_ids(self) -> set[int]:
+        """Public ids of the confirmed tracks still alive (seen within max_missed analysed frames)."""
+        return {self.public[int(key)] for key in self.keys if int(key) in self.public}
+
     def public_ids(self, keys: np.ndarray) -> np.ndarray:
         """Public ids for track keys: 1, 2, ... in order of confirmation, 0 where not confirmed (yet)."""
         return np.array([self.public.get(int(key), 0) for key in keys], np.int64)

@@ -1,7 +1,6 @@
 """fervideo.sinks: CSV and video writers that take their final name only when complete."""
 
 import csv
-import json
 
 import cv2
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 from fervideo.errors import OutputError
 from fervideo.labels import EMOTIONS
 from fervideo.pipeline import FrameResult
-from fervideo.sinks import CSV_HEADER, CsvSink, ImageSink, VideoSink, prepare_out_dir, write_json
+from fervideo.sinks import CSV_HEADER, CsvSink, ImageSink, VideoSink, prepare_out_dir
 from tests.helpers import faces
 
 HEADER = "frame,time_s,face_id,x,y,w,h,face_score,emotion,confidence,angry,disgust,fear,happy,sad,surprise,neutral"
@@ -180,17 +179,6 @@ def test_image_sink(tmp_path):
         assert not final.exists()
     np.testing.assert_array_equal(cv2.imread(str(final)), image)
     assert no_partials(tmp_path) == []
-
-
-def test_write_json(tmp_path):
-    final = tmp_path / "summary.json"
-    write_json(final, {"a": 1, "b": [1, 2]})
-    assert final.read_text().endswith("\n")
-    assert json.loads(final.read_text()) == {"a": 1, "b": [1, 2]}
-    assert list(tmp_path.iterdir()) == [final]
-
-
-# --- output folder -------------------------------------------------------------------------------
 
 
 def test_prepare_out_dir_creates_nested(tmp_path):

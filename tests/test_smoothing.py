@@ -76,3 +76,28 @@ def test_zero_seconds_is_identity_and_forget_resets():
 def test_negative_time_constant_is_refused():
     with pytest.raises(ValueError):
         EmaSmoother(-1)
+
+
+def test_the_analyzer_forgets_the_smoothing_state_of_tracks_that_are_gone(tmp_path):
+    from fervideo.source import VideoSource
+    from tests.helpers import make_step_video, scripted_analyzer
+
+    analyzer = scripted_analyzer(smooth=0.5)
+    seen = []
+    real = EmaSmoother.forget
+
+    def spy(self, keep):
+        seen.append(set(keep))
+        real(self, keep)
+
+    EmaSmoother.forget = spy
+    try:
+        with VideoSource(make_step_video(tmp_path / "step.mp4")) as source:
+            list(analyzer.run(source))
+    finally:
+        EmaSmoother.forget = real
+    assert seen and all(keep <= {1, 2} for keep in seen) and seen[-1] == {1, 2}  # the live tracks, batch by batch
+    smoother = EmaSmoother(1.0)
+    smoother(np.array([1, 2]), np.eye(7)[[3, 4]], 0.0)
+    smoother.forget({2})
+    assert set(smoother.state) == {2}
