@@ -73,7 +73,7 @@ def load_checkpoint(path: str | Path) -> dict:
     except MemoryError:
         raise
     except Exception as exc:  # garbage makes torch.load raise nearly anything (KeyError, IndexError, ...)
-        raise ModelError(f"{path}: not a fervideo checkpoint ({type(exc).__name__}); {FOREIGN_HINT}") from None
+        raise ModelError(f"{path}: not a fervideo checkpoint ({type(exc).__name__}); {FOREIGN_HINT}") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{path}: not a fervideo checkpoint (no {FORMAT!r} marker); {FOREIGN_HINT}")
     return payload
@@ -95,11 +95,11 @@ def build_model(payload: dict) -> tuple[nn.Module, PreprocessSpec]:
     try:
         model = create_model(arch, **payload["config"])
     except (TypeError, ValueError) as exc:
-        raise ModelError(f"checkpoint config does not fit architecture {arch!r}: {_one_line(exc)}") from None
+        raise ModelError(f"checkpoint config does not fit architecture {arch!r}: {_one_line(exc)}") from exc
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, TypeError, AttributeError) as exc:
-        raise ModelError(f"checkpoint weights do not fit architecture {arch!r}: {_one_line(exc)}") from None
+        raise ModelError(f"checkpoint weights do not fit architecture {arch!r}: {_one_line(exc)}") from exc
     return model.eval(), spec
 
 

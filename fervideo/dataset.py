@@ -133,7 +133,7 @@ def _pack_arrays(path: Path, split: str, *names: str) -> list[np.ndarray]:
                     raise InputError(f"{path}: the pack holds no {split!r} {what}")
             return [npz[f"{split}_{name}"] for name in names]
     except (OSError, ValueError, KeyError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{path}: not a readable FER2013 pack ({exc})") from None
+        raise InputError(f"{path}: not a readable FER2013 pack ({exc})") from exc
 
 
 def folder_files(folder: Path) -> list[tuple[Path, int]]:
@@ -188,7 +188,7 @@ def _read_csv(path: Path, split: str) -> Split:
                 images.append(pixels.reshape(48, 48).astype(np.uint8))
                 labels.append(int(row["emotion"]))
     except (UnicodeDecodeError, csv.Error, ValueError) as exc:
-        raise InputError(f"{path}: not a fer2013.csv ({exc})") from None
+        raise InputError(f"{path}: not a fer2013.csv ({exc})") from exc
     if not images:
         raise InputError(f"{path}: no rows with Usage {usage!r}")
     return Split(np.stack(images), np.array(labels, np.int64))

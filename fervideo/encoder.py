@@ -42,7 +42,7 @@ def ffmpeg_exe() -> str:
         exe = imageio_ffmpeg.get_ffmpeg_exe()
         encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        raise FfmpegUnavailable(f"ffmpeg cannot run: {exc}") from None
+        raise FfmpegUnavailable(f"ffmpeg cannot run: {exc}") from exc
     if " libx264 " not in encoders.stdout:
         raise FfmpegUnavailable(f"{exe} has no libx264 encoder")
     return exe
@@ -115,7 +115,7 @@ class H264Sink(AtomicOutput):
             self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
         except OSError as exc:
             self._log.close()
-            raise OutputError(f"{final}: could not start ffmpeg: {exc}") from None
+            raise OutputError(f"{final}: could not start ffmpeg: {exc}") from exc
 
     def write(self, frame: np.ndarray) -> None:
         """Append one BGR frame of the source's size."""

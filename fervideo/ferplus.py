@@ -36,7 +36,7 @@ def read_votes(path: str | Path) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise InputError(f"{path}: no such FER+ votes file") from None
     except (UnicodeDecodeError, csv.Error, ValueError) as exc:
-        raise InputError(f"{path}: not a FER+ votes file ({exc})") from None
+        raise InputError(f"{path}: not a FER+ votes file ({exc})") from exc
     return votes
 
 

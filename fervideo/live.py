@@ -42,6 +42,8 @@ class LatestFrameReader:
 
     def __init__(self, camera: str) -> None:
         self.index = int(camera) if camera.isdigit() else None
+        if self.index is None and _is_pipe(camera):  # OpenCV would wait for a writer forever, deaf to Ctrl-C
+            raise InputError(f"{camera}: is a pipe or socket; pass --camera INDEX, a video file or a stream URL")
         self.capture = cv2.VideoCapture(self.index if self.index is not None else camera)
         if not self.capture.isOpened():
             self.capture.release()
@@ -169,3 +171,14 @@ def _loop(
             cv2.imshow("fervideo live (q to quit)", frame)
             if cv2.waitKey(1) & 0xFF in QUIT_KEYS:
                 return
+
+
+def _is_pipe(camera: str) -> bool:
+    """Whether camera names a FIFO or a socket (a camera device such as /dev/video0 is not one)."""
+    import stat
+
+    try:
+        mode = Path(camera).stat().st_mode
+    except (OSError, ValueError):  # a URL, or nothing there: OpenCV says what it makes of it
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)

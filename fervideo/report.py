@@ -50,7 +50,7 @@ def write_report(paths: dict[str, Path], summary: dict, table: ResultTable, mome
     except OSError as exc:  # a full disk or a read-only folder: one line, and no plot without its page
         for path in paths.values():
             path.unlink(missing_ok=True)
-        raise OutputError(f"{paths['report']}: could not write the report: {exc.strerror or exc}") from None
+        raise OutputError(f"{paths['report']}: could not write the report: {exc.strerror or exc}") from exc
 
 
 def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) -> tuple[dict[str, Path], list[str]]:
@@ -66,7 +66,7 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
             f"{json_path}: no such file; the report needs the JSON that analyze writes beside the CSV"
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{json_path}: not a fervideo JSON summary ({exc})") from None
+        raise InputError(f"{json_path}: not a fervideo JSON summary ({exc})") from exc
     # the tracks come from the CSV itself: a hand-edited JSON may lack their fields, never the rows
     summary = {**summary, "tracks": track_summaries(table)}
     source, warning = _find_source(source_info)

@@ -56,7 +56,7 @@ def read_table(path: str | Path) -> ResultTable:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read this CSV: {exc}") from None
+        raise InputError(f"{path}: cannot read this CSV: {exc}") from exc
     col = {name: i for i, name in enumerate(CSV_HEADER)}
     has_face = np.array([bool(r[col["face_id"]]) for r in rows], bool)
     index = {name: k for k, name in enumerate(EMOTIONS)}
@@ -73,7 +73,7 @@ def read_table(path: str | Path) -> ResultTable:
             probs=probs,
         )
     except (ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"{path}: a row does not have the values fervideo writes ({exc})") from None
+        raise InputError(f"{path}: a row does not have the values fervideo writes ({exc})") from exc
 
 
 def _header_problem(header: list[str]) -> str:

@@ -35,7 +35,7 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
         probe.touch()
         probe.unlink()
     except OSError as exc:
-        raise OutputError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from exc
     return out_dir
 
 

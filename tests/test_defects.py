@@ -463,3 +463,12 @@ def test_analyze_dev_stdin_redirected_from_a_file(tmp_path):
     assert done.returncode == 0, done.stderr
     assert read_json(tmp_path / "stdin.json")["counts"]["frames_analysed"] == 15
     assert (tmp_path / "stdin.annotated.mp4").stat().st_size > 0
+
+
+def test_live_refuses_a_fifo_instead_of_hanging(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "camera"
+    os.mkfifo(fifo)
+    code, err = run(capsys, "live", "--camera", str(fifo), "--no-window", "--max-frames", "1")
+    assert code == 1 and "is a pipe or socket" in one_error_line(err)

@@ -207,7 +207,7 @@ def main(args: argparse.Namespace) -> dict:
         try:
             model = create_model(args.model, **model_config(args.config))
         except TypeError as exc:  # a key the architecture's config does not have
-            raise UsageError(f"--config: {exc}") from None
+            raise UsageError(f"--config: {exc}") from exc
         init = init_backbone(model, args)
     amp = use_amp(args.amp, device)
     model = model.to(device, memory_format=torch.channels_last if amp else torch.contiguous_format)
@@ -288,4 +288,4 @@ if __name__ == "__main__":
     try:
         main(parse_args())
     except FervideoError as exc:  # a missing weights file or a contradictory flag: one line, not a traceback
-        raise SystemExit(f"error: {exc}") from None
+        raise SystemExit(f"error: {exc}") from exc

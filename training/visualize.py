@@ -204,4 +204,4 @@ if __name__ == "__main__":
     try:
         main(parse_args())
     except FervideoError as exc:
-        raise SystemExit(f"error: {exc}") from None
+        raise SystemExit(f"error: {exc}") from exc

@@ -133,18 +133,18 @@ def load_pretrained(model: ViTB16, path: str | Path | None = None, download: boo
         try:
             _download(WEIGHTS_URL, source)
         except (OSError, RuntimeError) as exc:  # URLError is an OSError; a bad hash is a RuntimeError
-            raise ModelError(f"{_missing_message()} (download failed: {exc})") from None
+            raise ModelError(f"{_missing_message()} (download failed: {exc})") from exc
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, OSError) as exc:
-        raise ModelError(f"{source}: not a torch state dict ({type(exc).__name__}); expected {WEIGHTS_FILE}") from None
+        raise ModelError(f"{source}: not a torch state dict ({type(exc).__name__}); expected {WEIGHTS_FILE}") from exc
     if not isinstance(state, dict):
         raise ModelError(f"{source}: not a state dict; expected {WEIGHTS_FILE} from {WEIGHTS_URL}")
     backbone = {k: v for k, v in state.items() if not k.startswith("heads.")}  # ImageNet's 1000-way head
     try:
         missing, unexpected = model.vit.load_state_dict(backbone, strict=False)
     except RuntimeError as exc:
-        raise ModelError(f"{source}: weights do not fit vit_b16 built with {model.config}: {exc}") from None
+        raise ModelError(f"{source}: weights do not fit vit_b16 built with {model.config}: {exc}") from exc
     missing = [k for k in missing if not k.startswith("heads.")]
     if missing or unexpected:
         raise ModelError(f"{source}: not ViT-B/16 weights (missing {missing[:3]}, unexpected {unexpected[:3]})")
