@@ -18,7 +18,7 @@ from pathlib import Path
 from fervideo.engines import LocalEngine, RayEngine
 from fervideo.errors import UsageError
 from fervideo.jobs import Job
-from fervideo.layout import output_paths
+from fervideo.layout import OutputOptions, output_paths
 from fervideo.pipeline import AnalyzeOptions
 from fervideo.sinks import AtomicOutput, abandoned, prepare_out_dir
 from fervideo.worker import summary_row
@@ -73,7 +73,7 @@ def result_options(options: dict) -> dict:
     return {k: v for k, v in json.loads(json.dumps(options)).items() if k not in NEUTRAL_OPTIONS}
 
 
-def is_complete(job: Job, outputs: dict, options: AnalyzeOptions | None = None) -> dict | None:
+def is_complete(job: Job, outputs: OutputOptions, options: AnalyzeOptions | None = None) -> dict | None:
     """The JSON summary of an earlier complete run on the unchanged input with the same options, or None."""
     paths = output_paths(job.input, job.out_dir, job.stem)
     try:
@@ -83,8 +83,8 @@ def is_complete(job: Job, outputs: dict, options: AnalyzeOptions | None = None) 
             unchanged = unchanged and result_options(summary["options"]) == result_options(options.to_dict())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # no options recorded: an older run
         return None
-    wanted = [paths["csv"]] + ([paths["video"]] if outputs.get("write_video", True) else [])
-    wanted += [paths["report"], paths["timeline"]] if outputs.get("report") else []
+    wanted = [paths["csv"]] + ([paths["video"]] if outputs.write_video else [])
+    wanted += [paths["report"], paths["timeline"]] if outputs.report else []
     return summary if unchanged and all(p.is_file() for p in wanted) else None
 
 
@@ -106,16 +106,16 @@ def run_batch(
     out_dir: Path,
     options: AnalyzeOptions,
     engine: LocalEngine | RayEngine,
-    outputs: dict | None = None,
+    outputs: OutputOptions | None = None,
     retries: int = 1,
     events: Events | None = None,
     force: bool = False,
 ) -> list[dict]:
     """Skip inputs complete with these options (none with force), run the rest with retries, keep index.csv.
 
-    outputs are analyze_file's keyword arguments (write_video, codec, report).
+    outputs: which files beside the CSV and JSON (default: the annotated video).
     """
-    outputs = outputs or {}
+    outputs = outputs or OutputOptions()
     prepare_out_dir(out_dir)
     remove_partials(out_dir)
     events = events or (lambda kind, job: None)

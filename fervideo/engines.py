@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from fervideo.errors import UsageError
+from fervideo.layout import OutputOptions
 from fervideo.pipeline import AnalyzeOptions
 from fervideo.worker import init_worker, process_input
 
@@ -40,9 +41,9 @@ class LocalEngine:
                 self.workers, mp_context=ctx, initializer=init_worker, initargs=(self.threads,)
             )
 
-    def submit(self, job: Job, options: AnalyzeOptions, outputs: dict) -> None:
+    def submit(self, job: Job, options: AnalyzeOptions, outputs: OutputOptions) -> None:
         """Queue one job."""
-        self._backlog.append((job, (str(job.input), str(job.out_dir), options, outputs | {"stem": job.stem})))
+        self._backlog.append((job, (str(job.input), str(job.out_dir), options, outputs, job.stem)))
         self._fill()
 
     def _fill(self) -> None:
@@ -117,9 +118,9 @@ class RayEngine:
         self.task = ray.remote(num_cpus=cpus, max_retries=0)(_ray_task)
         self._refs: dict = {}
 
-    def submit(self, job: Job, options: AnalyzeOptions, outputs: dict) -> None:
+    def submit(self, job: Job, options: AnalyzeOptions, outputs: OutputOptions) -> None:
         """Queue one job as a Ray task."""
-        self._refs[self.task.remote(str(job.input), str(job.out_dir), options, outputs | {"stem": job.stem})] = job
+        self._refs[self.task.remote(str(job.input), str(job.out_dir), options, outputs, job.stem)] = job
 
     def running(self) -> list[Job]:
         """Jobs submitted and not yet finished (Ray does not say which have started)."""
@@ -146,6 +147,8 @@ class RayEngine:
             self.ray.shutdown()
 
 
-def _ray_task(input_path: str, out_dir: str, options: AnalyzeOptions, outputs: dict) -> dict:
+def _ray_task(
+    input_path: str, out_dir: str, options: AnalyzeOptions, outputs: OutputOptions, stem: str | None
+) -> dict:
     init_worker(int(os.environ.get("OMP_NUM_THREADS", "1")), handle_signals=False)
-    return process_input(input_path, out_dir, options, outputs)
+    return process_input(input_path, out_dir, options, outputs, stem)

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Which outputs a run writes beside the CSV and the JSON, which it always writes."""
+
+    write_video: bool = True  # the annotated video (or photo)
+    codec: str = "h264"  # h264 (with the source's sound) or mp4v
+    report: bool = False  # CLIP.report.html and CLIP.timeline.png
+
+    def kwargs(self) -> dict:
+        """As analyze_file's keyword arguments."""
+        return asdict(self)
 
 
 def output_paths(input_path: str | Path, out_dir: str | Path, stem: str | None = None) -> dict[str, Path]:

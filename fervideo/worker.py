@@ -9,6 +9,7 @@ import time
 
 from fervideo.errors import FervideoError
 from fervideo.job import analyze_file
+from fervideo.layout import OutputOptions
 from fervideo.pipeline import AnalyzeOptions, Analyzer, use_cores
 
 _ANALYZER: tuple[AnalyzeOptions, Analyzer] | None = None
@@ -28,7 +29,9 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
-def process_input(input_path: str, out_dir: str, options: AnalyzeOptions, outputs: dict) -> dict:
+def process_input(
+    input_path: str, out_dir: str, options: AnalyzeOptions, outputs: OutputOptions, stem: str | None = None
+) -> dict:
     """Analyse one input; never raises: returns an index row with status and a `transient` flag."""
     global _ANALYZER
     tic = time.perf_counter()
@@ -46,7 +49,7 @@ def process_input(input_path: str, out_dir: str, options: AnalyzeOptions, output
     try:
         if _ANALYZER is None or _ANALYZER[0] != options:
             _ANALYZER = (options, Analyzer(options))  # models load once per worker, not once per input
-        summary = analyze_file(input_path, out_dir, _ANALYZER[1], **outputs)
+        summary = analyze_file(input_path, out_dir, _ANALYZER[1], stem=stem, **outputs.kwargs())
         row.update(summary_row(summary), status="ok")
     except FervideoError as exc:
         row["error"] = str(exc)

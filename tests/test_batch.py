@@ -15,6 +15,7 @@ import pytest
 
 from fervideo.batch import Job, find_inputs, is_complete, plan, remove_partials
 from fervideo.cli import main
+from fervideo.layout import OutputOptions
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.integration
@@ -127,12 +128,12 @@ def test_partials_are_removed_and_incomplete_outputs_not_skipped(tmp_path):
     source = tmp_path / "clip.mp4"
     source.write_bytes(b"x" * 10)
     job = Job(source, tmp_path)
-    assert is_complete(job, {"write_video": False}) is None  # no JSON yet
+    assert is_complete(job, OutputOptions(write_video=False)) is None  # no JSON yet
     (tmp_path / "clip.json").write_text('{"input": {"size_bytes": 10}, "counts": {}}')
-    assert is_complete(job, {"write_video": False}) is not None
-    assert is_complete(job, {"write_video": True}) is None  # the annotated video is missing
+    assert is_complete(job, OutputOptions(write_video=False)) is not None
+    assert is_complete(job, OutputOptions(write_video=True)) is None  # the annotated video is missing
     source.write_bytes(b"x" * 11)
-    assert is_complete(job, {"write_video": False}) is None  # the input changed since
+    assert is_complete(job, OutputOptions(write_video=False)) is None  # the input changed since
 
 
 def snapshot(out: Path) -> dict[str, bytes]:

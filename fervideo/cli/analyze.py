@@ -67,7 +67,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Namespace, analyze_file: object) -> dict:
     outputs = output_options(args)
     if args.quiet or not err.is_terminal:  # a bar redrawn into a log or a pipe is noise
-        return analyze_file(path, out_dir, analyzer, **outputs)
+        return analyze_file(path, out_dir, analyzer, **outputs.kwargs())
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -84,7 +84,7 @@ def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Nam
                 bar.update(task, total=expected)
             bar.update(task, completed=done, fps=done / max(time.perf_counter() - tic, 1e-9))
 
-        return analyze_file(path, out_dir, analyzer, progress=progress, **outputs)
+        return analyze_file(path, out_dir, analyzer, progress=progress, **outputs.kwargs())
 
 
 def _print_summary(summary: dict) -> None:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from fervideo.classifier import PRECISIONS
 from fervideo.detector import STRATEGIES, DetectorConfig
 from fervideo.errors import UsageError
+from fervideo.layout import OutputOptions
 from fervideo.models import DEFAULT_MODEL
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -119,9 +120,9 @@ def make_options(args: argparse.Namespace) -> object:
     )
 
 
-def output_options(args: argparse.Namespace) -> dict:
-    """Which outputs analyze_file writes, as its keyword arguments."""
-    return {"write_video": not args.no_video, "codec": args.codec, "report": args.report}
+def output_options(args: argparse.Namespace) -> OutputOptions:
+    """Which outputs a run writes."""
+    return OutputOptions(write_video=not args.no_video, codec=args.codec, report=args.report)
 
 
 def check_distinct_outputs(inputs: Sequence[Path], out_dir: Path) -> None:

@@ -3,6 +3,6 @@
 from fervideo.models import cnn, vgg, vit, vit_b16  # noqa: F401  (registering imports)
 from fervideo.models.registry import ModelEntry, create_model, get_entry, list_models, register
 
-DEFAULT_MODEL = "fernet"
+DEFAULT_MODEL = "fernet_plus"
 
 __all__ = ["DEFAULT_MODEL", "ModelEntry", "create_model", "get_entry", "list_models", "register"]
