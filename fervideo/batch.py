@@ -49,8 +49,9 @@ def find_inputs(folder: Path, out_dir: Path, recursive: bool = False, pattern: s
             found.append(path)
     # what an earlier run wrote beside its inputs (clip.annotated.mp4, clip.csv, ...) is not an input
     ours = {(out_dir / "index.csv").resolve()}
-    for job in plan(folder, found, out_dir):
-        ours |= {out.resolve() for out in output_paths(job.input, job.out_dir, job.stem).values()}
+    for job in plan(folder, found, out_dir):  # under either naming: plain stems, or whole names when they clash
+        for stem in (None, job.input.name):
+            ours |= {out.resolve() for out in output_paths(job.input, job.out_dir, stem).values()}
     return [path for path in found if path.resolve() not in ours]
 
 

@@ -163,11 +163,12 @@ def model_catalog() -> list[dict]:
     rows = []
     for entry in list_models():
         shipped = entry.weights is not None and (WEIGHTS_DIR / entry.weights).is_file()
-        config, spec, val_accuracy = {}, entry.preprocess, None
+        config, spec, val_accuracy, val_labels = {}, entry.preprocess, None, None
         if shipped:  # describe what `--model NAME` really runs, which may differ from the builder's defaults
             payload = load_checkpoint(WEIGHTS_DIR / entry.weights)
             config, spec = payload["config"], PreprocessSpec.from_dict(payload["preprocess"])
             val_accuracy = payload.get("metrics", {}).get("val_accuracy")
+            val_labels = payload.get("metrics", {}).get("val_labels", "fer2013")
         rows.append(
             {
                 "name": entry.name,
@@ -175,6 +176,7 @@ def model_catalog() -> list[dict]:
                 "parameters": count_parameters(entry.name, config),
                 "input": f"{spec.input_size}x{spec.input_size}x{spec.channels}",
                 "val_accuracy": val_accuracy,
+                "val_labels": val_labels,  # fer2013 (the folders) or ferplus-majority (FER+ crowd labels)
                 "shipped": shipped,
                 "default": entry.name == DEFAULT_MODEL,
             }

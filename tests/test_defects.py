@@ -53,7 +53,7 @@ def test_the_library_refuses_it_too(tmp_path):
 
     clip = tmp_path / "v.json"
     shutil.copy(SAMPLE, clip)
-    with pytest.raises(UsageError, match="which is the input"):
+    with pytest.raises(UsageError, match="would be overwritten by its own outputs"):
         analyze_file(clip, tmp_path, analyzer=None)  # refused before the analyzer is touched
 
 

@@ -146,3 +146,15 @@ def test_a_pack_carries_the_votes_and_trains_on_them(folder_data, tmp_path):
     pack(parse_args(["--data", str(folder_data), "--out", str(plain)]))
     with pytest.raises(InputError, match="holds no 'train' FER\\+ votes"):
         ferplus_splits(plain, plain, train, val)
+
+
+def test_the_shipped_models_on_the_shared_validation_split():
+    """The default on FER+ val (majority) and fernet on FER2013's own labels, as the README's table says."""
+    from fervideo.evaluation import evaluate_split
+    from fervideo.models import DEFAULT_MODEL
+
+    data = shared_path("fer2013")
+    plus = evaluate_split(data, model=DEFAULT_MODEL, device="cpu", precision="fp32", labels=data / "ferplus.csv")
+    assert plus["n"] == 3186 and plus["accuracy"] >= 0.86 and plus["ece"] <= 0.03
+    fernet = evaluate_split(data, model="fernet", device="cpu", precision="fp32")
+    assert fernet["n"] == 3589 and fernet["accuracy"] >= 0.70

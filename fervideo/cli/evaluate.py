@@ -122,8 +122,11 @@ def run_models(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     table = Table("model", "parameters", "input", "val accuracy", "description", box=None)
+    table.columns[0].no_wrap = table.columns[3].no_wrap = True
     for row in rows:
         accuracy = "-" if row["val_accuracy"] is None else f"{row['val_accuracy']:.1%}"
+        if row.get("val_labels") == "ferplus-majority":
+            accuracy += " (FER+)"
         name = f"{row['name']} (default)" if row["default"] else row["name"]
         table.add_row(name, f"{row['parameters']:,}", row["input"], accuracy, row["description"])
     out.print(table)

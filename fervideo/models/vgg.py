@@ -81,7 +81,7 @@ def fernet(**config: object) -> FerNet:
 @register(
     "fernet_plus",
     preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize"),
-    description="fernet trained on FER+ crowd votes, faces equalised: the default, chosen for real faces",
+    description="fernet on FER+ crowd votes, faces equalised: for real faces",
     weights="fernet_plus.pt",
 )
 def fernet_plus(**config: object) -> FerNet:
