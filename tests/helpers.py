@@ -246,3 +246,10 @@ def make_step_video(path):
 def scripted_analyzer(**options) -> Analyzer:
     """An Analyzer whose detector and classifier follow the script above."""
     return Analyzer(AnalyzeOptions(**options), ScriptedClassifier(), ScriptedDetector())
+
+
+def one_error_line(err: str) -> str:
+    """stderr that is exactly one `error:` line, returned; anything else fails the test."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    return lines[0]
