@@ -19,7 +19,9 @@ from classify import faces_per_second  # benchmarks/ is on the path when the scr
 
 from fervideo.checkpoint import WEIGHTS_DIR
 from fervideo.classifier import EmotionClassifier
-from fervideo.evaluation import evaluate_photos, evaluate_split
+from fervideo.dataset import load_split
+from fervideo.evaluation import evaluate, evaluate_photos
+from fervideo.ferplus import majority_split
 from fervideo.models import list_models
 from fervideo.pipeline import AnalyzeOptions
 
@@ -31,12 +33,13 @@ HEADER = (
 
 def measure(name: str, data: Path, wild: Path | None, ferplus: Path) -> dict:
     """Every figure of the table for one shipped model."""
-    split = dict(data=data, model=name, device="cpu", precision="fp32")
+    classifier = EmotionClassifier.load(name, "cpu", "fp32")  # loaded once, with the split, for every figure
+    val = load_split(data, "val")
     row = {"model": name}
-    plain = evaluate_split(**split)
+    plain = evaluate(classifier, val)
     row |= {"val": plain["accuracy"], "ece_fer2013": plain["ece"], "per_class": plain["per_class"]}
-    row["val_tta"] = evaluate_split(**split, tta=True)["accuracy"]
-    plus = evaluate_split(**split, labels=ferplus)
+    row["val_tta"] = evaluate(classifier, val, tta=True)["accuracy"]
+    plus = evaluate(classifier, majority_split(data, "val", val, ferplus))
     row |= {"ferplus": plus["accuracy"], "ece_ferplus": plus["ece"], "ferplus_per_class": plus["per_class"]}
     if wild is not None:
         photos = evaluate_photos(wild, AnalyzeOptions(model=name, device="cpu", precision="fp32"))
@@ -45,7 +48,7 @@ def measure(name: str, data: Path, wild: Path | None, ferplus: Path) -> dict:
         row |= {"wild_confusion": photos["confusion"], "wild_no_face": photos["no_face"]}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    row["faces_per_s"] = faces_per_second(EmotionClassifier.load(name, "cpu", "fp32"), 32, 3.0)
+    row["faces_per_s"] = faces_per_second(classifier, 32, 3.0)
     torch.set_num_threads(threads)
     return row
 

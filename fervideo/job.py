@@ -126,8 +126,8 @@ def analyze_file(
         summary_out = AtomicOutput(paths["json"])
         staged.append(summary_out)
         summary_out.tmp.write_text(json.dumps(data, indent=2) + "\n")
-        committed = {kind for kind, path in paths.items() if any(o.final == path for o in staged)}
-        commit_group(staged, [path for kind, path in paths.items() if kind not in committed])
+        finals = {output.final for output in staged}
+        commit_group(staged, [path for path in paths.values() if path not in finals])
     except BaseException:
         for output in staged:
             output.discard()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import torch
 from torch import nn
 
 from fervideo.errors import UsageError
@@ -36,6 +37,7 @@ def freeze(model: nn.Module, mode: str) -> None:
 def same_architecture(model: nn.Module, name: str, config: dict) -> bool:
     """Whether model is the architecture name builds (fernet and fernet_plus are), with config."""
     try:
-        return type(model) is type(create_model(name, **config))
+        with torch.device("meta"):  # only its type is wanted: no weights allocated
+            return type(model) is type(create_model(name, **config))
     except (TypeError, ValueError):  # a config of another architecture
         return False
