@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fervideo-installed
 
-.PHONY: setup demo test lint bench sample clean
+.PHONY: setup demo test lint bench sample install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/fervideo analyze samples/demo.mp4 -o out
 	@echo "outputs in out/: demo.annotated.mp4 (annotated video), demo.csv (per-frame emotions), demo.json (summary)"
+	@echo "the command is .venv/bin/fervideo; 'source .venv/bin/activate' puts it on your PATH in this shell"
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -30,6 +31,12 @@ bench: setup
 
 sample: setup
 	$(BIN)/python samples/make_sample.py
+
+# fervideo (and pandas, for fervideo.results.load_results) into the Python that PYTHON names: an activated
+# virtual environment, a conda environment, or pass PYTHON=/path/to/python; `make install EXTRAS=pandas,ray` adds Ray
+EXTRAS ?= pandas
+install:
+	$(PYTHON) -m pip install ".[$(EXTRAS)]"
 
 clean:
 	rm -rf out fervideo-out .pytest_cache

@@ -14,8 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fervideo.batch import find_inputs, plan, run_batch
-from fervideo.engines import LocalEngine
+from fervideo.batch import LocalEngine, find_inputs, plan, run_batch
 from fervideo.pipeline import AnalyzeOptions
 
 ROOT = Path(__file__).resolve().parents[1]

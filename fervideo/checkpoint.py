@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from fervideo.atomic import AtomicOutput
 from fervideo.errors import ModelError
 from fervideo.labels import EMOTIONS
 from fervideo.models import create_model, get_entry
@@ -49,14 +49,8 @@ def save_checkpoint(
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with AtomicOutput(path) as out:
+        torch.save(payload, out.tmp)
 
 
 def load_checkpoint(path: str | Path) -> dict:

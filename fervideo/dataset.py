@@ -20,9 +20,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fervideo.atomic import AtomicOutput, write_bytes
 from fervideo.errors import InputError
 from fervideo.labels import EMOTIONS
-from fervideo.sinks import write_bytes
 
 CSV_USAGE = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}
 CSV_COLUMNS = ("emotion", "pixels", "Usage")
@@ -86,14 +86,10 @@ def _read_cache(cache: Path) -> Split | None:
 
 
 def _write_cache(cache: Path, split: Split) -> None:
-    tmp = cache.with_suffix(".tmp.npz")
-    try:
+    with contextlib.suppress(OSError):  # an unwritable cache makes the next load slower, not wrong
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, images=split.images, labels=split.labels)
-        os.replace(tmp, cache)
-    except OSError:  # an unwritable cache makes the next load slower, not wrong
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        with AtomicOutput(cache) as out:
+            np.savez(out.tmp, images=split.images, labels=split.labels)
 
 
 def save_pack(path: Path, splits: dict[str, Split], votes: dict[str, np.ndarray] | None = None) -> None:

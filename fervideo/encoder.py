@@ -8,8 +8,6 @@ mp4v writer and a warning instead (open_video_sink).
 from __future__ import annotations
 
 import contextlib
-import functools
-import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,68 +17,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fervideo.atomic import AtomicOutput
 from fervideo.errors import OutputError
+from fervideo.media import FfmpegUnavailable, ffmpeg_exe, probe
 from fervideo.paths import local
-from fervideo.sinks import AtomicOutput, VideoSink, check_frame
+from fervideo.sinks import VideoSink, check_frame
 
 CODECS = ("h264", "mp4v")
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # what the mp4 muxer stores as it is
-
-
-class FfmpegUnavailable(Exception):
-    """No ffmpeg with an H.264 encoder could be found; the message says why."""
-
-
-@functools.cache
-def ffmpeg_exe() -> str:
-    """Path of imageio-ffmpeg's executable (or $IMAGEIO_FFMPEG_EXE), checked to have libx264."""
-    try:
-        import imageio_ffmpeg
-    except ImportError:
-        raise FfmpegUnavailable("imageio-ffmpeg is not installed (pip install imageio-ffmpeg)") from None
-    try:
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-        encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        raise FfmpegUnavailable(f"ffmpeg cannot run: {exc}") from exc
-    if " libx264 " not in encoders.stdout:
-        raise FfmpegUnavailable(f"{exe} has no libx264 encoder")
-    return exe
-
-
-@dataclass
-class MediaInfo:
-    """What `ffmpeg -i` says about a file's first video and audio streams."""
-
-    duration: float | None = None
-    video_codec: str | None = None
-    pix_fmt: str | None = None
-    width: int = 0
-    height: int = 0
-    audio_codec: str | None = None
-
-
-def probe(path: str | Path) -> MediaInfo:
-    """Streams of a media file, read from ffmpeg's own description of its input (no ffprobe needed)."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", local(path)], capture_output=True, text=True, timeout=60)
-    info = MediaInfo()
-    for line in proc.stderr.splitlines():
-        line = line.strip()
-        if line.startswith("Duration:"):
-            match = re.match(r"Duration: (\d+):(\d+):([\d.]+)", line)
-            if match:
-                h, m, s = match.groups()
-                info.duration = int(h) * 3600 + int(m) * 60 + float(s)
-        elif line.startswith("Stream #") and ": Video: " in line and info.video_codec is None:
-            fields = line.split(": Video: ", 1)[1].split(", ")
-            info.video_codec = fields[0].split()[0]
-            info.pix_fmt = fields[1].split("(")[0] if len(fields) > 1 else None
-            size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", line.split(": Video: ", 1)[1])
-            if size:
-                info.width, info.height = int(size[1]), int(size[2])
-        elif line.startswith("Stream #") and ": Audio: " in line and info.audio_codec is None:
-            info.audio_codec = line.split(": Audio: ", 1)[1].split()[0].rstrip(",")
-    return info
 
 
 class H264Sink(AtomicOutput):

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import asdict
 from pathlib import Path
 
 from fervideo import __version__
-from fervideo.background import BackgroundWriter
-from fervideo.draw import annotate
-from fervideo.encoder import H264Sink, open_video_sink
+from fervideo.atomic import commit_group, prepare_out_dir
 from fervideo.errors import UsageError
 from fervideo.layout import output_paths
-from fervideo.moments import PeakMoments
+from fervideo.outputs import AnnotatedSink, ReportSink, Sink, SummarySink, TableSink
 from fervideo.pipeline import Analyzer
-from fervideo.results import read_table
-from fervideo.sinks import AtomicOutput, CsvSink, ImageSink, commit_group, prepare_out_dir
 from fervideo.source import Sampling, VideoInfo, VideoSource
 from fervideo.summary import Summary
 
@@ -47,92 +42,56 @@ def analyze_file(
     report: bool = False,
     stem: str | None = None,
 ) -> dict:
-    """Analyse one input into OUT_DIR; returns the JSON summary. Outputs appear only once complete."""
+    """Analyse one input into OUT_DIR; returns the JSON summary. Outputs appear only once complete, as a group."""
     tic = time.perf_counter()
     paths = output_paths(input_path, out_dir, stem)
     if any(path.resolve() == Path(input_path).resolve() for path in paths.values()):
         raise UsageError(f"{input_path} would be overwritten by its own outputs; choose another -o folder")
     prepare_out_dir(out_dir)
-    summary = Summary()
-    moments = PeakMoments() if report else None
-    writer_warnings: list[str] = []
-    staged: list[AtomicOutput] = []  # finished under temporary names; all renamed at the end, the JSON last
+    summary, sinks = Summary(), []
     try:
-        with VideoSource(input_path) as source, ExitStack() as outputs:
+        with VideoSource(input_path) as source, ExitStack() as stack:
             info = source.info
             expected = _expected_frames(info.frames, info.fps, analyzer.options.sampling)
-            csv_sink = outputs.enter_context(CsvSink(paths["csv"]).hold())
-            staged.append(csv_sink)
-            video_sink = None
-            if write_video and info.is_image:
-                video_sink = outputs.enter_context(ImageSink(paths["video"]).hold())
-            elif write_video:
-                sampling = analyzer.options.sampling
-                sink, writer_warnings = open_video_sink(
-                    paths["video"],
-                    info.fps,
-                    info.width,
-                    info.height,
-                    codec,
-                    Path(input_path),
-                    sampling.start,
-                    # sound that runs on past the picture (the header's frames) is cut with it
-                    sampling.end if sampling.end is not None else info.duration or None,
-                )
-                video_sink = outputs.enter_context(sink.hold())
-            drawn = None
-            if video_sink is not None:
-                staged.append(video_sink)
-                classes = analyzer.classifier.classes
-                # drawing and encoding overlap the next frames' analysis; entered last, so it stops first
-                drawn = outputs.enter_context(
-                    BackgroundWriter(lambda r: video_sink.write(annotate(r.image, r.faces, classes)))
-                )
+            sinks = [stack.enter_context(s) for s in _open_sinks(paths, info, analyzer, write_video, codec, report)]
             # closing: the detector thread stops before the source closes, even when a sink fails
-            results = outputs.enter_context(closing(analyzer.run(source, decode_all=write_video)))
-            for result in results:
-                csv_sink.write(result)
+            for result in stack.enter_context(closing(analyzer.run(source, decode_all=write_video))):
                 summary.update(result)
-                if moments is not None:  # before annotate, which draws on the frame in place
-                    moments.update(result)
-                if drawn is not None:
-                    drawn.put(result)
+                for sink in sinks:
+                    sink.write(result)
                 if progress is not None:
                     progress(summary.frames_seen, expected)
-            if drawn is not None:
-                drawn.close()  # every frame encoded, or the writer's error raised, before anything is committed
-            frames_read = source.frames_read
-        data = _summary(
-            input_path,
-            info,
-            frames_read,
-            analyzer,
-            summary,
-            writer_warnings,
-            paths,
-            write_video,
-            report,
-            time.perf_counter() - tic,
-        )
-        if video_sink is not None and not info.is_image:
-            h264 = isinstance(video_sink, H264Sink)
-            data["video"] = {"codec": "h264" if h264 else "mp4v", "audio": video_sink.audio if h264 else None}
-        if report:
-            from fervideo.report import write_report  # matplotlib loads only when a report is asked for
-
-            extra = {k: AtomicOutput(paths[k]) for k in ("report", "timeline")}
-            staged += extra.values()
-            write_report({k: o.tmp for k, o in extra.items()}, data, read_table(csv_sink.tmp), moments.by_track())
-        summary_out = AtomicOutput(paths["json"])
-        staged.append(summary_out)
-        summary_out.tmp.write_text(json.dumps(data, indent=2) + "\n")
+            video = next((s for s in sinks if isinstance(s, AnnotatedSink)), None)
+            data = _summary(
+                input_path, info, source.frames_read, analyzer, summary, video, paths, report, time.perf_counter() - tic
+            )
+            for sink in sinks:  # in order: the CSV before the report that reads it, the JSON last
+                sink.finish(data)
+        staged = [output for sink in sinks for output in sink.staged()]
         finals = {output.final for output in staged}
         commit_group(staged, [path for path in paths.values() if path not in finals])
     except BaseException:
-        for output in staged:
+        for output in (output for sink in sinks for output in sink.staged()):
             output.discard()
         raise
     return data
+
+
+def _open_sinks(
+    paths: dict[str, Path], info: VideoInfo, analyzer: Analyzer, write_video: bool, codec: str, report: bool
+) -> Iterator[Sink]:
+    """The sinks the options ask for, in the order they take each result (the drawing one last: it draws in place)."""
+    table = TableSink(paths["csv"])
+    yield table
+    if report:
+        yield ReportSink(paths, table)
+    if write_video:
+        sampling = analyzer.options.sampling
+        # sound that runs on past the picture (the header's frames) is cut with it
+        end = sampling.end if sampling.end is not None else info.duration or None
+        audio = {"audio_from": Path(info.path), "start": sampling.start, "end": end}
+        yield AnnotatedSink(paths["video"], info, analyzer.classifier.classes, codec, audio)
+    yield SummarySink(paths["json"])
 
 
 def _summary(
@@ -141,14 +100,13 @@ def _summary(
     frames_read: int,
     analyzer: Analyzer,
     summary: Summary,
-    writer_warnings: list[str],
+    video: AnnotatedSink | None,
     paths: dict[str, Path],
-    write_video: bool,
     report: bool,
     elapsed: float,
 ) -> dict:
     """The JSON summary of one finished run."""
-    warnings = list(info.warnings) + writer_warnings
+    warnings = list(info.warnings) + (video.warnings if video is not None else [])
     if (
         not info.is_image
         and info.frames
@@ -159,8 +117,9 @@ def _summary(
             f"{input_path}: decoded {frames_read} of the {info.frames} frames the header announces; "
             "the file looks truncated"
         )
-    written = {"csv", "json"} | ({"video"} if write_video else set()) | ({"report", "timeline"} if report else set())
-    return {
+    written = {"csv", "json"} | ({"video"} if video is not None else set())
+    written |= {"report", "timeline"} if report else set()
+    data = {
         "fervideo_version": __version__,
         "input": {**info.to_dict(), "absolute_path": str(Path(input_path).resolve()), "frames_read": frames_read},
         "model": {
@@ -178,6 +137,9 @@ def _summary(
         "outputs": {k: str(v) for k, v in paths.items() if k in written},
         "warnings": warnings,
     }
+    if video is not None and video.details() is not None:
+        data["video"] = video.details()
+    return data
 
 
 def _expected_frames(frames: int, fps: float, sampling: Sampling) -> int:

@@ -18,8 +18,9 @@ import numpy as np
 
 from fervideo.draw import annotate, draw_bars, draw_fps
 from fervideo.errors import InputError
-from fervideo.pipeline import Analyzer, FrameResult
-from fervideo.sinks import CsvSink, VideoSink
+from fervideo.frames import FrameResult
+from fervideo.pipeline import Analyzer
+from fervideo.sinks import CsvSink, PacedFrames, VideoSink
 from fervideo.smoothing import EmaSmoother
 from fervideo.tracker import IoUTracker
 
@@ -118,11 +119,10 @@ def run_live(
     stats = LiveStats()
     try:
         with ExitStack() as stack:  # recordings are committed on a normal stop, Ctrl-C included
-            video = (
-                stack.enter_context(VideoSink(options.record, reader.fps, reader.width, reader.height))
-                if options.record
-                else None
-            )
+            video = None
+            if options.record:
+                sink = stack.enter_context(VideoSink(options.record, reader.fps, reader.width, reader.height))
+                video = PacedFrames(sink, reader.fps)
             table = stack.enter_context(CsvSink(options.csv)) if options.csv else None
             with suppress(KeyboardInterrupt):  # Ctrl-C is a normal way to stop
                 _loop(analyzer, options, reader, stats, video, table, on_frame)
@@ -139,7 +139,7 @@ def _loop(
     options: LiveOptions,
     reader: LatestFrameReader,
     stats: LiveStats,
-    video: VideoSink | None,
+    video: PacedFrames | None,
     table: CsvSink | None,
     on_frame: Callable[[LiveStats], None] | None,
 ) -> None:
@@ -160,8 +160,8 @@ def _loop(
         draw_bars(frame, faces, analyzer.classifier.classes)
         draw_fps(frame, len(recent))
         stats.latencies.append(time.perf_counter() - captured)
-        if video is not None:
-            video.write(frame)
+        if video is not None:  # at real time: a frame dropped while analysing repeats the last one shown
+            video.write(frame, captured)
         if table is not None:
             table.write(FrameResult(stats.shown, captured - start, frame, True, faces))
         stats.shown += 1

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fervideo.frames import FrameResult
 from fervideo.labels import EMOTIONS
-from fervideo.pipeline import FrameResult
 from fervideo.results import ResultTable
 from fervideo.source import VideoSource
 

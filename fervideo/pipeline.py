@@ -17,9 +17,10 @@ from fervideo.crop import crop_faces
 from fervideo.detections import Detections
 from fervideo.detector import DetectorConfig, FaceDetector
 from fervideo.errors import UsageError
+from fervideo.frames import Frame, FrameResult
 from fervideo.models import DEFAULT_MODEL
 from fervideo.smoothing import EmaSmoother
-from fervideo.source import Frame, Sampling, VideoInfo, VideoSource
+from fervideo.source import Sampling, VideoInfo, VideoSource
 from fervideo.tracker import IoUTracker, TrackerConfig
 
 # Frames decoded and searched for faces ahead of the classifier, in bytes: enough that detection goes on
@@ -49,15 +50,6 @@ class AnalyzeOptions:
     def to_dict(self) -> dict:
         """For the JSON summary."""
         return asdict(self)
-
-
-@dataclass
-class FrameResult:
-    index: int  # source frame index
-    time_s: float
-    image: np.ndarray | None  # BGR frame, when decoded
-    analysed: bool  # False: not sampled; faces are carried forward from the last analysed frame
-    faces: Detections  # with tracker_id and probs
 
 
 @dataclass

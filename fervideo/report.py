@@ -12,12 +12,12 @@ import json
 from html import escape
 from pathlib import Path
 
+from fervideo.atomic import prepare_out_dir, write_bytes
 from fervideo.errors import InputError, OutputError
 from fervideo.labels import EMOTIONS
 from fervideo.layout import output_paths
 from fervideo.moments import Moment, moments_from_source
 from fervideo.results import ResultTable, read_table, track_summaries
-from fervideo.sinks import prepare_out_dir, write_bytes
 from fervideo.timeline import COLORS, MAX_PANELS, plotted_tracks, timeline_png
 
 STYLE = """

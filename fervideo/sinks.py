@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
-import re
-import uuid
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from fervideo.atomic import AtomicOutput
 from fervideo.errors import OutputError
+from fervideo.frames import FrameResult
 from fervideo.labels import EMOTIONS
 from fervideo.paths import local
-from fervideo.pipeline import FrameResult
 
 CSV_HEADER = ["frame", "time_s", "face_id", "x", "y", "w", "h", "face_score", "emotion", "confidence", *EMOTIONS]
 
@@ -24,126 +21,6 @@ def check_frame(frame: np.ndarray, size: tuple[int, int]) -> None:
     """A frame must be (height, width, 3) uint8 of the video's size: another shape would garble every frame after."""
     if frame.shape != (size[1], size[0], 3) or frame.dtype != np.uint8:
         raise OutputError(f"a {frame.shape} {frame.dtype} frame does not fit a {size[0]}x{size[1]} BGR video")
-
-
-def prepare_out_dir(out_dir: str | Path) -> Path:
-    """Create the output folder if needed and check that files can be written in it."""
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".fervideo-probe-{uuid.uuid4().hex}"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from exc
-    return out_dir
-
-
-NAME_MAX = 255  # bytes in one file name, on every file system fervideo writes to
-PARTIAL = re.compile(r"\.(\d+)-[0-9a-f]{8}\.partial[^/]*$")  # .NAME.PID-RANDOM.partial.SUFFIX
-
-
-def partial_name(final: str) -> str:
-    """The hidden temporary name of final, carrying the writer's pid; the name part shortened to fit NAME_MAX."""
-    stem, dot, suffix = final.rpartition(".") if "." in final else (final, "", "")
-    tail = f".{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{dot}{suffix}"
-    room = NAME_MAX - 1 - len(tail.encode())
-    return "." + stem.encode()[:room].decode(errors="ignore") + tail
-
-
-def abandoned(path: Path) -> bool:
-    """Whether path is a temporary file of a fervideo process that is no longer running."""
-    match = PARTIAL.search(path.name)
-    if match is None or not path.name.startswith("."):
-        return False
-    pid = int(match.group(1))
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError):  # alive under another user; or no pid at all
-        return False
-    try:  # killed but not yet reaped (a zombie) is dead too
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False  # its writer is still running
-
-
-def commit_group(staged: list[AtomicOutput], stale: list[Path] = ()) -> None:
-    """Rename finished outputs into place as one group: the complete new set, or else the old set as it was.
-
-    The old files are moved aside first (a file that cannot be moved, such as an immutable one, stops the
-    commit before anything changed); stale names old outputs the new set does not replace, removed with it.
-    """
-    aside: dict[Path, Path] = {}
-    placed: list[AtomicOutput] = []
-    try:
-        for final in [output.final for output in staged] + list(stale):
-            if final.exists():
-                aside[final] = final.with_name(partial_name(final.name))
-                os.replace(final, aside[final])
-        for output in staged:  # in the caller's order: the JSON, which marks a complete result, last
-            os.replace(output.tmp, output.final)
-            placed.append(output)
-    except OSError:
-        for output in placed:
-            with contextlib.suppress(OSError):
-                os.replace(output.final, output.tmp)  # back to its temporary name, which the caller discards
-        for final, moved in aside.items():
-            with contextlib.suppress(OSError):
-                os.replace(moved, final)
-        raise
-    for moved in aside.values():
-        moved.unlink(missing_ok=True)
-
-
-class AtomicOutput:
-    """A temporary path beside the final one; close() renames it into place, discard() removes it."""
-
-    def __init__(self, final: Path) -> None:
-        self.final = Path(final)
-        self.tmp = self.final.with_name(partial_name(self.final.name))
-        self.held = False
-
-    def hold(self) -> AtomicOutput:
-        """Leave the finished file under its temporary name until commit(), to rename several together."""
-        self.held = True
-        return self
-
-    def commit(self) -> None:
-        """Give the finished file its final name, replacing an older result."""
-        os.replace(self.tmp, self.final)
-
-    def discard(self) -> None:
-        """Remove the unfinished file."""
-        self.tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> AtomicOutput:
-        return self
-
-    def __exit__(self, exc_type: type | None, *exc: object) -> None:
-        if exc_type is None:
-            try:
-                self.close()
-                if not self.held:
-                    self.commit()
-            except BaseException:
-                self.discard()
-                raise
-        else:
-            self.abort()
-            self.discard()
-
-    def close(self) -> None:
-        """Finish writing; subclasses flush and verify here."""
-
-    def abort(self) -> None:
-        """Stop writing after an error; subclasses release handles here."""
-        self.close_quietly()
-
-    def close_quietly(self) -> None:
-        with contextlib.suppress(Exception):  # already failing; the first error is the one to report
-            self.close()
 
 
 class CsvSink(AtomicOutput):
@@ -242,11 +119,21 @@ class ImageSink(AtomicOutput):
         self.frame = None
 
 
-def write_bytes(final: Path, data: bytes) -> None:
-    """Write a whole file atomically."""
-    out = AtomicOutput(final)
-    try:
-        out.tmp.write_bytes(data)
-        out.commit()
-    finally:
-        out.discard()
+class PacedFrames:
+    """Frames into a video of a fixed rate by their own timestamps: the last one repeats over a gap (a variable-rate
+    source, a live frame dropped), and one whose slot is taken already is dropped, so picture and clock agree."""
+
+    def __init__(self, sink: VideoSink, fps: float) -> None:
+        self.sink, self.fps = sink, fps
+        self._first: float | None = None
+        self._last: np.ndarray | None = None
+
+    def write(self, frame: np.ndarray, time_s: float) -> None:
+        """Place frame at time_s, counted from the first frame's time."""
+        self._first = time_s if self._first is None else self._first
+        slot = round((time_s - self._first) * self.fps)
+        while self._last is not None and self.sink.written < slot:
+            self.sink.write(self._last)
+        if self.sink.written <= slot or self._last is None:
+            self.sink.write(frame)
+        self._last = frame

@@ -11,7 +11,9 @@ import cv2
 import numpy as np
 
 from fervideo.errors import InputError, UsageError
+from fervideo.frames import Frame
 from fervideo.layout import IMAGE_SUFFIXES
+from fervideo.media import picture_sizes
 from fervideo.paths import local
 from fervideo.quiet import native_stderr_silenced
 
@@ -45,14 +47,6 @@ class VideoInfo:
             "height": self.height,
             "is_image": self.is_image,
         }
-
-
-@dataclass
-class Frame:
-    index: int  # source frame index
-    time_s: float  # presentation time
-    image: np.ndarray | None  # (H, W, 3) uint8 BGR; None when only grabbed, not decoded
-    sampled: bool  # chosen for analysis
 
 
 # 50 megapixels: a 48 MP phone photo fits; decoding is 3 bytes a pixel and the detector's copies come on top
@@ -165,6 +159,14 @@ class VideoSource:
         frames = int(count) if math.isfinite(count) and count > 0 else 0
         self._capture, self._first = capture, first
         self.info = VideoInfo(str(self.path), frames, fps, first.shape[1], first.shape[0], warnings=warnings)
+        sizes = picture_sizes(self.path)
+        if len(sizes) > 1:  # OpenCV keeps the first size and hands out garbled or frozen frames after a change
+            capture.release()
+            (_, w0, h0), (when, w1, h1) = sizes[:2]
+            raise InputError(
+                f"{self.path}: the picture changes size at {when:.2f} s ({w0}x{h0}, then {w1}x{h1}); "
+                f"re-encode it to one size first, e.g. ffmpeg -i IN -vf scale={w0}:{h0} OUT.mp4"
+            )
 
     def frames(self, sampling: Sampling = Sampling(), decode_all: bool = True) -> Iterator[Frame]:
         """In-range frames in order; unsampled ones are decoded only when decode_all (for the video)."""

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fervideo.frames import FrameResult
 from fervideo.labels import EMOTIONS
-from fervideo.pipeline import FrameResult
 
 
 @dataclass

@@ -17,9 +17,9 @@ import pytest
 from fervideo.cli import main
 from fervideo.dataset import split_files
 from fervideo.detections import Detections
-from fervideo.encoder import ffmpeg_exe
 from fervideo.ferplus import VOTE_COLUMNS
 from fervideo.labels import EMOTIONS
+from fervideo.media import ffmpeg_exe
 from fervideo.pipeline import AnalyzeOptions, Analyzer
 from fervideo.sinks import CSV_HEADER, VideoSink
 
@@ -229,7 +229,7 @@ class ScriptedClassifier:
 
     def predict(self, crops: np.ndarray, batch_size: int = 64, tta: bool = False) -> np.ndarray:
         probs = np.full((len(crops), len(EMOTIONS)), 0.05, np.float32)
-        bright = crops.reshape(len(crops), -1).mean(axis=1) > 128
+        bright = crops.reshape(len(crops), -1).mean(axis=1) > 128 if len(crops) else np.zeros(0, bool)
         probs[~bright, EMOTIONS.index("happy")] = 0.7
         probs[bright, EMOTIONS.index("sad")] = 0.7
         return probs

@@ -136,7 +136,7 @@ def test_bad_input_is_one_line_and_no_output(tmp_path, capsys, name, content, me
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0] and name in lines[0]
-    assert list(out.iterdir()) == []  # not even a temporary file is left
+    assert not out.exists()  # not even a temporary file is left, nor the folder the run would have made
 
 
 def test_one_bad_input_does_not_stop_the_others(tmp_path, capsys, media):

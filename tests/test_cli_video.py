@@ -53,7 +53,7 @@ def test_smoothed_report_and_browser_ready_video(tmp_path, capsys, media):
     assert "Track #1" in " ".join(page.text) and page.pngs() == [(out / "single_face.timeline.png").read_bytes()]
     assert cv2.imread(str(out / "single_face.timeline.png")).shape == (HEADER + PANEL, WIDTH, 3)
 
-    assert run(capsys, "analyze", str(source), "-o", str(tmp_path / "raw"), "--no-video", "--quiet")[0] == 0
+    assert run(capsys, "analyze", str(source), "-o", str(tmp_path / "raw"), "--no-video", "-q", "--smooth", "0")[0] == 0
     raw, smooth = read_csv(tmp_path / "raw" / "single_face.csv"), read_csv(out / "single_face.csv")
     check_probabilities(smooth)  # rows sum to 1, emotion and confidence are those of the smoothed columns
     assert [(r["frame"], r["face_id"]) for r in raw] == [(r["frame"], r["face_id"]) for r in smooth]

@@ -1,6 +1,5 @@
 """fervideo.dataset: FER2013 from a fer2013.csv or the Kaggle folder layout, cached as .npz."""
 
-
 import cv2
 import numpy as np
 import pytest

@@ -66,7 +66,7 @@ def test_a_batch_rerun_with_other_options_redoes_the_inputs_and_force_redoes_all
 
 
 def test_names_up_to_the_file_system_limit_are_analysed(tmp_path, capsys):
-    from fervideo.sinks import NAME_MAX, partial_name
+    from fervideo.atomic import NAME_MAX, partial_name
 
     stem = "é" * 118  # 236 bytes: with ".annotated.mp4" the output is 250, under 255; temporary names shrink
     clip = tmp_path / f"{stem}.mp4"

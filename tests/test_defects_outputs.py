@@ -14,7 +14,7 @@ from tests.helpers import one_error_line, run
 def test_sound_longer_than_the_picture_is_cut_with_it(tmp_path, capsys):
     import subprocess
 
-    from fervideo.encoder import ffmpeg_exe, probe
+    from fervideo.media import ffmpeg_exe, probe
 
     clip = tmp_path / "long_sound.mp4"
     tone = ["-f", "lavfi", "-i", "sine=frequency=440:duration=12"]
@@ -113,7 +113,7 @@ def test_outputs_are_committed_as_one_group_or_not_at_all(tmp_path, capsys, monk
     import os
     from pathlib import Path
 
-    import fervideo.sinks as sinks
+    import fervideo.atomic as atomic
 
     out = tmp_path / "out"
     assert run(capsys, "analyze", str(SAMPLE), "-o", str(out), "--every", "10")[0] == 0
@@ -125,7 +125,7 @@ def test_outputs_are_committed_as_one_group_or_not_at_all(tmp_path, capsys, monk
             raise PermissionError(1, "Operation not permitted")
         real(src, dst)
 
-    monkeypatch.setattr(sinks.os, "replace", stuck)
+    monkeypatch.setattr(atomic.os, "replace", stuck)
     code, err = run(capsys, "analyze", str(SAMPLE), "-o", str(out), "--every", "3")
     assert code == 1 and "Operation not permitted" in one_error_line(err)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the old set, whole; no temporary left
@@ -137,7 +137,7 @@ def test_outputs_are_committed_as_one_group_or_not_at_all(tmp_path, capsys, monk
 def ffmpeg(*args: str) -> None:
     import subprocess
 
-    from fervideo.encoder import ffmpeg_exe
+    from fervideo.media import ffmpeg_exe
 
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True, timeout=120)
 

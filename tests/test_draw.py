@@ -5,6 +5,7 @@ import pytest
 
 from fervideo.detections import Detections
 from fervideo.draw import PALETTE, annotate
+from fervideo.labels import EMOTIONS
 
 
 def one_face(box=(60, 50, 140, 130), track=1, probs=True):
@@ -29,8 +30,9 @@ def test_annotate_draws_inside_box_region(shape):
     # the box outline is drawn on its edges
     assert changed[y0, x0:x1].any() and changed[y1, x0:x1].any()
     assert changed[y0:y1, x0].any() and changed[y0:y1, x1].any()
-    # the interior, away from the label, stays untouched
-    assert not changed[y0 + (y1 - y0) // 2 - 2 : y0 + (y1 - y0) // 2 + 2, x0 + 8 : x1 - 8].any()
+    # the interior, away from the label, stays untouched (a tiny frame has no room for a legible label elsewhere)
+    if h >= 240:
+        assert not changed[y0 + (y1 - y0) // 2 - 2 : y0 + (y1 - y0) // 2 + 2, x0 + 8 : x1 - 8].any()
     # the far corner of the frame is untouched
     assert not changed[-3:, -3:].any()
 
@@ -64,3 +66,56 @@ def test_annotate_without_optional_fields_and_at_edges():
     faces = Detections(np.array([[0, 0, 30, 30], [80, 80, 130, 130], [-20, 40, 10, 70]], np.float32), [1, 1, 1])
     annotate(frame, faces)  # no tracker_id, no probs, boxes touching and past the edges
     assert frame.shape == (100, 100, 3) and frame.any()
+
+
+def test_labels_are_legible_at_360p_and_grow_with_the_frame():
+    from fervideo.draw import CAP_AT_SCALE_1, text_style
+
+    for height, least in ((360, 14), (720, 24), (1080, 36)):
+        scale, _ = text_style(np.zeros((height, height * 16 // 9, 3), np.uint8))
+        assert scale * CAP_AT_SCALE_1 >= least  # cap height in pixels
+
+
+def test_labels_contrast_with_their_plate():
+    from fervideo.draw import ink
+
+    assert ink((255, 255, 255)) == (0, 0, 0) and ink((0, 0, 0)) == (255, 255, 255)
+    assert ink((34, 189, 188)) == (0, 0, 0)  # dark letters on the light olive of track 8
+
+
+def test_a_label_does_not_cover_another_face():
+    from fervideo.draw import place_label
+
+    above = (100, 140, 200, 240)  # a face right above the box: its label goes below instead
+    plate = place_label((100, 250, 200, 350), (120, 24), (640, 480), [above])
+    assert plate[1] >= 350 and not (plate[1] < above[3] and above[1] < plate[3])
+    # in the clear, above the box
+    assert place_label((100, 250, 200, 350), (120, 24), (640, 480), [])[3] == 250
+
+
+def test_group_photo_labels_do_not_overlap_each_other():
+    from fervideo.draw import FONT, label_text, place_label, text_style
+
+    frame = np.zeros((360, 640, 3), np.uint8)
+    boxes = [(40 + 70 * k, 150, 100 + 70 * k, 210) for k in range(8)]  # eight faces shoulder to shoulder
+    faces = Detections(
+        np.array(boxes, np.float32),
+        np.full(8, 0.9),
+        tracker_id=np.arange(8),
+        probs=np.eye(7, dtype=np.float32)[[3] * 8],
+    )
+    import cv2
+
+    scale, thickness = text_style(frame)
+    taken, plates = list(boxes), []
+    for i, box in enumerate(boxes):
+        (tw, th), base = cv2.getTextSize(label_text(faces, i, EMOTIONS), FONT, scale, thickness)
+        plate = place_label(box, (tw + 8, th + base + 8), (640, 360), [b for k, b in enumerate(taken) if k != i])
+        taken.append(plate)
+        plates.append(plate)
+    overlaps = sum(
+        a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+        for i, a in enumerate(plates)
+        for b in plates[i + 1 :]
+    )
+    assert overlaps <= 2  # eight wide labels over eight narrow faces: at most a few can touch

@@ -9,9 +9,9 @@ import pytest
 from fervideo import encoder
 from fervideo.encoder import FfmpegUnavailable, ffmpeg_exe, probe
 from fervideo.errors import OutputError
+from fervideo.frames import FrameResult
 from fervideo.job import analyze_file
 from fervideo.moments import THUMB_SIZE, PeakMoments
-from fervideo.pipeline import FrameResult
 from tests.helpers import FRAMES, faces, make_step_video, read_json, scripted_analyzer
 
 

@@ -12,11 +12,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "fervideo"
 # the lowest layer a module belongs to; modules not named here belong to the engine
 LAYERS = {
-    "leaf": {"labels", "errors", "detections", "paths", "quiet", "layout", "calibration", "metrics"},
-    "orchestration": {"job", "batch", "jobs", "engines", "worker", "live", "report", "evaluation"},
+    "leaf": {"labels", "errors", "detections", "frames", "atomic", "paths", "quiet", "layout"}
+    | {"calibration", "metrics"},
+    "sinks": {"sinks", "outputs", "encoder", "draw", "moments", "report", "timeline", "results", "summary"},
+    "orchestration": {"job", "batch", "live", "evaluation"},  # batch: the subpackage, driver, engines and worker
     "cli": {"cli", "entry", "__main__"},
 }
-ORDER = ["leaf", "engine", "orchestration", "cli"]
+ORDER = ["leaf", "engine", "sinks", "orchestration", "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from fervideo.classifier import EmotionClassifier
 from fervideo.crop import FER_FRAME_SCALE, FER_FRAME_SHIFT, crop_faces, face_squares
 from fervideo.detections import Detections
+from fervideo.frames import FrameResult
 from fervideo.labels import EMOTIONS
-from fervideo.pipeline import FrameResult
 from fervideo.preprocess import PreprocessSpec, prepare
 from fervideo.sinks import CSV_HEADER, CsvSink
 from fervideo.tracker import IoUTracker, TrackerConfig

@@ -6,10 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
+from fervideo.atomic import prepare_out_dir
 from fervideo.errors import OutputError
+from fervideo.frames import FrameResult
 from fervideo.labels import EMOTIONS
-from fervideo.pipeline import FrameResult
-from fervideo.sinks import CSV_HEADER, CsvSink, ImageSink, VideoSink, prepare_out_dir
+from fervideo.sinks import CSV_HEADER, CsvSink, ImageSink, VideoSink
 from tests.helpers import faces
 
 HEADER = "frame,time_s,face_id,x,y,w,h,face_score,emotion,confidence,angry,disgust,fear,happy,sad,surprise,neutral"

@@ -17,13 +17,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fervideo.cli.common import HelpFormatter
 from fervideo.detector import DetectorConfig, FaceDetector
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training.calibrate_crop", formatter_class=HelpFormatter, description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", type=Path, required=True, help="Kaggle-layout FER2013 folder")
-    parser.add_argument("--split", default="val")
+    parser.add_argument("--split", default="val", help="the FER2013 split whose faces are matched")
     parser.add_argument("--limit", type=int, default=600, help="faces to measure")
     parser.add_argument("--side", type=int, default=128, help="upscaled face size in pixels")
     return parser.parse_args(argv)

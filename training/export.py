@@ -21,6 +21,7 @@ from torch import nn
 
 from fervideo.calibration import expected_calibration_error, fit_temperature, softmax
 from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
+from fervideo.cli.common import HelpFormatter
 from fervideo.dataset import load_split
 from fervideo.errors import FervideoError, UsageError
 from fervideo.ferplus import majority_split
@@ -30,7 +31,9 @@ console = Console(stderr=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Export a checkpoint for shipping.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.export", formatter_class=HelpFormatter, description="Export a checkpoint for shipping."
+    )
     parser.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint written by training.train")
     parser.add_argument("--out", type=Path, required=True, help="where the exported checkpoint goes")
     parser.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")

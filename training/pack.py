@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from fervideo.cli.common import HelpFormatter
 from fervideo.dataset import PACK_SUFFIXES, load_split, save_pack, split_files
 from fervideo.errors import FervideoError, UsageError
 from fervideo.ferplus import read_votes, vote_matrix
@@ -22,10 +23,16 @@ console = Console(stderr=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Pack decoded FER2013 splits into one .npz or .npz.xz file.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.pack",
+        formatter_class=HelpFormatter,
+        description="Pack decoded FER2013 splits into one .npz or .npz.xz file.",
+    )
     parser.add_argument("--data", type=Path, required=True, help="DIR/<split>/<class>/*.jpg or fer2013.csv")
     parser.add_argument("--out", type=Path, required=True, help="the pack: NAME.npz, or NAME.npz.xz to compress")
-    parser.add_argument("--splits", nargs="+", default=["train", "val"], choices=("train", "val", "test"))
+    parser.add_argument(
+        "--splits", nargs="+", default=["train", "val"], choices=("train", "val", "test"), help="the splits to pack"
+    )
     parser.add_argument("--cache-dir", type=Path, help="where decoded splits are cached")
     parser.add_argument("--ferplus", type=Path, metavar="CSV", help="also pack these FER+ votes (folder data only)")
     return parser.parse_args(argv)

@@ -21,6 +21,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.classifier import resolve_device
+from fervideo.cli.common import HelpFormatter
 from fervideo.dataset import Split, default_cache_dir, load_split
 from fervideo.errors import FervideoError, UsageError
 from fervideo.metrics import confusion_matrix, per_class_lines, report
@@ -37,16 +38,18 @@ console = Console(stderr=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Train a fervideo model on FER2013.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.train", formatter_class=HelpFormatter, description="Train a fervideo model on FER2013."
+    )
     parser.add_argument("--model", default="cnn", help="registered model name")
     parser.add_argument("--data", type=Path, required=True, help="DIR/<split>/<class>/*.jpg or fer2013.csv")
     parser.add_argument("--epochs", type=int, help="default: the model's recipe")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--optimizer", choices=("adam", "adamw", "sgd"))
-    parser.add_argument("--weight-decay", type=float)
-    parser.add_argument("--label-smoothing", type=float)
-    parser.add_argument("--scheduler", choices=("none", "cosine"))
+    parser.add_argument("--batch-size", type=int, help="faces per step (default: the recipe's)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
+    parser.add_argument("--optimizer", choices=("adam", "adamw", "sgd"), help="default: the recipe's")
+    parser.add_argument("--weight-decay", type=float, help="default: the recipe's")
+    parser.add_argument("--label-smoothing", type=float, help="default: the recipe's")
+    parser.add_argument("--scheduler", choices=("none", "cosine"), help="default: the recipe's")
     parser.add_argument("--erase", type=float, metavar="P", help="random erasing: probability per face")
     parser.add_argument(
         "--ferplus",
@@ -58,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--freeze", help="head | last:K | none: what trains of a pretrained backbone (vit_b16)")
     parser.add_argument("--pretrained", type=Path, help="backbone weights file (vit_b16: vit_b_16-c867db91.pth)")
     parser.add_argument("--random-init", action="store_true", help="start a pretrained-backbone model from scratch")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: cuda if present")
     parser.add_argument("--out", type=Path, default=None, help="best checkpoint (default: MODEL.pt)")
     parser.add_argument("--resume", type=Path, help="a .last.pt checkpoint to continue from")
     parser.add_argument(
@@ -68,14 +71,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--teacher", action="append", type=Path, help="distil from this checkpoint's TTA predictions (repeatable)"
     )
     parser.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the teacher's soft targets")
-    parser.add_argument("--kd-temperature", type=float, default=2.0)
+    parser.add_argument("--kd-temperature", type=float, default=2.0, help="softening of the teacher's logits")
     parser.add_argument(
         "--ema", type=float, metavar="DECAY", help="judge and keep a moving average of the weights (e.g. 0.9998)"
     )
     parser.add_argument(
         "--budget", type=float, metavar="MINUTES", help="fewer epochs if needed, so the whole run ends in time"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seeds shuffling, augmentation and dropout")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument(
         "--amp",
@@ -84,7 +87,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="bf16 autocast and channels-last (auto: on CUDA and on CPUs with native bf16)",
     )
     parser.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
-    parser.add_argument("--cache-dir", type=Path, help="where decoded splits are cached")
+    parser.add_argument("--cache-dir", type=Path, help="decoded splits (default: $FERVIDEO_CACHE or ~/.cache/fervideo)")
     return parser.parse_args(argv)
 
 

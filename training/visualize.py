@@ -23,6 +23,7 @@ from torch import nn
 
 from fervideo.checkpoint import WEIGHTS_DIR
 from fervideo.classifier import EmotionClassifier
+from fervideo.cli.common import HelpFormatter
 from fervideo.crop import FACE_SIZE, crop_faces
 from fervideo.errors import FervideoError, InputError, ModelError, OutputError
 from fervideo.labels import EMOTIONS
@@ -36,7 +37,11 @@ INPUT_SIDE = 192  # the input picture is scaled by a whole factor to at least ab
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Draw what a fervideo model sees in one face.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.visualize",
+        formatter_class=HelpFormatter,
+        description="Draw what a fervideo model sees in one face.",
+    )
     parser.add_argument("--model", default="cnn", help="registered model name or checkpoint path")
     parser.add_argument("--image", type=Path, required=True, help="a face photo or a 48x48 FER2013 image")
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNGs")

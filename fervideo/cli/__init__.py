@@ -9,12 +9,16 @@ from typing import NoReturn
 
 from fervideo import __version__
 from fervideo.cli import analyze, batch, evaluate, live, report
-from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, err, printable
+from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
 from fervideo.errors import FervideoError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one `error:` line like every other error (subcommands inherit it)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)  # every option's default in --help
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         """Print one line naming the problem and where the options are described; exit with status 2."""
@@ -36,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, dispatch, turn every known failure into one line and an exit code."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed as one line
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     _silence_opencv_log()
     try:
         return args.run(args)

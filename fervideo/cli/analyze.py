@@ -27,41 +27,68 @@ from fervideo.labels import EMOTIONS
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
-    analyze = commands.add_parser("analyze", help="annotate videos or photos and write per-frame emotions")
+    analyze = commands.add_parser(
+        "analyze",
+        aliases=["analyse"],
+        help="annotate videos or photos and write per-frame emotions",
+        description="Analyse each INPUT into OUT_DIR: INPUT.csv, INPUT.json and the annotated video (or photo). "
+        "A rerun replaces an earlier result of the same input in OUT_DIR, as a whole; --skip-existing keeps it.",
+    )
     analyze.add_argument(
         "inputs", nargs="+", type=Path, metavar="INPUT", help="video (mp4, mov, avi, mkv, webm) or photo"
     )
     add_analyze_options(analyze)
+    analyze.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip an input whose complete outputs from the same options are in OUT_DIR already",
+    )
     analyze.set_defaults(run=run_analyze)
 
 
 def run_analyze(args: argparse.Namespace) -> int:
     """fervideo analyze: each input in turn; one bad input does not stop the others."""
+    from fervideo.atomic import prepare_out_dir
+    from fervideo.batch import completed
     from fervideo.job import analyze_file
     from fervideo.pipeline import Analyzer, use_cores
-    from fervideo.sinks import prepare_out_dir
 
     options = make_options(args)
     use_cores()
     check_distinct_outputs(args.inputs, args.out_dir)
+    existed = Path(args.out_dir).is_dir()
     out_dir = prepare_out_dir(args.out_dir)
     failed = 0
-    with Analyzer(options) as analyzer:
-        for path in args.inputs:
-            try:
-                summary = _analyze_one(path, out_dir, analyzer, args, analyze_file)
-            except FervideoError as exc:
-                err.print(f"error: {printable(exc)}", markup=False)
-                failed += 1
-                continue
-            except OSError as exc:
-                message = f"{path}: could not write outputs to {out_dir}: {exc.strerror or exc}"
-                err.print(f"error: {printable(message)}", markup=False)
-                failed += 1
-                continue
-            if not args.quiet:
-                _print_summary(summary)
+    try:
+        with Analyzer(options) as analyzer:
+            if args.verbose and not args.quiet:
+                print_settings(analyzer)
+            for path in args.inputs:
+                if args.skip_existing and completed(path, out_dir, options, output_options(args)):
+                    if not args.quiet:
+                        err.print(f"{printable(path)}: skipped, complete in {printable(out_dir)}", markup=False)
+                    continue
+                failed += not _run_one(path, out_dir, analyzer, args, analyze_file)
+    finally:
+        if not existed and out_dir.is_dir() and not any(out_dir.iterdir()):  # no result: no empty folder either
+            out_dir.rmdir()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _run_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Namespace, analyze_file: object) -> bool:
+    """One input, its errors printed as one line; whether it succeeded."""
+    try:
+        summary = _analyze_one(path, out_dir, analyzer, args, analyze_file)
+    except FervideoError as exc:
+        err.print(f"error: {printable(exc)}", markup=False)
+        return False
+    except OSError as exc:
+        message = f"{path}: could not write outputs to {out_dir}: {exc.strerror or exc}"
+        err.print(f"error: {printable(message)}", markup=False)
+        return False
+    if not args.quiet:
+        _print_summary(summary)
+    return True
 
 
 def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Namespace, analyze_file: object) -> dict:
@@ -87,20 +114,47 @@ def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Nam
         return analyze_file(path, out_dir, analyzer, progress=progress, **outputs.kwargs())
 
 
+def plural(n: int, noun: str) -> str:
+    """'1 track', '2 tracks'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def print_settings(analyzer: object) -> None:
+    """What -v prints before the run: the model, where and how it runs, and the sampling."""
+    info, options = analyzer.classifier.info, analyzer.options
+    err.print(
+        f"model {info.get('name')} ({info.get('checkpoint')}, sha256 {str(info.get('sha256', ''))[:12]}), "
+        f"device {analyzer.classifier.device}, precision {info.get('precision', options.precision)}, "
+        f"tta {'on' if options.tta else 'off'}, smoothing {options.smooth:g} s",
+        markup=False,
+    )
+    sampling = options.sampling
+    every = f"about {sampling.fps:g} frames/s" if sampling.fps else f"every {plural(sampling.every, 'frame')}"
+    end = f"{sampling.end:g} s" if sampling.end is not None else "the end"
+    detector = options.detector
+    err.print(
+        f"sampling {every}, from {sampling.start:g} s to {end}; detector {detector.strategy} "
+        f"(min score {detector.min_score:g}, full-range every {detector.full_every})",
+        markup=False,
+    )
+
+
 def _print_summary(summary: dict) -> None:
     counts, proc = summary["counts"], summary["processing"]
     err.print(
-        f"[bold]{shown(summary['input']['path'])}[/]: {counts['frames_analysed']} frames analysed, "
-        f"{counts['frames_with_face']} with a face, {counts['tracks']} tracks, "
+        f"[bold]{shown(summary['input']['path'])}[/]: {plural(counts['frames_analysed'], 'frame')} analysed, "
+        f"{counts['frames_with_face']} with a face, {plural(counts['tracks'], 'track')}, "
         f"{proc['frames_per_second']:.1f} frames/s"
     )
     for warning in summary["warnings"]:
         err.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
-    if summary["tracks"]:
-        table = Table("track", "frames", "dominant", *EMOTIONS, box=None)
+    if summary["tracks"]:  # shares of frames on top, as the report shows them, not mean probabilities
+        table = Table("track", "frames", "dominant", *EMOTIONS, box=None, title_justify="left")
+        table.title = "share of each track's analysed frames in which an emotion was on top"
         for track in summary["tracks"]:
-            probs = [f"{track['mean_probs'][name]:.2f}" for name in EMOTIONS]
-            table.add_row(str(track["id"]), str(track["frames"]), track["dominant_emotion"], *probs)
+            on_top = track["top_emotion_frames"]
+            shares = [f"{on_top[name] / max(track['frames'], 1):.0%}" for name in EMOTIONS]
+            table.add_row(str(track["id"]), str(track["frames"]), track["dominant_emotion"], *shares)
         err.print(table)
     for kind, path in summary["outputs"].items():
         err.print(f"  {kind:8s} {printable(path)}", markup=False)

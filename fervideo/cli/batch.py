@@ -25,11 +25,13 @@ from fervideo.errors import UsageError
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     batch = commands.add_parser("batch", help="analyse every video in a folder; reruns skip finished ones")
-    batch.add_argument("folder", type=Path, metavar="DIR")
+    batch.add_argument("folder", type=Path, metavar="DIR", help="the folder of videos (or of --glob matches)")
     batch.add_argument("--recursive", action="store_true", help="also look in subfolders")
     batch.add_argument("--glob", metavar="PATTERN", help="inputs matching PATTERN instead of videos (e.g. '*.jpg')")
     batch.add_argument("--workers", type=int, metavar="N", help="inputs at once (default: one per 2 cores)")
-    batch.add_argument("--engine", default="local", choices=("local", "ray"))
+    batch.add_argument(
+        "--engine", default="local", choices=("local", "ray"), help="local worker processes, or Ray tasks on a cluster"
+    )
     batch.add_argument(
         "--force", action="store_true", help="redo every input; default: skip those done with the same options"
     )
@@ -56,9 +58,23 @@ def run_batch(args: argparse.Namespace) -> int:
     else:
         engine = engine_mod.LocalEngine(workers)
     board = _Board(len(jobs), engine)
-    if args.quiet:
+    if args.verbose and not args.quiet:
+        err.print(
+            f"{len(jobs)} inputs, {workers} workers ({args.engine}); model {args.model}, device {args.device}, "
+            f"precision {args.precision}, every {args.every}, fps {args.fps}, from {args.start:g} s"
+            f"{'' if args.end is None else f' to {args.end:g} s'}",
+            markup=False,
+        )
+    if args.quiet or not err.is_terminal:  # a log (nohup, cron, CI): one line per finished input, no live board
         rows = engine_mod.run_batch(
-            jobs, args.out_dir, options, engine, output_options(args), args.retries, force=args.force
+            jobs,
+            args.out_dir,
+            options,
+            engine,
+            output_options(args),
+            args.retries,
+            force=args.force,
+            events=None if args.quiet else _log_line(len(jobs)),
         )
     else:
         with Live(board.render(), console=err, transient=True, refresh_per_second=4) as live:
@@ -81,8 +97,31 @@ def run_batch(args: argparse.Namespace) -> int:
             markup=False,
         )
         for row in failed:
-            err.print(f"  failed: {printable(row['input'])}: {printable(row.get('error', ''))}", markup=False)
+            err.print(f"  failed: {printable(failure(row))}", markup=False)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def failure(row: dict) -> str:
+    """An index row's input and error, the input named once (most errors begin with it already)."""
+    error = str(row.get("error", ""))
+    return error if error.startswith(f"{row['input']}:") else f"{row['input']}: {error}"
+
+
+def _log_line(total: int) -> object:
+    """An events callback printing `[3/10] ok clip.mp4 (12.3 s)` as each input finishes."""
+    done = 0
+
+    def event(kind: str, job: object) -> None:
+        nonlocal done
+        if kind != "done":
+            return
+        done += 1
+        row = job.row
+        what = failure(row) if row.get("status") == "failed" else row["input"]
+        took = f" ({float(row['seconds']):.1f} s)" if row.get("seconds") else ""
+        err.print(f"[{done}/{total}] {row.get('status')} {printable(what)}{took}", markup=False)
+
+    return event
 
 
 class _Board:

@@ -16,6 +16,8 @@ from fervideo.layout import OutputOptions
 from fervideo.models import DEFAULT_MODEL
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# halves the changes of the top label on real clips for 0.13 s of delay (benchmarks/smoothing.py, docs/how-it-works.md)
+DEFAULT_SMOOTH = 0.2
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line, however long
 out = Console(highlight=False, soft_wrap=True)  # results of eval and models, so that they can be piped
@@ -31,13 +33,60 @@ def shown(name: object) -> str:
     return escape(printable(name))
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help with every option's default shown, where the help text does not already say it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default is None or default is False or default == argparse.SUPPRESS:
+            return text
+        if not action.option_strings:
+            return text
+        shown_default = default.as_posix() + "/" if isinstance(default, Path) else default
+        return f"{text} (default: {shown_default})".lstrip()
+
+
+def parse_time(text: str) -> float:
+    """Seconds from SEC (90, 12.5), MM:SS (1:30) or HH:MM:SS(.ms) (00:01:30.5), as ffmpeg's -ss reads them."""
+    parts = text.strip().split(":")
+    try:
+        if len(parts) > 3 or any(not p.strip() for p in parts):
+            raise ValueError
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time: give seconds (90), MM:SS or HH:MM:SS.ms") from None
+    if (
+        any(n < 0 or n != n for n in numbers)
+        or any(n >= 60 for n in numbers[1:])
+        or any(not n.is_integer() for n in numbers[:-1])
+    ):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time: minutes and seconds run 0-59, nothing negative")
+    seconds = 0.0
+    for n in numbers:
+        seconds = seconds * 60 + n
+    return seconds
+
+
+def add_quiet(parser: argparse.ArgumentParser, verbose: bool = False, what: str = "errors") -> None:
+    """-q/--quiet, and -v/--verbose where a command has more to say."""
+    parser.add_argument("-q", "--quiet", action="store_true", help=f"print nothing but {what}")
+    if verbose:
+        parser.add_argument(
+            "-v", "--verbose", action="store_true", help="also print the settings (model, device, sampling) first"
+        )
+
+
 def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> None:
     """Options of every command that runs the classifier."""
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"registered name or checkpoint path (default: {DEFAULT_MODEL})"
-    )
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="registered name or checkpoint path")
     parser.add_argument("--batch-size", type=int, default=batch_size, metavar="B", help="faces per classifier batch")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=("auto", "cpu", "cuda"),
+        help="where the classifier runs; auto: cuda if present",
+    )
     parser.add_argument(
         "--precision",
         default="auto",
@@ -51,19 +100,25 @@ def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> 
 
 def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs the analysis engine."""
-    parser.add_argument("-o", "--out-dir", type=Path, default=Path("fervideo-out"), help="default: fervideo-out/")
+    parser.add_argument("-o", "--out-dir", type=Path, default=Path("fervideo-out"), help="folder for the outputs")
     add_model_options(parser)
     sampling = parser.add_mutually_exclusive_group()
-    sampling.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th frame")
+    sampling.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th frame (1: all)")
     sampling.add_argument("--fps", type=float, metavar="F", help="analyse about F frames per second of video")
-    parser.add_argument("--start", type=float, default=0.0, metavar="SEC", help="start of the analysed range")
-    parser.add_argument("--end", type=float, metavar="SEC", help="end of the analysed range")
+    parser.add_argument(
+        "--start",
+        type=parse_time,
+        default=0.0,
+        metavar="TIME",
+        help="start of the analysed range: SEC, MM:SS or HH:MM:SS",
+    )
+    parser.add_argument("--end", type=parse_time, metavar="TIME", help="end of the analysed range (default: the end)")
     parser.add_argument(
         "--min-face-score",
         type=float,
         default=DetectorConfig.min_score,
         metavar="S",
-        help=f"detector confidence threshold (default: {DetectorConfig.min_score})",
+        help="detector confidence threshold",
     )
     parser.add_argument(
         "--detector",
@@ -82,9 +137,9 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--smooth",
         type=float,
-        default=0.0,
+        default=DEFAULT_SMOOTH,
         metavar="SECONDS",
-        help="average each face's probabilities over about this many seconds of video (default: 0, raw)",
+        help="average each face's probabilities over about this many seconds of video; 0: raw, frame by frame",
     )
     parser.add_argument("--report", action="store_true", help="also write CLIP.report.html and CLIP.timeline.png")
     parser.add_argument(
@@ -94,7 +149,7 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
         help="annotated video: h264 with the source's sound (plays in browsers) or OpenCV's mp4v (default: h264)",
     )
     parser.add_argument("--no-video", action="store_true", help="skip the annotated video; CSV and JSON only")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_quiet(parser, verbose=True)
 
 
 def make_options(args: argparse.Namespace) -> object:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
-from fervideo.cli.common import EXIT_OK, add_model_options, err, make_options
+from fervideo.cli.common import DEFAULT_SMOOTH, EXIT_OK, add_model_options, add_quiet, err, make_options
 from fervideo.detector import DetectorConfig
 from fervideo.errors import UsageError
 
@@ -16,21 +18,38 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     live.add_argument("--camera", default="0", metavar="INDEX_OR_PATH_OR_URL", help="default: camera 0")
     add_model_options(live, batch_size=16)
     live.add_argument("--no-window", action="store_true", help="run headless (servers, tests)")
-    live.add_argument("--record", type=Path, metavar="OUT.mp4", help="write the annotated stream")
+    live.add_argument(
+        "--record", type=Path, metavar="OUT.mp4", help="write the annotated stream at real time (mp4v, no sound)"
+    )
     live.add_argument("--csv", type=Path, metavar="OUT.csv", help="write analyze's CSV, time_s from the wall clock")
     live.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     live.add_argument(
         "--smooth",
         type=float,
-        default=0.0,
+        default=DEFAULT_SMOOTH,
         metavar="SECONDS",
-        help="average each face's probabilities over about this many seconds",
+        help="average each face's probabilities over about this many seconds; 0: raw",
     )
-    live.add_argument("--min-face-score", type=float, default=DetectorConfig.min_score, metavar="S")
-    live.add_argument("--detector", default="auto", choices=("auto", "short", "full"))
-    live.add_argument("--full-range-every", type=int, default=DetectorConfig.full_every, metavar="N")
-    live.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    live.add_argument(
+        "--min-face-score", type=float, default=DetectorConfig.min_score, metavar="S", help="detector threshold"
+    )
+    live.add_argument(
+        "--detector", default="auto", choices=("auto", "short", "full"), help="mediapipe model, as for analyze"
+    )
+    live.add_argument(
+        "--full-range-every",
+        type=int,
+        default=DetectorConfig.full_every,
+        metavar="N",
+        help="with --detector auto: the full-range model on every N-th frame",
+    )
+    add_quiet(live)
     live.set_defaults(run=run_live)
+
+
+def has_display() -> bool:
+    """Whether a window can open: on Linux an X or Wayland display must be named, or Qt aborts the process."""
+    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def outputs(args: argparse.Namespace) -> list[Path]:
@@ -40,10 +59,12 @@ def outputs(args: argparse.Namespace) -> list[Path]:
 
 def run_live(args: argparse.Namespace) -> int:
     """Run until q/Esc, Ctrl-C, --max-frames or the end of the stream; then print what it cost."""
+    from fervideo.atomic import prepare_out_dir
     from fervideo.live import LiveOptions, run_live
     from fervideo.pipeline import Analyzer
-    from fervideo.sinks import prepare_out_dir
 
+    if not args.no_window and not has_display():
+        raise UsageError("no display: use --no-window (and --record or --csv to keep what it sees)")
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, not {args.max_frames}")
     if args.record is not None and args.csv is not None and args.record.resolve() == args.csv.resolve():

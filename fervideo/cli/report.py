@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fervideo.cli.common import EXIT_OK, err
+from fervideo.cli.common import EXIT_OK, add_quiet, err, printable
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -15,7 +15,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="write the HTML report of an earlier result (its CSV and JSON)")
     report.add_argument("csv", type=Path, metavar="RESULT.csv", help="a CSV written by analyze, its JSON beside it")
     report.add_argument("-o", "--out-dir", type=Path, help="default: the CSV's folder")
-    report.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
+    add_quiet(report, what="errors and warnings")
     report.set_defaults(run=run_report)
 
 
@@ -28,5 +28,5 @@ def run_report(args: argparse.Namespace) -> int:
         err.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
     if not args.quiet:
         for kind, path in paths.items():
-            err.print(f"  {kind:8s} {path}", markup=False)
+            err.print(f"  {kind:8s} {printable(path)}", markup=False)
     return EXIT_OK

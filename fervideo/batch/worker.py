@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 
+from fervideo.batch.jobs import empty_row, summary_row
 from fervideo.errors import FervideoError
 from fervideo.job import analyze_file
 from fervideo.layout import OutputOptions
@@ -35,17 +36,7 @@ def process_input(
     """Analyse one input; never raises: returns an index row with status and a `transient` flag."""
     global _ANALYZER
     tic = time.perf_counter()
-    row = {
-        "input": input_path,
-        "status": "failed",
-        "frames": "",
-        "faces": "",
-        "dominant_emotion": "",
-        "seconds": "",
-        "error": "",
-        "outputs": "",
-        "transient": False,
-    }
+    row = empty_row(input_path)
     try:
         if _ANALYZER is None or _ANALYZER[0] != options:
             _ANALYZER = (options, Analyzer(options))  # models load once per worker, not once per input
@@ -60,15 +51,3 @@ def process_input(
     row["seconds"] = f"{time.perf_counter() - tic:.2f}"
     row["error"] = " ".join(str(row["error"]).split())  # one line in the index
     return row
-
-
-def summary_row(summary: dict) -> dict:
-    """Index fields from a JSON summary."""
-    tracks = summary.get("tracks", [])
-    dominant = max(tracks, key=lambda t: t["frames"])["dominant_emotion"] if tracks else ""
-    return {
-        "frames": summary["counts"]["frames_analysed"],
-        "faces": summary["counts"]["faces"],
-        "dominant_emotion": dominant,
-        "outputs": ";".join(summary.get("outputs", {}).values()),
-    }

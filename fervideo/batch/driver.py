@@ -1,32 +1,21 @@
-"""Batch analysis of a folder: parallel workers or Ray tasks, retries, resumable, an index of every input.
-
-Every engine (fervideo.engines) runs the same per-input function, fervideo.worker.process_input, so a
-local worker and a Ray task produce identical outputs. Outputs are atomic (JSON last), so an input whose
-outputs are complete is skipped on a rerun and a batch killed at any point redoes at most the inputs that
-were in flight.
-"""
+"""The batch driver: which inputs, which are done already, running the rest with retries, the index."""
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import json
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from fervideo.engines import LocalEngine, RayEngine
+from fervideo.atomic import abandoned, prepare_out_dir
+from fervideo.batch.engines import Engine
+from fervideo.batch.jobs import Job, failed_row, skipped_row, write_index
 from fervideo.errors import UsageError
-from fervideo.jobs import Job
 from fervideo.layout import OutputOptions, output_paths
 from fervideo.pipeline import AnalyzeOptions
-from fervideo.sinks import AtomicOutput, abandoned, prepare_out_dir
-from fervideo.worker import summary_row
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv")
-INDEX_HEADER = ["input", "status", "frames", "faces", "dominant_emotion", "seconds", "error", "outputs"]
-
-
 
 
 def find_inputs(folder: Path, out_dir: Path, recursive: bool = False, pattern: str | None = None) -> list[Path]:
@@ -89,6 +78,11 @@ def is_complete(job: Job, outputs: OutputOptions, options: AnalyzeOptions | None
     return summary if unchanged and all(p.is_file() for p in wanted) else None
 
 
+def completed(path: Path, out_dir: Path, options: AnalyzeOptions, outputs: OutputOptions) -> dict | None:
+    """For analyze --skip-existing: the summary of an earlier complete run of path into out_dir, or None."""
+    return is_complete(Job(Path(path), Path(out_dir)), outputs, options)
+
+
 def remove_partials(out_dir: Path) -> int:
     """Delete temporary outputs left by runs that died; those of a run still going (an analyze) stay."""
     removed = 0
@@ -106,7 +100,7 @@ def run_batch(
     jobs: list[Job],
     out_dir: Path,
     options: AnalyzeOptions,
-    engine: LocalEngine | RayEngine,
+    engine: Engine,
     outputs: OutputOptions | None = None,
     retries: int = 1,
     events: Events | None = None,
@@ -124,7 +118,7 @@ def run_batch(
     for job in jobs:
         earlier = None if force else is_complete(job, outputs, options)
         if earlier is not None:
-            job.row = {"input": str(job.input), "status": "skipped", "seconds": "", "error": "", **summary_row(earlier)}
+            job.row = skipped_row(job, earlier)
             events("done", job)
         else:
             queue.append(job)
@@ -148,7 +142,7 @@ def run_batch(
     except KeyboardInterrupt:
         for job in jobs:
             if not job.row:
-                job.row = {"input": str(job.input), "status": "failed", "error": "interrupted"}
+                job.row = failed_row(job, "interrupted")
         engine.close()
         remove_partials(out_dir)  # what the stopped workers left half-written
         raise
@@ -156,18 +150,3 @@ def run_batch(
         engine.close()
         write_index(out_dir, jobs)
     return [job.row for job in jobs]
-
-
-def write_index(out_dir: Path, jobs: list[Job]) -> None:
-    """OUT_DIR/index.csv, one row per input that has an outcome, replaced atomically."""
-    out = AtomicOutput(out_dir / "index.csv")
-    try:
-        with open(out.tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, INDEX_HEADER, extrasaction="ignore")
-            writer.writeheader()
-            for job in jobs:
-                if job.row:
-                    writer.writerow({k: job.row.get(k, "") for k in INDEX_HEADER})
-        out.commit()
-    finally:
-        out.discard()

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from fervideo.batch.jobs import Job, failed_row
+from fervideo.batch.worker import init_worker, process_input
 from fervideo.errors import UsageError
 from fervideo.layout import OutputOptions
 from fervideo.pipeline import AnalyzeOptions
-from fervideo.worker import init_worker, process_input
 
-if TYPE_CHECKING:
-    from fervideo.jobs import Job
+Done = tuple[Job, dict]  # a job and its index row, with `transient` set when another try may succeed
 
-Done = tuple["Job", dict]
+
+class Engine(Protocol):
+    """What the batch driver asks of an engine: take jobs, hand back finished ones, say what runs, stop."""
+
+    def submit(self, job: Job, options: AnalyzeOptions, outputs: OutputOptions) -> None:
+        """Queue one job."""
+
+    def wait_one(self) -> list[Done]:
+        """Block until at least one job has finished; those that have."""
+
+    def running(self) -> list[Job]:
+        """Jobs being worked on now."""
+
+    def close(self) -> None:
+        """Stop every worker, also busy ones, and forget every job."""
 
 
 def cores_per_worker(workers: int) -> int:
@@ -67,16 +81,16 @@ class LocalEngine:
 
         done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
         finished, broken = [], False
-        lost = {"status": "failed", "error": "a worker process died (killed, or out of memory)", "transient": True}
+        died = "a worker process died (killed, or out of memory)"
         for future in done:
             job = self._futures.pop(future)
             try:
                 finished.append((job, future.result()))
             except BrokenProcessPool:
                 broken = True
-                finished.append((job, dict(lost)))
+                finished.append((job, failed_row(job, died) | {"transient": True}))
         if broken:  # the pool cannot be used again; its other jobs died with it
-            finished += [(job, dict(lost)) for job in self._futures.values()]
+            finished += [(job, failed_row(job, died) | {"transient": True}) for job in self._futures.values()]
             self._futures.clear()
             self._stop_pool()  # the backlog goes to a fresh pool
         if self._backlog:
@@ -135,7 +149,7 @@ class RayEngine:
             try:
                 finished.append((job, self.ray.get(ref)))
             except self.ray.exceptions.RayError as exc:
-                finished.append((job, {"status": "failed", "error": f"ray: {type(exc).__name__}", "transient": True}))
+                finished.append((job, failed_row(job, f"ray: {type(exc).__name__}") | {"transient": True}))
         return finished
 
     def close(self) -> None:
@@ -147,8 +161,6 @@ class RayEngine:
             self.ray.shutdown()
 
 
-def _ray_task(
-    input_path: str, out_dir: str, options: AnalyzeOptions, outputs: OutputOptions, stem: str | None
-) -> dict:
+def _ray_task(input_path: str, out_dir: str, options: AnalyzeOptions, outputs: OutputOptions, stem: str | None) -> dict:
     init_worker(int(os.environ.get("OMP_NUM_THREADS", "1")), handle_signals=False)
     return process_input(input_path, out_dir, options, outputs, stem)
