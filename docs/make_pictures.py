@@ -28,6 +28,7 @@ SAMPLE = Path("samples/demo.mp4")  # relative to ROOT, so that the report shows 
 DOCS = ROOT / "docs"
 FRAME_AT = 1.6  # seconds: zoomed in on the face, before the camera pans away
 REPORT_WIDTH = 900  # pixels of the saved screenshot
+VIEWER_AT = (1.6, 5.2)  # seconds: the viewer at two moments, the first face and the second
 
 
 def annotated_frame(video: Path, at: float) -> np.ndarray:
@@ -65,6 +66,30 @@ def screenshot(chromium: str, page: Path, out: Path) -> np.ndarray:
     return image[: rows[-1] + 24] if len(rows) else image  # drop the empty background below the page
 
 
+def viewer_shots(chromium: str, page: Path, times: tuple[float, ...]) -> list[np.ndarray]:
+    """The report's viewer after seeking to each time, by clicking its first timeline, as Playwright drives it."""
+    from playwright.sync_api import sync_playwright
+
+    shots = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1100, "height": 900})
+        tab.goto(page.as_uri())
+        tab.wait_for_function("document.getElementById('fv-video').readyState >= 2", timeout=20000)
+        for t in times:
+            lane = tab.locator('.lane[data-track="1"] canvas').bounding_box()
+            duration = tab.evaluate("document.getElementById('fv-video').duration")
+            tab.mouse.click(lane["x"] + lane["width"] * t / duration, lane["y"] + lane["height"] / 2)
+            tab.wait_for_function(
+                "document.getElementById('fv-video').readyState >= 2 && !document.getElementById('fv-video').seeking"
+            )
+            tab.wait_for_timeout(300)
+            png = tab.locator("#fv").screenshot()
+            shots.append(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR))
+        browser.close()
+    return shots
+
+
 def save_jpeg(path: Path, image: np.ndarray, quality: int = 85) -> None:
     """Write a JPEG and say how big it is."""
     cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1])
@@ -72,7 +97,7 @@ def save_jpeg(path: Path, image: np.ndarray, quality: int = 85) -> None:
 
 
 def main() -> None:
-    """Analyse the sample and write docs/annotated-frame.jpg and docs/report.jpg."""
+    """Analyse the sample and write docs/annotated-frame.jpg, docs/report.jpg and the two viewer pictures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chromium", default="chromium", help="headless browser for the report screenshot")
     args = parser.parse_args()
@@ -87,6 +112,10 @@ def main() -> None:
         page = screenshot(chromium, out / "demo.report.html", out / "report.png")
         height = round(page.shape[0] * REPORT_WIDTH / page.shape[1])
         save_jpeg(DOCS / "report.jpg", cv2.resize(page, (REPORT_WIDTH, height), interpolation=cv2.INTER_AREA))
+        for name, shot in zip(
+            ("viewer.jpg", "viewer-later.jpg"), viewer_shots(chromium, out / "demo.report.html", VIEWER_AT), strict=True
+        ):
+            save_jpeg(DOCS / name, shot)
 
 
 if __name__ == "__main__":

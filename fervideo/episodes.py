@@ -76,12 +76,10 @@ def track_episodes(
         k = int(np.argmin(lengths))
         if lengths[k] >= min_seconds:
             break
-        if k == 0 or (k < len(runs) - 1 and lengths[k + 1] > lengths[k - 1]):
-            into = k + 1
-        else:
-            into = k - 1
+        # into the longer neighbour (the only one at either end)
+        into = k + 1 if k == 0 or (k < len(runs) - 1 and lengths[k + 1] > lengths[k - 1]) else k - 1
         first, last = min(k, into), max(k, into)
-        runs[first:last + 1] = [[runs[into][0], runs[first][1], runs[last][2]]]
+        runs[first : last + 1] = [[runs[into][0], runs[first][1], runs[last][2]]]
         if first > 0 and runs[first - 1][0] == runs[first][0]:  # same emotion on both sides: one stretch
             runs[first - 1 : first + 1] = [[runs[first][0], runs[first - 1][1], runs[first][2]]]
         elif first + 1 < len(runs) and runs[first + 1][0] == runs[first][0]:

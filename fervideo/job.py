@@ -11,8 +11,8 @@ from pathlib import Path
 from fervideo import __version__
 from fervideo.atomic import commit_group, prepare_out_dir
 from fervideo.errors import UsageError
-from fervideo.layout import output_paths
-from fervideo.outputs import AnnotatedSink, ReportSink, Sink, SummarySink, TableSink
+from fervideo.layout import face_series_glob, output_paths
+from fervideo.outputs import AnnotatedSink, EpisodeSink, ExportSink, ReportSink, Sink, SummarySink, TableSink
 from fervideo.pipeline import Analyzer
 from fervideo.source import Sampling, VideoInfo, VideoSource
 from fervideo.summary import Summary
@@ -41,6 +41,8 @@ def analyze_file(
     codec: str = "h264",
     report: bool = False,
     stem: str | None = None,
+    export: tuple[str, ...] = (),
+    min_episode: float = 0.5,
 ) -> dict:
     """Analyse one input into OUT_DIR; returns the JSON summary. Outputs appear only once complete, as a group."""
     tic = time.perf_counter()
@@ -48,12 +50,13 @@ def analyze_file(
     if any(path.resolve() == Path(input_path).resolve() for path in paths.values()):
         raise UsageError(f"{input_path} would be overwritten by its own outputs; choose another -o folder")
     prepare_out_dir(out_dir)
-    summary, sinks = Summary(), []
+    summary, sinks = Summary(min_episode), []
     try:
         with VideoSource(input_path) as source, ExitStack() as stack:
             info = source.info
             expected = _expected_frames(info.frames, info.fps, analyzer.options.sampling)
-            sinks = [stack.enter_context(s) for s in _open_sinks(paths, info, analyzer, write_video, codec, report)]
+            wanted = _open_sinks(paths, info, analyzer, write_video, codec, report, export, summary)
+            sinks = [stack.enter_context(s) for s in wanted]
             # closing: the detector thread stops before the source closes, even when a sink fails
             for result in stack.enter_context(closing(analyzer.run(source, decode_all=write_video))):
                 summary.update(result)
@@ -63,13 +66,23 @@ def analyze_file(
                     progress(summary.frames_seen, expected)
             video = next((s for s in sinks if isinstance(s, AnnotatedSink)), None)
             data = _summary(
-                input_path, info, source.frames_read, analyzer, summary, video, paths, report, time.perf_counter() - tic
+                input_path,
+                info,
+                source.frames_read,
+                analyzer,
+                summary,
+                video,
+                paths,
+                report,
+                export,
+                time.perf_counter() - tic,
             )
             for sink in sinks:  # in order: the CSV before the report that reads it, the JSON last
                 sink.finish(data)
         staged = [output for sink in sinks for output in sink.staged()]
         finals = {output.final for output in staged}
-        commit_group(staged, [path for path in paths.values() if path not in finals])
+        old = list(paths.values()) + sorted(Path(out_dir).glob(face_series_glob(input_path, stem)))
+        commit_group(staged, [path for path in old if path not in finals])
     except BaseException:
         for output in (output for sink in sinks for output in sink.staged()):
             output.discard()
@@ -78,11 +91,21 @@ def analyze_file(
 
 
 def _open_sinks(
-    paths: dict[str, Path], info: VideoInfo, analyzer: Analyzer, write_video: bool, codec: str, report: bool
+    paths: dict[str, Path],
+    info: VideoInfo,
+    analyzer: Analyzer,
+    write_video: bool,
+    codec: str,
+    report: bool,
+    export: tuple[str, ...],
+    stats: Summary,
 ) -> Iterator[Sink]:
     """The sinks the options ask for, in the order they take each result (the drawing one last: it draws in place)."""
     table = TableSink(paths["csv"])
     yield table
+    yield EpisodeSink(paths["episodes"], stats)
+    if export:
+        yield ExportSink(paths, stats, export, Path(info.path))
     if report:
         yield ReportSink(paths, table)
     if write_video:
@@ -103,6 +126,7 @@ def _summary(
     video: AnnotatedSink | None,
     paths: dict[str, Path],
     report: bool,
+    export: tuple[str, ...],
     elapsed: float,
 ) -> dict:
     """The JSON summary of one finished run."""
@@ -117,7 +141,8 @@ def _summary(
             f"{input_path}: decoded {frames_read} of the {info.frames} frames the header announces; "
             "the file looks truncated"
         )
-    written = {"csv", "json"} | ({"video"} if video is not None else set())
+    written = {"csv", "json", "episodes"} | ({"video"} if video is not None else set())
+    written |= set(export)
     written |= {"report", "timeline"} if report else set()
     data = {
         "fervideo_version": __version__,
@@ -133,6 +158,7 @@ def _summary(
         "options": analyzer.options.to_dict(),  # as given: a batch rerun redoes an input whose options differ
         "counts": summary.counts(),
         "tracks": summary.track_list(),
+        "episodes": {"min_seconds": summary.min_episode, "count": len(summary.episodes())},
         "processing": {"seconds": round(elapsed, 3), "frames_per_second": round(summary.frames_seen / elapsed, 2)},
         "outputs": {k: str(v) for k, v in paths.items() if k in written},
         "warnings": warnings,

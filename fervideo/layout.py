@@ -15,6 +15,8 @@ class OutputOptions:
     write_video: bool = True  # the annotated video (or photo)
     codec: str = "h264"  # h264 (with the source's sound) or mp4v
     report: bool = False  # CLIP.report.html and CLIP.timeline.png
+    export: tuple[str, ...] = ()  # "eaf" (ELAN), "boris" (BORIS's events and a time series per face)
+    min_episode: float = 0.5  # seconds: shorter stretches of one emotion join a neighbour in CLIP.episodes.csv
 
     def kwargs(self) -> dict:
         """As analyze_file's keyword arguments."""
@@ -35,4 +37,14 @@ def output_paths(input_path: str | Path, out_dir: str | Path, stem: str | None =
         "json": out_dir / f"{stem}.json",
         "report": out_dir / f"{stem}.report.html",
         "timeline": out_dir / f"{stem}.timeline.png",
+        "episodes": out_dir / f"{stem}.episodes.csv",
+        "eaf": out_dir / f"{stem}.eaf",
+        "boris": out_dir / f"{stem}.boris.tsv",
     }
+
+
+def face_series_glob(input_path: str | Path, stem: str | None = None) -> str:
+    """The glob pattern of an input's per-face BORIS time series (CLIP.face<ID>.tsv), its stem escaped."""
+    import glob
+
+    return glob.escape(stem or Path(input_path).stem) + ".face*.tsv"

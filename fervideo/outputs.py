@@ -11,14 +11,18 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from fervideo.atomic import AtomicOutput
 from fervideo.background import BackgroundWriter
 from fervideo.draw import annotate
 from fervideo.encoder import H264Sink, open_video_sink
+from fervideo.exports import face_series_path, write_boris_events, write_eaf, write_episodes, write_face_series
 from fervideo.frames import FrameResult
 from fervideo.moments import PeakMoments
 from fervideo.results import read_table
 from fervideo.sinks import CsvSink, ImageSink, PacedFrames
+from fervideo.summary import Summary
 
 
 class Sink(Protocol):
@@ -132,6 +136,44 @@ class ReportSink(_Staged):
 
         tmp = {k: output.tmp for k, output in self.outputs.items()}
         write_report(tmp, summary, read_table(self.table.csv.tmp), self.moments.by_track())
+
+
+class EpisodeSink(_Staged):
+    """CLIP.episodes.csv, the state log: each face's stretches of one top emotion, from the run's statistics."""
+
+    def __init__(self, path: Path, stats: Summary) -> None:
+        super().__init__()
+        self.stats, self.output = stats, self._hold(AtomicOutput(path))
+
+    def write(self, result: FrameResult) -> None:
+        """The statistics (fed by the caller) hold each track's series."""
+
+    def finish(self, summary: dict) -> None:
+        write_episodes(self.output.tmp, self.stats.episodes())
+
+
+class ExportSink(_Staged):
+    """CLIP.eaf for ELAN and CLIP.boris.tsv with CLIP.face<ID>.tsv for BORIS, as formats asks."""
+
+    def __init__(self, paths: dict[str, Path], stats: Summary, formats: tuple[str, ...], media: Path) -> None:
+        super().__init__()
+        self.paths, self.stats, self.formats, self.media = paths, stats, formats, media
+
+    def write(self, result: FrameResult) -> None:
+        """The statistics (fed by the caller) hold each track's series."""
+
+    def finish(self, summary: dict) -> None:
+        episodes, tracks = self.stats.episodes(), self.stats.tracks
+        if "eaf" in self.formats:
+            write_eaf(self._hold(AtomicOutput(self.paths["eaf"])).tmp, episodes, self.media, sorted(tracks))
+        if "boris" in self.formats:
+            info = summary["input"]
+            boris = self._hold(AtomicOutput(self.paths["boris"]))
+            write_boris_events(boris.tmp, episodes, self.media, info["fps"], info["duration"])
+            for face_id in sorted(tracks):
+                frames, times, probs = zip(*tracks[face_id].series, strict=True)
+                series = self._hold(AtomicOutput(face_series_path(self.paths["boris"], face_id)))
+                write_face_series(series.tmp, np.array(times), np.stack(probs))
 
 
 class SummarySink(_Staged):

@@ -1,8 +1,9 @@
-"""The report: one self-contained HTML page (images inlined) that a person can open and read.
+"""The report: one HTML page (images inlined) that a person can open from disk and read.
 
-It shows the input and the model, a table per track (time on screen, dominant emotion, share of time
-in each emotion), the timeline plot (also written as clip.timeline.png) and, per track, the face at the
-moment of its strongest emotion of each kind. No script, no font or style from the network.
+It shows the interactive viewer (fervideo.viewer: the video beside the page, synced with each track's
+timeline), the input and the model, a table per track (time on screen, dominant emotion, share of time in
+each emotion), the timeline plot (also written as clip.timeline.png) and, per track, the face at the moment
+of its strongest emotion of each kind. Nothing from the network; the only script is the viewer's, inlined.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fervideo.layout import output_paths
 from fervideo.moments import Moment, moments_from_source
 from fervideo.results import ResultTable, read_table, track_summaries
 from fervideo.timeline import COLORS, MAX_PANELS, plotted_tracks, timeline_png
+from fervideo.viewer import viewer_html
 
 STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0;
@@ -43,7 +45,7 @@ figure .none { width: 96px; height: 96px; display: inline-block; background: #ee
 def write_report(paths: dict[str, Path], summary: dict, table: ResultTable, moments: dict[int, list[Moment]]) -> None:
     """Write the timeline PNG and the HTML report, each atomically."""
     plot = timeline_png(table)
-    page = render_html(summary, table, plot, moments).encode()  # both made before either is written
+    page = render_html(summary, table, plot, moments, paths["report"].parent).encode()  # both before either is written
     try:
         write_bytes(paths["timeline"], plot)
         write_bytes(paths["report"], page)
@@ -90,8 +92,10 @@ def _find_source(info: dict) -> tuple[Path | None, str | None]:
     return None, f"{name} is gone; the report has no face pictures (put it back there to get them)"
 
 
-def render_html(summary: dict, table: ResultTable, plot_png: bytes, moments: dict[int, list[Moment]]) -> str:
-    """The whole page as one string."""
+def render_html(
+    summary: dict, table: ResultTable, plot_png: bytes, moments: dict[int, list[Moment]], page_dir: Path | None = None
+) -> str:
+    """The whole page as one string; with page_dir, the interactive viewer plays the video from beside it."""
     source = summary.get("input", {})
     title = Path(source.get("path", "result")).name
     tracks = summary.get("tracks", [])
@@ -105,6 +109,7 @@ def render_html(summary: dict, table: ResultTable, plot_png: bytes, moments: dic
         f"{_count(summary.get('counts', {}).get('frames_analysed', 0), 'frame')} analysed, "
         f"fervideo {escape(str(summary.get('fervideo_version', '')))}</p>",
         *(f'<div class="warn">{escape(w)}</div>' for w in summary.get("warnings", [])),
+        viewer_html(summary, table, page_dir) if page_dir is not None else "",
         "<h2>Input and model</h2>",
         _meta_table(summary),
         "<h2>Tracks</h2>",

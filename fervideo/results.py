@@ -12,7 +12,7 @@ import numpy as np
 from fervideo.errors import InputError
 from fervideo.labels import EMOTIONS
 from fervideo.sinks import CSV_HEADER
-from fervideo.summary import TrackStats
+from fervideo.summary import MIN_EPISODE, TrackStats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +50,7 @@ def read_table(path: str | Path) -> ResultTable:
         with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a spreadsheet's byte-order mark
             reader = csv.reader(f)
             header = [name.strip() for name in next(reader, None) or []]
-            if header != CSV_HEADER:
+            if header not in (CSV_HEADER, CSV_HEADER[:-1]):  # without valence: written before it was added
                 raise InputError(f"{path}: not a fervideo result CSV ({_header_problem(header)})")
             rows = list(reader)
     except FileNotFoundError:
@@ -91,7 +91,7 @@ def _xyxy(xywh: np.ndarray) -> np.ndarray:
     return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
 
 
-def track_summaries(table: ResultTable) -> list[dict]:
+def track_summaries(table: ResultTable, min_episode: float = MIN_EPISODE) -> list[dict]:
     """Per-track summaries with the same fields and numbers as the JSON summary's "tracks"."""
     if not table.track_ids():
         return []
@@ -112,8 +112,9 @@ def track_summaries(table: ResultTable) -> list[dict]:
             seconds=sum(step_of[f] for f in table.frame[rows].tolist()),
             prob_sum=table.probs[rows].sum(axis=0),
             top_counts=np.bincount(table.emotion[rows], minlength=len(EMOTIONS)),
+            series=list(zip(table.frame[rows].tolist(), table.time_s[rows].tolist(), table.probs[rows], strict=True)),
         )
-        tracks.append(stats.to_dict())
+        tracks.append(stats.to_dict(min_episode=min_episode))
     return tracks
 
 

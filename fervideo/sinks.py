@@ -9,12 +9,27 @@ import cv2
 import numpy as np
 
 from fervideo.atomic import AtomicOutput
+from fervideo.episodes import valence
 from fervideo.errors import OutputError
 from fervideo.frames import FrameResult
 from fervideo.labels import EMOTIONS
 from fervideo.paths import local
 
-CSV_HEADER = ["frame", "time_s", "face_id", "x", "y", "w", "h", "face_score", "emotion", "confidence", *EMOTIONS]
+# valence last, so that the 17 columns before it stay where they were
+CSV_HEADER = [
+    "frame",
+    "time_s",
+    "face_id",
+    "x",
+    "y",
+    "w",
+    "h",
+    "face_score",
+    "emotion",
+    "confidence",
+    *EMOTIONS,
+    "valence",
+]
 
 
 def check_frame(frame: np.ndarray, size: tuple[int, int]) -> None:
@@ -57,6 +72,7 @@ class CsvSink(AtomicOutput):
                     EMOTIONS[top],
                     f"{probs[top]:.4f}",
                     *(f"{p:.6f}" for p in probs),
+                    f"{valence(probs)[0]:.6f}",
                 ]
             )
 

@@ -129,7 +129,8 @@ def test_partials_are_removed_and_incomplete_outputs_not_skipped(tmp_path):
     source.write_bytes(b"x" * 10)
     job = Job(source, tmp_path)
     assert is_complete(job, OutputOptions(write_video=False)) is None  # no JSON yet
-    (tmp_path / "clip.json").write_text('{"input": {"size_bytes": 10}, "counts": {}}')
+    (tmp_path / "clip.json").write_text('{"input": {"size_bytes": 10}, "counts": {}, "episodes": {"min_seconds": 0.5}}')
+    (tmp_path / "clip.episodes.csv").write_text("complete")
     assert is_complete(job, OutputOptions(write_video=False)) is not None
     assert is_complete(job, OutputOptions(write_video=True)) is None  # the annotated video is missing
     source.write_bytes(b"x" * 11)

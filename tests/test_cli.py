@@ -166,7 +166,12 @@ def test_failed_run_keeps_the_previous_result(tmp_path, capsys, media):
     image.write_bytes(b"corrupted later")
     assert run(capsys, "analyze", str(image), "-o", str(tmp_path / "out"))[0] == 1
     assert (tmp_path / "out" / "face.csv").read_bytes() == before
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["face.annotated.jpg", "face.csv", "face.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "face.annotated.jpg",
+        "face.csv",
+        "face.episodes.csv",
+        "face.json",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -218,7 +223,7 @@ def test_quiet_prints_nothing(tmp_path, capsys, media):
 def test_outputs_land_under_final_names_only(tmp_path, capsys, media):
     run(capsys, "analyze", str(media("single_face.mp4")), "-o", str(tmp_path))
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["single_face.annotated.mp4", "single_face.csv", "single_face.json"]
+    assert names == ["single_face.annotated.mp4", "single_face.csv", "single_face.episodes.csv", "single_face.json"]
 
 
 def test_python_api_yields_every_frame(media):

@@ -38,6 +38,7 @@ def test_smoothed_report_and_browser_ready_video(tmp_path, capsys, media):
     assert sorted(p.name for p in out.iterdir()) == [
         "single_face.annotated.mp4",
         "single_face.csv",
+        "single_face.episodes.csv",
         "single_face.json",
         "single_face.report.html",
         "single_face.timeline.png",

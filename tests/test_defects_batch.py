@@ -35,11 +35,14 @@ def test_batch_inputs_with_one_stem_each_get_their_own_outputs(tmp_path, capsys)
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         "clip.mov.csv",
+        "clip.mov.episodes.csv",
         "clip.mov.json",
         "clip.mp4.csv",
+        "clip.mp4.episodes.csv",
         "clip.mp4.json",
         "index.csv",
         "other.csv",
+        "other.episodes.csv",
         "other.json",
     ]
     assert read_json(out / "clip.mov.json")["input"]["path"].endswith("clip.mov")

@@ -131,7 +131,7 @@ def test_outputs_are_committed_as_one_group_or_not_at_all(tmp_path, capsys, monk
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the old set, whole; no temporary left
     monkeypatch.undo()
     assert run(capsys, "analyze", str(SAMPLE), "-o", str(out), "--every", "3", "--no-video")[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["demo.csv", "demo.json"]  # no old video beside new results
+    assert sorted(p.name for p in out.iterdir()) == ["demo.csv", "demo.episodes.csv", "demo.json"]  # no old video
 
 
 def ffmpeg(*args: str) -> None:

@@ -23,11 +23,18 @@ def video(tmp_path_factory):
 def test_all_outputs_and_what_the_json_records(video, tmp_path):
     summary = analyze_file(video, tmp_path, scripted_analyzer(smooth=0.5), report=True)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["step.annotated.mp4", "step.csv", "step.json", "step.report.html", "step.timeline.png"]
+    assert names == [
+        "step.annotated.mp4",
+        "step.csv",
+        "step.episodes.csv",
+        "step.json",
+        "step.report.html",
+        "step.timeline.png",
+    ]
     assert read_json(tmp_path / "step.json") == summary
     assert summary["smoothing"]["seconds"] == 0.5
     assert summary["video"] == {"codec": "h264", "audio": None}
-    assert sorted(summary["outputs"]) == ["csv", "json", "report", "timeline", "video"]
+    assert sorted(summary["outputs"]) == ["csv", "episodes", "json", "report", "timeline", "video"]
     info = probe(tmp_path / "step.annotated.mp4")
     assert (info.video_codec, info.pix_fmt, info.width, info.height) == ("h264", "yuv420p", 64, 32)
     assert [t["seconds"] for t in summary["tracks"]] == [pytest.approx(3.0), pytest.approx(1.5)]
@@ -35,7 +42,7 @@ def test_all_outputs_and_what_the_json_records(video, tmp_path):
 
 def test_no_report_unless_asked(video, tmp_path):
     summary = analyze_file(video, tmp_path, scripted_analyzer(), codec="mp4v")
-    assert sorted(summary["outputs"]) == ["csv", "json", "video"]
+    assert sorted(summary["outputs"]) == ["csv", "episodes", "json", "video"]
     assert summary["smoothing"]["seconds"] == 0.0 and summary["video"]["codec"] == "mp4v"
     assert probe(tmp_path / "step.annotated.mp4").video_codec == "mpeg4"
 

@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "fervideo"
 LAYERS = {
     "leaf": {"labels", "errors", "detections", "frames", "atomic", "paths", "quiet", "layout"}
     | {"calibration", "metrics"},
-    "sinks": {"sinks", "outputs", "encoder", "draw", "moments", "report", "timeline", "results", "summary"},
+    "sinks": {"sinks", "outputs", "encoder", "draw", "moments", "report", "timeline", "results", "summary"}
+    | {"episodes", "exports", "viewer"},
     "orchestration": {"job", "batch", "live", "evaluation"},  # batch: the subpackage, driver, engines and worker
     "cli": {"cli", "entry", "__main__"},
 }

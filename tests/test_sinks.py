@@ -13,7 +13,10 @@ from fervideo.labels import EMOTIONS
 from fervideo.sinks import CSV_HEADER, CsvSink, ImageSink, VideoSink
 from tests.helpers import faces
 
-HEADER = "frame,time_s,face_id,x,y,w,h,face_score,emotion,confidence,angry,disgust,fear,happy,sad,surprise,neutral"
+# the 17 columns of the first release, then valence
+HEADER = (
+    "frame,time_s,face_id,x,y,w,h,face_score,emotion,confidence,angry,disgust,fear,happy,sad,surprise,neutral,valence"
+)
 
 
 def result(index, n_faces, analysed=True, fps=25.0):

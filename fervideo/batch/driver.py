@@ -11,6 +11,7 @@ from pathlib import Path
 from fervideo.atomic import abandoned, prepare_out_dir
 from fervideo.batch.engines import Engine
 from fervideo.batch.jobs import Job, failed_row, skipped_row, write_index
+from fervideo.batch.overview import write_overview
 from fervideo.errors import UsageError
 from fervideo.layout import OutputOptions, output_paths
 from fervideo.pipeline import AnalyzeOptions
@@ -71,9 +72,11 @@ def is_complete(job: Job, outputs: OutputOptions, options: AnalyzeOptions | None
         unchanged = summary["input"]["size_bytes"] == job.input.stat().st_size
         if options is not None:
             unchanged = unchanged and result_options(summary["options"]) == result_options(options.to_dict())
+        unchanged = unchanged and summary["episodes"]["min_seconds"] == outputs.min_episode
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # no options recorded: an older run
         return None
-    wanted = [paths["csv"]] + ([paths["video"]] if outputs.write_video else [])
+    wanted = [paths["csv"], paths["episodes"]] + ([paths["video"]] if outputs.write_video else [])
+    wanted += [paths[f] for f in outputs.export]
     wanted += [paths["report"], paths["timeline"]] if outputs.report else []
     return summary if unchanged and all(p.is_file() for p in wanted) else None
 
@@ -149,4 +152,6 @@ def run_batch(
     finally:
         engine.close()
         write_index(out_dir, jobs)
+        if outputs.report:  # the reports' overview, also after an interruption: the inputs done so far
+            write_overview(out_dir, jobs)
     return [job.row for job in jobs]

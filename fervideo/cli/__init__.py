@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from fervideo import __version__
-from fervideo.cli import analyze, batch, evaluate, live, report
+from fervideo.cli import analyze, batch, evaluate, export, live, report
 from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
 from fervideo.errors import FervideoError, UsageError
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_parser(commands)
     evaluate.add_parsers(commands)
     report.add_parser(commands)
+    export.add_parser(commands)
     return parser
 
 

@@ -68,6 +68,17 @@ def parse_time(text: str) -> float:
     return seconds
 
 
+def export_formats(text: str) -> tuple[str, ...]:
+    """--export eaf,boris as a tuple of known formats."""
+    from fervideo.exports import FORMATS
+
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more of {', '.join(FORMATS)}, comma-separated")
+    return formats
+
+
 def add_quiet(parser: argparse.ArgumentParser, verbose: bool = False, what: str = "errors") -> None:
     """-q/--quiet, and -v/--verbose where a command has more to say."""
     parser.add_argument("-q", "--quiet", action="store_true", help=f"print nothing but {what}")
@@ -148,6 +159,20 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
         choices=("h264", "mp4v"),
         help="annotated video: h264 with the source's sound (plays in browsers) or OpenCV's mp4v (default: h264)",
     )
+    parser.add_argument(
+        "--export",
+        type=export_formats,
+        default=(),
+        metavar="FORMATS",
+        help="also write for annotation tools, comma-separated: eaf (ELAN), boris (BORIS events and time series)",
+    )
+    parser.add_argument(
+        "--min-episode",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="in CLIP.episodes.csv, shorter stretches of one top emotion join a neighbour",
+    )
     parser.add_argument("--no-video", action="store_true", help="skip the annotated video; CSV and JSON only")
     add_quiet(parser, verbose=True)
 
@@ -177,7 +202,15 @@ def make_options(args: argparse.Namespace) -> object:
 
 def output_options(args: argparse.Namespace) -> OutputOptions:
     """Which outputs a run writes."""
-    return OutputOptions(write_video=not args.no_video, codec=args.codec, report=args.report)
+    if not args.min_episode >= 0:
+        raise UsageError(f"--min-episode must be 0 or more seconds, not {args.min_episode}")
+    return OutputOptions(
+        write_video=not args.no_video,
+        codec=args.codec,
+        report=args.report,
+        export=args.export,
+        min_episode=args.min_episode,
+    )
 
 
 def check_distinct_outputs(inputs: Sequence[Path], out_dir: Path) -> None:
