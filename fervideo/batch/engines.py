@@ -110,7 +110,12 @@ class LocalEngine:
                 process.terminate()
             for process in processes:  # gone before their temporary files are swept up
                 process.join(timeout=10)
-            self._pool.shutdown(wait=False, cancel_futures=True)
+                if process.is_alive():  # stuck in native code past its SIGTERM
+                    process.kill()
+                    process.join(timeout=5)
+            # with every worker gone, waiting lets the pool's own threads end now rather than at interpreter exit,
+            # where a broken pool's thread could still be failing as Python shuts down
+            self._pool.shutdown(wait=not any(p.is_alive() for p in processes), cancel_futures=True)
             self._pool = None
         self._futures.clear()
 
