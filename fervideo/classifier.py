@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from fervideo.checkpoint import build_model, load_checkpoint, resolve, sha256
+from fervideo.choices import PRECISIONS
 from fervideo.errors import ModelError, UsageError
 from fervideo.labels import EMOTIONS
 from fervideo.preprocess import PreprocessSpec, prepare
@@ -22,9 +23,6 @@ def resolve_device(device: str) -> torch.device:
     if device not in ("cpu", "cuda"):
         raise UsageError(f"unknown device {device!r}; use auto, cpu or cuda")
     return torch.device(device)
-
-
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def native_bf16(device: torch.device) -> bool:

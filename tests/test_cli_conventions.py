@@ -163,3 +163,17 @@ def test_live_records_at_real_time_when_frames_are_dropped(tmp_path):
     assert stats.dropped >= 12
     frames = video_shape(record)[0]
     assert frames >= 2.5 * stats.shown  # the dropped frames' time is filled, so it plays as long as it ran
+
+
+def test_help_needs_no_torch():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = (
+        "import sys\nfrom fervideo.cli import build_parser\nbuild_parser().format_help()\n"
+        "print(sorted(m for m in ('torch', 'mediapipe', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr  # --help answers at once

@@ -9,11 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from fervideo.classifier import PRECISIONS
+from fervideo.choices import DEFAULT_MODEL, PRECISIONS
 from fervideo.detector import STRATEGIES, DetectorConfig
 from fervideo.errors import UsageError
 from fervideo.layout import OutputOptions
-from fervideo.models import DEFAULT_MODEL
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # halves the changes of the top label on real clips for 0.13 s of delay (benchmarks/smoothing.py, docs/how-it-works.md)
