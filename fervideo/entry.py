@@ -9,22 +9,17 @@ from __future__ import annotations
 import signal
 import sys
 
-
-class Stopped(KeyboardInterrupt):
-    """A termination signal, raised where Ctrl-C would be so that the same clean-up runs."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+from fervideo.signals import Stopped, request
 
 
 def _stop(signum: int, frame: object) -> None:
+    request(signum)
     raise Stopped(signum)
 
 
 def run() -> int:
     """`fervideo ...`: the command line's exit code; 130 with one line when interrupted, even during start-up."""
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop)
     try:
         from fervideo.cli import main

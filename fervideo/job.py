@@ -14,6 +14,7 @@ from fervideo.errors import UsageError
 from fervideo.layout import face_series_glob, output_paths
 from fervideo.outputs import AnnotatedSink, EpisodeSink, ExportSink, ReportSink, Sink, SummarySink, TableSink
 from fervideo.pipeline import Analyzer
+from fervideo.signals import check
 from fervideo.source import Sampling, VideoInfo, VideoSource
 from fervideo.summary import Summary
 
@@ -59,6 +60,7 @@ def analyze_file(
             sinks = [stack.enter_context(s) for s in wanted]
             # closing: the detector thread stops before the source closes, even when a sink fails
             for result in stack.enter_context(closing(analyzer.run(source, decode_all=write_video))):
+                check()  # a stop asked for while a library swallowed its KeyboardInterrupt
                 summary.update(result)
                 for sink in sinks:
                     sink.write(result)

@@ -20,6 +20,7 @@ from fervideo.draw import annotate, draw_bars, draw_fps
 from fervideo.errors import InputError
 from fervideo.frames import FrameResult
 from fervideo.pipeline import Analyzer
+from fervideo.signals import check
 from fervideo.sinks import CsvSink, PacedFrames, VideoSink
 from fervideo.smoothing import EmaSmoother
 from fervideo.tracker import IoUTracker
@@ -148,6 +149,7 @@ def _loop(
     start = time.perf_counter()
     recent: list[float] = []  # capture times of the last second, for the frames/s overlay
     while options.max_frames is None or stats.shown < options.max_frames:
+        check()  # a stop whose KeyboardInterrupt a library swallowed
         got = reader.latest()
         if got is None:
             return

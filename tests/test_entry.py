@@ -28,18 +28,33 @@ def test_interrupt_while_the_command_line_is_imported(monkeypatch, capsys):
     assert capsys.readouterr().err == "interrupted\n"
 
 
-def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path):
+@pytest.mark.parametrize("delay", [0.2, 0.5, 1.0])
+def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path, delay):
+    # at 0.5 s numpy was loading: it turned the KeyboardInterrupt into an ImportError (exit 1, or a finished run)
     proc = subprocess.Popen(
         [sys.executable, "-m", "fervideo", "analyze", str(SAMPLE), "-o", str(tmp_path)],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(0.5)  # torch alone takes over a second to import here
+    time.sleep(delay)  # torch alone takes over a second to import here
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err, err
     assert not any(tmp_path.iterdir())  # nothing written, not even a partial file
+
+
+def test_a_stop_that_a_library_swallowed_still_stops_the_run(tmp_path, capsys):
+    from fervideo import signals
+    from fervideo.cli import main
+
+    signals.request(signal.SIGINT)  # as if numpy had turned the KeyboardInterrupt into something else
+    try:
+        code = main(["analyze", str(SAMPLE), "-o", str(tmp_path / "out"), "--every", "10"])
+    finally:
+        signals.reset()
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # no output, no folder
 
 
 def wait_for(predicate, timeout=60.0):

@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "fervideo"
 # the lowest layer a module belongs to; modules not named here belong to the engine
 LAYERS = {
-    "leaf": {"labels", "errors", "detections", "frames", "atomic", "paths", "quiet", "layout", "choices"}
+    "leaf": {"labels", "errors", "detections", "frames", "atomic", "paths", "quiet", "layout", "choices", "signals"}
     | {"calibration", "metrics"},
     "sinks": {"sinks", "outputs", "encoder", "draw", "moments", "report", "timeline", "results", "summary"}
     | {"episodes", "exports", "viewer"},

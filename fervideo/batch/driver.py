@@ -15,6 +15,7 @@ from fervideo.batch.overview import write_overview
 from fervideo.errors import UsageError
 from fervideo.layout import OutputOptions, output_paths
 from fervideo.pipeline import AnalyzeOptions
+from fervideo.signals import check
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv")
 
@@ -132,6 +133,7 @@ def run_batch(
             events("start", job)
         pending = len(queue)
         while pending:
+            check()  # a stop whose KeyboardInterrupt a library swallowed
             for job, row in engine.wait_one():
                 if row.get("transient") and job.attempts <= retries:
                     job.attempts += 1

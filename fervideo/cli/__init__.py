@@ -11,6 +11,7 @@ from fervideo import __version__
 from fervideo.cli import analyze, batch, evaluate, export, live, report
 from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
 from fervideo.errors import FervideoError, UsageError
+from fervideo.signals import requested
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into it by fervideo.entry
         err.print("interrupted; unfinished outputs were removed", markup=False)
         return 128 + exc.signum if hasattr(exc, "signum") else EXIT_INTERRUPTED
-    except Exception as exc:  # a bug: still one line, the traceback on request
+    except Exception as exc:  # a bug: still one line, the traceback on request; or a swallowed Ctrl-C
+        if (signum := requested()) is not None:  # numpy turns a Ctrl-C during its import into an ImportError
+            err.print("interrupted; unfinished outputs were removed", markup=False)
+            return 128 + signum
         if os.environ.get("FERVIDEO_DEBUG"):
             raise
         err.print(
