@@ -8,10 +8,12 @@ a time series (time, then the seven probabilities and valence) that BORIS plots 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from fervideo.atomic import AtomicOutput
 from fervideo.episodes import EPISODE_HEADER, Episode, track_episodes, valence
 from fervideo.labels import EMOTIONS
 
@@ -136,11 +138,30 @@ def _mimetype(media: Path) -> str:
     return {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime"}.get(suffix, "video/*")
 
 
+def write_exports(
+    formats: tuple[str, ...],
+    paths: dict[str, Path],
+    episodes: list[Episode],
+    series: dict[int, tuple[np.ndarray, np.ndarray]],
+    media: Path,
+    timing: tuple[float, float],
+    stage: Callable[[Path], AtomicOutput],
+) -> None:
+    """Write the formats asked for from the episodes and each face's (times, probs); stage(final) names the
+    temporary file of each, for the caller to commit with the rest. timing: the media's (fps, duration)."""
+    if "eaf" in formats:
+        write_eaf(stage(paths["eaf"]).tmp, episodes, media, sorted(series))
+    if "boris" in formats:
+        write_boris_events(stage(paths["boris"]).tmp, episodes, media, *timing)
+        for face_id, (times, probs) in sorted(series.items()):
+            write_face_series(stage(face_series_path(paths["boris"], face_id)).tmp, times, probs)
+
+
 def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str | Path | None = None) -> list[Path]:
     """`fervideo export`: the formats for an earlier result, from its CSV and the JSON beside it; the files written."""
     import json
 
-    from fervideo.atomic import AtomicOutput, commit_group, prepare_out_dir
+    from fervideo.atomic import commit_group, prepare_out_dir
     from fervideo.errors import InputError
     from fervideo.layout import output_paths
     from fervideo.results import read_table
@@ -161,17 +182,14 @@ def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str |
         rows = np.flatnonzero(table.face_id == face_id)
         series[face_id] = (table.time_s[rows], table.probs[rows])
         episodes += track_episodes(face_id, table.frame[rows], table.time_s[rows], table.probs[rows], min_episode)
-    staged = []
+    staged: list[AtomicOutput] = []
+
+    def stage(final: Path) -> AtomicOutput:
+        staged.append(AtomicOutput(final))
+        return staged[-1]
+
     try:
-        if "eaf" in formats:
-            staged.append(AtomicOutput(paths["eaf"]))
-            write_eaf(staged[-1].tmp, episodes, media, sorted(series))
-        if "boris" in formats:
-            staged.append(AtomicOutput(paths["boris"]))
-            write_boris_events(staged[-1].tmp, episodes, media, info["fps"], info["duration"])
-            for face_id, (times, probs) in sorted(series.items()):
-                staged.append(AtomicOutput(face_series_path(paths["boris"], face_id)))
-                write_face_series(staged[-1].tmp, times, probs)
+        write_exports(formats, paths, episodes, series, media, (info["fps"], info["duration"]), stage)
         commit_group(staged)
     except BaseException:
         for output in staged:

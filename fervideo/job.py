@@ -146,6 +146,7 @@ def _summary(
     written = {"csv", "json", "episodes"} | ({"video"} if video is not None else set())
     written |= set(export)
     written |= {"report", "timeline"} if report else set()
+    tracks = summary.track_list()  # each track's episodes cut once, here, for its fields and the count
     data = {
         "fervideo_version": __version__,
         "input": {**info.to_dict(), "absolute_path": str(Path(input_path).resolve()), "frames_read": frames_read},
@@ -159,8 +160,8 @@ def _summary(
         "smoothing": {"seconds": analyzer.options.smooth, "method": "exponential moving average per track"},
         "options": analyzer.options.to_dict(),  # as given: a batch rerun redoes an input whose options differ
         "counts": summary.counts(),
-        "tracks": summary.track_list(),
-        "episodes": {"min_seconds": summary.min_episode, "count": len(summary.episodes())},
+        "tracks": tracks,
+        "episodes": {"min_seconds": summary.min_episode, "count": sum(track["episodes"] for track in tracks)},
         "processing": {"seconds": round(elapsed, 3), "frames_per_second": round(summary.frames_seen / elapsed, 2)},
         "outputs": {k: str(v) for k, v in paths.items() if k in written},
         "warnings": warnings,

@@ -17,7 +17,7 @@ from fervideo.atomic import AtomicOutput
 from fervideo.background import BackgroundWriter
 from fervideo.draw import annotate
 from fervideo.encoder import H264Sink, open_video_sink
-from fervideo.exports import face_series_path, write_boris_events, write_eaf, write_episodes, write_face_series
+from fervideo.exports import write_episodes, write_exports
 from fervideo.frames import FrameResult
 from fervideo.moments import PeakMoments
 from fervideo.results import read_table
@@ -163,17 +163,15 @@ class ExportSink(_Staged):
         """The statistics (fed by the caller) hold each track's series."""
 
     def finish(self, summary: dict) -> None:
-        episodes, tracks = self.stats.episodes(), self.stats.tracks
-        if "eaf" in self.formats:
-            write_eaf(self._hold(AtomicOutput(self.paths["eaf"])).tmp, episodes, self.media, sorted(tracks))
-        if "boris" in self.formats:
-            info = summary["input"]
-            boris = self._hold(AtomicOutput(self.paths["boris"]))
-            write_boris_events(boris.tmp, episodes, self.media, info["fps"], info["duration"])
-            for face_id in sorted(tracks):
-                frames, times, probs = zip(*tracks[face_id].series, strict=True)
-                series = self._hold(AtomicOutput(face_series_path(self.paths["boris"], face_id)))
-                write_face_series(series.tmp, np.array(times), np.stack(probs))
+        series = {}
+        for face_id, track in self.stats.tracks.items():
+            _, times, probs = zip(*track.series, strict=True)
+            series[face_id] = (np.array(times), np.stack(probs))
+        timing = (summary["input"]["fps"], summary["input"]["duration"])
+        write_exports(self.formats, self.paths, self.stats.episodes(), series, self.media, timing, self._stage)
+
+    def _stage(self, final: Path) -> AtomicOutput:
+        return self._hold(AtomicOutput(final))
 
 
 class SummarySink(_Staged):

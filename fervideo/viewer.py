@@ -18,6 +18,7 @@ import numpy as np
 
 from fervideo.episodes import track_episodes, valence
 from fervideo.labels import EMOTIONS
+from fervideo.layout import IMAGE_SUFFIXES
 from fervideo.results import ResultTable
 from fervideo.timeline import COLORS
 
@@ -109,14 +110,13 @@ SCRIPT = """
 
 
 def video_reference(summary: dict, page_dir: Path) -> str | None:
-    """The video the viewer plays, relative to the page: the annotated one if it is there, else the source."""
-    candidates = [summary.get("outputs", {}).get("video"), summary.get("input", {}).get("absolute_path")]
-    for candidate in candidates:
-        if candidate and Path(candidate).suffix.lower() not in (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif"):
-            path = Path(candidate)
-            if path.is_file() or candidate == candidates[0]:  # the annotated video is being written now
-                return Path(os.path.relpath(path.resolve(), page_dir.resolve())).as_posix()
-    return None
+    """The video the viewer plays, relative to the page: the annotated one (being written beside the page now, or
+    there from an earlier run), else the source if it is still there; None for a photo or no video at all."""
+    annotated, source = summary.get("outputs", {}).get("video"), summary.get("input", {}).get("absolute_path")
+    video = annotated or (source if source and Path(source).is_file() else None)
+    if video is None or Path(video).suffix.lower() in IMAGE_SUFFIXES:
+        return None
+    return Path(os.path.relpath(Path(video).resolve(), page_dir.resolve())).as_posix()
 
 
 def viewer_data(summary: dict, table: ResultTable) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,29 @@ def folder_data(tmp_path_factory):
     from tests.helpers import write_folder
 
     return write_folder(tmp_path_factory.mktemp("fer"), {"train": 4, "val": 2})
+
+
+# --- a real browser: Debian's chromium driven by Playwright ---------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_missing(reason: str) -> None:
+    if os.environ.get("FERVIDEO_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (FERVIDEO_REQUIRE_BROWSER=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")  # closed with its module: no event loop left running under later tests
+def browser():
+    """Headless Chromium; skips (or fails, with FERVIDEO_REQUIRE_BROWSER=1) where it or Playwright is missing."""
+    if CHROMIUM is None:
+        browser_missing("no chromium on PATH (Debian: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_missing("playwright is not installed (pip install playwright)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

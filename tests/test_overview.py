@@ -40,24 +40,14 @@ def test_every_input_has_a_row_and_the_done_ones_link_their_report(overview):
     assert "failed" in broken and "href" not in broken
 
 
-def test_the_overview_sorts_by_a_column_in_a_browser(overview):
-    from tests.test_viewer import CHROMIUM, browser_missing
-
-    if CHROMIUM is None:
-        browser_missing("no chromium on PATH (Debian: apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_missing("playwright is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.goto((overview / "index.html").as_uri())
-        page.locator("#inputs th", has_text="status").click()
-        first = page.locator("#inputs tbody tr").first.inner_text()
-        page.locator("#inputs th", has_text="status").click()
-        last = page.locator("#inputs tbody tr").first.inner_text()
-        browser.close()
+def test_the_overview_sorts_by_a_column_in_a_browser(overview, browser):
+    page = browser.new_page()
+    page.goto((overview / "index.html").as_uri())
+    page.locator("#inputs th", has_text="status").click()
+    first = page.locator("#inputs tbody tr").first.inner_text()
+    page.locator("#inputs th", has_text="status").click()
+    last = page.locator("#inputs tbody tr").first.inner_text()
+    page.close()
     assert ("failed" in first) != ("failed" in last)  # sorted one way, then the other
 
 

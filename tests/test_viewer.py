@@ -7,21 +7,11 @@ so that in CI it runs or fails.
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 
 import pytest
 
 from tests.conftest import SAMPLE
 from tests.helpers import read_csv
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def browser_missing(reason: str) -> None:
-    if os.environ.get("FERVIDEO_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (FERVIDEO_REQUIRE_BROWSER=1)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +21,6 @@ def result(tmp_path_factory):
     out = tmp_path_factory.mktemp("viewer")
     assert main(["analyze", str(SAMPLE), "-o", str(out), "--every", "2", "--report", "-q"]) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        browser_missing("no chromium on PATH (Debian: apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_missing("playwright is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def open_report(browser, result, javascript=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from functools import partial
 from pathlib import Path
 
 from rich.live import Live
@@ -65,29 +66,14 @@ def run_batch(args: argparse.Namespace) -> int:
             f"{'' if args.end is None else f' to {args.end:g} s'}",
             markup=False,
         )
+    run = partial(
+        engine_mod.run_batch, jobs, args.out_dir, options, engine, output_options(args), args.retries, force=args.force
+    )
     if args.quiet or not err.is_terminal:  # a log (nohup, cron, CI): one line per finished input, no live board
-        rows = engine_mod.run_batch(
-            jobs,
-            args.out_dir,
-            options,
-            engine,
-            output_options(args),
-            args.retries,
-            force=args.force,
-            events=None if args.quiet else _log_line(len(jobs)),
-        )
+        rows = run(events=None if args.quiet else _log_line(len(jobs)))
     else:
         with Live(board.render(), console=err, transient=True, refresh_per_second=4) as live:
-            rows = engine_mod.run_batch(
-                jobs,
-                args.out_dir,
-                options,
-                engine,
-                output_options(args),
-                args.retries,
-                force=args.force,
-                events=lambda kind, job: live.update(board.event(kind, job)),
-            )
+            rows = run(events=lambda kind, job: live.update(board.event(kind, job)))
     failed = [row for row in rows if row.get("status") == "failed"]
     if not args.quiet:
         counts = {s: sum(r.get("status") == s for r in rows) for s in ("ok", "skipped", "failed")}

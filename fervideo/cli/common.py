@@ -108,21 +108,8 @@ def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> 
     )
 
 
-def add_analyze_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs the analysis engine."""
-    parser.add_argument("-o", "--out-dir", type=Path, default=Path("fervideo-out"), help="folder for the outputs")
-    add_model_options(parser)
-    sampling = parser.add_mutually_exclusive_group()
-    sampling.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th frame (1: all)")
-    sampling.add_argument("--fps", type=float, metavar="F", help="analyse about F frames per second of video")
-    parser.add_argument(
-        "--start",
-        type=parse_time,
-        default=0.0,
-        metavar="TIME",
-        help="start of the analysed range: SEC, MM:SS or HH:MM:SS",
-    )
-    parser.add_argument("--end", type=parse_time, metavar="TIME", help="end of the analysed range (default: the end)")
+def add_detector_options(parser: argparse.ArgumentParser) -> None:
+    """The face detector's options, the same for analyze, batch and live."""
     parser.add_argument(
         "--min-face-score",
         type=float,
@@ -144,6 +131,24 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
         help="with --detector auto: run the slower full-range model on every N-th analysed frame, and on every "
         f"frame where it sees a face the short-range one misses (default: {DetectorConfig.full_every}; 1: always)",
     )
+
+
+def add_analyze_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs the analysis engine."""
+    parser.add_argument("-o", "--out-dir", type=Path, default=Path("fervideo-out"), help="folder for the outputs")
+    add_model_options(parser)
+    sampling = parser.add_mutually_exclusive_group()
+    sampling.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th frame (1: all)")
+    sampling.add_argument("--fps", type=float, metavar="F", help="analyse about F frames per second of video")
+    parser.add_argument(
+        "--start",
+        type=parse_time,
+        default=0.0,
+        metavar="TIME",
+        help="start of the analysed range: SEC, MM:SS or HH:MM:SS",
+    )
+    parser.add_argument("--end", type=parse_time, metavar="TIME", help="end of the analysed range (default: the end)")
+    add_detector_options(parser)
     parser.add_argument(
         "--smooth",
         type=float,

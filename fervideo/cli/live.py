@@ -7,8 +7,15 @@ import os
 import sys
 from pathlib import Path
 
-from fervideo.cli.common import DEFAULT_SMOOTH, EXIT_OK, add_model_options, add_quiet, err, make_options
-from fervideo.detector import DetectorConfig
+from fervideo.cli.common import (
+    DEFAULT_SMOOTH,
+    EXIT_OK,
+    add_detector_options,
+    add_model_options,
+    add_quiet,
+    err,
+    make_options,
+)
 from fervideo.errors import UsageError
 
 
@@ -30,19 +37,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="average each face's probabilities over about this many seconds; 0: raw",
     )
-    live.add_argument(
-        "--min-face-score", type=float, default=DetectorConfig.min_score, metavar="S", help="detector threshold"
-    )
-    live.add_argument(
-        "--detector", default="auto", choices=("auto", "short", "full"), help="mediapipe model, as for analyze"
-    )
-    live.add_argument(
-        "--full-range-every",
-        type=int,
-        default=DetectorConfig.full_every,
-        metavar="N",
-        help="with --detector auto: the full-range model on every N-th frame",
-    )
+    add_detector_options(live)
     add_quiet(live)
     live.set_defaults(run=run_live)
 
