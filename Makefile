@@ -33,7 +33,8 @@ sample: setup
 	$(BIN)/python samples/make_sample.py
 
 # fervideo (and pandas, for fervideo.results.load_results) into the Python that PYTHON names: an activated
-# virtual environment, a conda environment, or pass PYTHON=/path/to/python; `make install EXTRAS=pandas,ray` adds Ray
+# virtual environment, a conda environment, or pass PYTHON=/path/to/python. The shipped models run on ONNX
+# Runtime; `make install EXTRAS=torch,pandas` adds torch (training, eval, .pt checkpoints)
 EXTRAS ?= pandas
 install:
 	$(PYTHON) -m pip install ".[$(EXTRAS)]"

@@ -1,7 +1,7 @@
 """Classification alone: faces per second for each model in the zoo at several batch sizes, on the CPU.
 
     python benchmarks/classify.py [--models cnn fernet] [--batch-sizes 1 8 32 128] [--seconds 3]
-                                  [--precision auto|fp32|bf16]
+                                  [--precision auto|fp32|bf16|int8] [--runtime auto|onnx|torch] [--threads N]
 
 Models without shipped weights are timed with random weights (same cost). Faces are random 48x48 crops,
 so the number covers preprocessing and the forward pass, not detection.
@@ -13,21 +13,26 @@ import argparse
 import time
 
 import numpy as np
-import torch
 
+from fervideo.choices import PRECISIONS, RUNTIMES
 from fervideo.classifier import EmotionClassifier
 from fervideo.errors import ModelError
-from fervideo.models import create_model, get_entry, list_models
+from fervideo.runtime import use_threads
 
 
-def load(name: str, precision: str = "auto") -> EmotionClassifier:
-    """The shipped model, or the architecture with random weights when none ships."""
+def load(name: str, precision: str = "auto", runtime: str = "auto") -> EmotionClassifier:
+    """The shipped model on its runtime, or the architecture with random weights on torch when none ships."""
     try:
-        return EmotionClassifier.load(name, "cpu", precision)
+        return EmotionClassifier.load(name, "cpu", precision, runtime)
     except ModelError:
+        import torch
+
+        from fervideo.models import create_model, get_entry
+        from fervideo.torch_model import TorchModel
+
         entry = get_entry(name)
         info = {"name": name, "arch": name, "checkpoint": None, "sha256": None}
-        return EmotionClassifier(create_model(name), entry.preprocess, torch.device("cpu"), info, precision)
+        return EmotionClassifier(TorchModel(create_model(name), torch.device("cpu"), precision), entry.preprocess, info)
 
 
 def faces_per_second(classifier: EmotionClassifier, batch: int, seconds: float, tta: bool = False) -> float:
@@ -43,18 +48,23 @@ def faces_per_second(classifier: EmotionClassifier, batch: int, seconds: float, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=[e.name for e in list_models() if e.name != "vit_b16"])
+    parser.add_argument("--models", nargs="+", default=["cnn", "vit", "fernet", "fernet_plus"])
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 8, 32, 128])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--tta", action="store_true", help="also time test-time augmentation")
-    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"), help="auto: bf16 if native")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="as fervideo analyze's")
+    parser.add_argument("--runtime", default="auto", choices=RUNTIMES, help="as fervideo analyze's")
+    parser.add_argument("--threads", type=int, default=1, help="classifier threads")
     args = parser.parse_args()
-    print(f"faces/s on the CPU, {torch.get_num_threads()} torch threads, precision {args.precision}")
+    use_threads(args.threads)
+    print(f"faces/s on the CPU, {args.threads} threads, precision {args.precision}, runtime {args.runtime}")
     print(f"{'model':10s} " + " ".join(f"{'batch ' + str(b):>10s}" for b in args.batch_sizes))
     for name in args.models:
-        classifier = load(name, args.precision)
+        classifier = load(name, args.precision, args.runtime)
         rates = [faces_per_second(classifier, b, args.seconds) for b in args.batch_sizes]
-        print(f"{name:10s} " + " ".join(f"{r:10.0f}" for r in rates))
+        print(
+            f"{name:10s} " + " ".join(f"{r:10.0f}" for r in rates) + f"  ({classifier.runtime} {classifier.precision})"
+        )
         if args.tta:
             rates = [faces_per_second(classifier, b, args.seconds, tta=True) for b in args.batch_sizes]
             print(f"{name + '+tta':10s} " + " ".join(f"{r:10.0f}" for r in rates))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from throughput import looped_copy
 
-from fervideo.models import DEFAULT_MODEL
+from fervideo.choices import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 50.0
@@ -40,9 +40,11 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def run_analyze(video: Path, out_dir: Path, model: str) -> tuple[float, float, list[float]]:
+def run_analyze(
+    video: Path, out_dir: Path, model: str, extra: tuple[str, ...] = (), command: str = "analyze"
+) -> tuple[float, float, list[float]]:
     """Run the CLI once; returns (peak RSS MB, wall seconds, RSS samples MB taken every 0.5 s)."""
-    command = [sys.executable, "-m", "fervideo", "analyze", str(video), "-o", str(out_dir), "--quiet"]
+    command = [sys.executable, "-m", "fervideo", command, str(video), "-o", str(out_dir), "--quiet", *extra]
     command += ["--model", model]
     tic = time.perf_counter()
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)

@@ -21,12 +21,13 @@ import time
 from pathlib import Path
 
 import cv2
-import torch
 
+from fervideo.choices import DEFAULT_MODEL
 from fervideo.encoder import H264Sink
 from fervideo.job import analyze_file
-from fervideo.models import DEFAULT_MODEL, list_models
+from fervideo.models import list_models
 from fervideo.pipeline import AnalyzeOptions, Analyzer, use_cores
+from fervideo.runtime import use_threads
 from fervideo.source import Sampling
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -107,7 +108,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{name}, {len(os.sched_getaffinity(0))} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    simd = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "no AVX2"
+    return f"{name}, {len(os.sched_getaffinity(0))} cores, {simd}"
 
 
 def analyze_rate(
@@ -147,7 +150,6 @@ def main() -> None:
         h264, _ = best_time(lambda: decode_encode_h264(video, tmp / "h264.mp4"), args.repeat)
         fps = cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FPS)
         rows = []
-        threads = torch.get_num_threads()
         use_cores()  # as `fervideo analyze` does
         for name in args.models:
             slow = max(classify[name]) < args.slow
@@ -162,7 +164,7 @@ def main() -> None:
             )
             without, _, _ = analyze_rate(video, tmp / "out", DEFAULT_MODEL, False, args.repeat, None, args.every)
             rows.append((f"{DEFAULT_MODEL} --every {args.every}", precision, count, with_video, without))
-        torch.set_num_threads(threads)
+        use_threads(os.cpu_count() or 1)
     floor_fps = frames / floor
     print(f"{machine()}")
     print(f"{args.video.name} x{args.loop}: {frames} frames; best of {args.repeat}; default model {DEFAULT_MODEL}\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import warnings
@@ -138,15 +137,6 @@ def _one_line(exc: Exception) -> str:
 
 def _values(stat: float | tuple[float, ...]) -> tuple[float, ...]:
     return tuple(float(v) for v in stat) if isinstance(stat, tuple) else (float(stat),)
-
-
-def sha256(path: str | Path) -> str:
-    """Hex digest of a file, to pin exactly which weights produced a result."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _unwrap(model: nn.Module) -> nn.Module:

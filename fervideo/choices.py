@@ -3,4 +3,7 @@
 from __future__ import annotations
 
 DEFAULT_MODEL = "fernet_plus"  # what `fervideo analyze` uses with no --model: chosen for real faces
-PRECISIONS = ("auto", "fp32", "bf16")  # classifier arithmetic; auto: bf16 where the hardware does it natively
+# classifier arithmetic; auto: the shipped int8 file on ONNX Runtime, else bf16 where torch has it natively
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+RUNTIMES = ("auto", "onnx", "torch")  # auto: ONNX Runtime for the shipped models, torch for other checkpoints
+TORCH_HINT = "pip install 'fervideo[torch]' to train, evaluate or run .pt checkpoints"  # a lean install lacks it

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -43,8 +45,7 @@ class FaceDetector:
             raise ModelError(f"unknown detector strategy {config.strategy!r}; use one of {STRATEGIES}")
         if config.full_every < 1:
             raise ModelError(f"full-range model every {config.full_every} frames: use 1 or more")
-        import mediapipe as mp  # imported here so that importing fervideo stays light
-
+        mp = _import_mediapipe()
         self.config = config
         floor = min(config.min_score, 0.5)
         selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
@@ -190,3 +191,23 @@ def _merge(found: list[Detections], iou: float) -> Detections:
         kept = Detections(np.concatenate([kept.xyxy, other.xyxy]), np.concatenate([kept.confidence, other.confidence]))
     order = np.argsort(-kept.confidence, kind="stable")
     return kept[order]
+
+
+def _import_mediapipe() -> object:
+    """mediapipe, imported on first use so that importing fervideo stays light.
+
+    Its drawing helpers (mediapipe.python.solutions.drawing_utils, only plot_landmarks) import
+    matplotlib.pyplot at import time: 0.5 s of a photo's second, for a function face detection never calls.
+    A placeholder stands in for pyplot while mediapipe loads and is removed at once, so any later
+    `import matplotlib.pyplot` gets the real one.
+    """
+    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    sys.modules["matplotlib.pyplot"] = types.ModuleType("matplotlib.pyplot", "placeholder while mediapipe loads")
+    try:
+        import mediapipe
+    finally:
+        del sys.modules["matplotlib.pyplot"]
+    return mediapipe

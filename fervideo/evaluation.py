@@ -7,10 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from fervideo.calibration import expected_calibration_error
-from fervideo.checkpoint import WEIGHTS_DIR, load_checkpoint
+from fervideo.choices import DEFAULT_MODEL
 from fervideo.classifier import EmotionClassifier
 from fervideo.dataset import Split, folder_files, load_split
 from fervideo.detections import Detections
@@ -18,7 +17,6 @@ from fervideo.errors import InputError
 from fervideo.ferplus import majority_split
 from fervideo.labels import EMOTIONS
 from fervideo.metrics import confusion_matrix, report
-from fervideo.models import DEFAULT_MODEL, create_model, list_models
 from fervideo.pipeline import AnalyzeOptions, Analyzer
 from fervideo.preprocess import PreprocessSpec
 from fervideo.source import VideoSource
@@ -76,6 +74,7 @@ def evaluate_split(
     progress: Progress | None = None,
     precision: str = "auto",
     labels: Path | None = None,
+    runtime: str = "auto",
 ) -> dict:
     """Load split from data (Kaggle folders, fer2013.csv or a pack) and model, then evaluate; adds data and split.
 
@@ -84,7 +83,7 @@ def evaluate_split(
     faces = load_split(data, split, cache_dir)  # first: a wrong folder should not wait for a model to load
     if labels is not None:
         faces = majority_split(data, split, faces, labels)
-    classifier = EmotionClassifier.load(model, device, precision)
+    classifier = EmotionClassifier.load(model, device, precision, runtime)
     result = evaluate(classifier, faces, batch_size, tta, progress)
     return {"data": str(data), "split": split, "labels": "ferplus-majority" if labels else "fer2013", **result}
 
@@ -150,6 +149,10 @@ def evaluate_photos(
 
 def count_parameters(name: str, config: dict | None = None) -> int:
     """Parameters of a registered model, built on torch's meta device so that no weights are allocated."""
+    import torch
+
+    from fervideo.models import create_model
+
     try:
         with torch.device("meta"):
             model = create_model(name, **(config or {}))
@@ -160,6 +163,9 @@ def count_parameters(name: str, config: dict | None = None) -> int:
 
 def model_catalog() -> list[dict]:
     """Each registered model: name, description, parameters, input, shipped val accuracy, default."""
+    from fervideo.checkpoint import WEIGHTS_DIR, load_checkpoint  # torch: the catalogue reads the checkpoints
+    from fervideo.models import list_models
+
     rows = []
     for entry in list_models():
         shipped = entry.weights is not None and (WEIGHTS_DIR / entry.weights).is_file()

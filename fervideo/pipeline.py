@@ -9,16 +9,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from fervideo.background import prefetch
+from fervideo.choices import DEFAULT_MODEL
 from fervideo.classifier import EmotionClassifier
 from fervideo.crop import crop_faces
 from fervideo.detections import Detections
 from fervideo.detector import DetectorConfig, FaceDetector
 from fervideo.errors import UsageError
 from fervideo.frames import Frame, FrameResult
-from fervideo.models import DEFAULT_MODEL
+from fervideo.runtime import use_threads
 from fervideo.smoothing import EmaSmoother
 from fervideo.source import Sampling, VideoInfo, VideoSource
 from fervideo.tracker import IoUTracker, TrackerConfig
@@ -33,7 +33,8 @@ PENDING_BYTES = 256 << 20  # frames held back while a batch of faces fills; boun
 class AnalyzeOptions:
     model: str = DEFAULT_MODEL  # registered name or checkpoint path
     device: str = "auto"
-    precision: str = "auto"  # auto | fp32 | bf16 (classifier.resolve_precision)
+    precision: str = "auto"  # auto | fp32 | bf16 | int8 (runtime.choose)
+    runtime: str = "auto"  # auto | onnx | torch: ONNX Runtime for the shipped models, torch for other checkpoints
     sampling: Sampling = Sampling()
     batch_size: int = 32  # faces per forward pass; larger batches hold the detector up for longer
     tta: bool = False  # average mirrored and cropped views (classifier.tta_views): +1 pt val accuracy, 6x its cost
@@ -69,7 +70,9 @@ class Analyzer:
         detector: FaceDetector | None = None,
     ) -> None:
         self.options = options
-        self.classifier = classifier or EmotionClassifier.load(options.model, options.device, options.precision)
+        self.classifier = classifier or EmotionClassifier.load(
+            options.model, options.device, options.precision, options.runtime
+        )
         self.detector = detector or FaceDetector(options.detector)
 
     def run(self, source: VideoSource, decode_all: bool = True) -> Iterator[FrameResult]:
@@ -182,13 +185,13 @@ def confirmable(info: VideoInfo, sampling: Sampling) -> bool:
 
 
 def use_cores(cores: int | None = None) -> int:
-    """Give torch one thread fewer than the cores analysing a video (default: all); returns how many.
+    """Give the classifier one thread fewer than the cores analysing a video (default: all); returns how many.
 
     The detector thread keeps one core busy; a classifier that also wanted it waited at every parallel
     region (fernet, 640x360 on 2 cores: 151 frames/s with 2 torch threads, 193 with 1, --no-video).
     """
     threads = max(1, (cores or os.cpu_count() or 1) - 1)
-    torch.set_num_threads(threads)
+    use_threads(threads)
     return threads
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from fervideo.crop import FACE_SIZE
 from fervideo.errors import ModelError
@@ -46,29 +45,41 @@ class PreprocessSpec:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def prepare(faces: np.ndarray | torch.Tensor, spec: PreprocessSpec, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Grey faces (N, S, S), uint8 or float in [0, 1], to normalised model input (N, C, size, size)."""
-    x = torch.as_tensor(faces).to(device)
-    if x.dtype == torch.uint8:
-        x = x.float().div_(255)
-    x = x.float().unsqueeze(1)  # (N, 1, S, S)
+def prepare(faces: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
+    """Grey faces (N, S, S), uint8 or float in [0, 1], to normalised float32 model input (N, C, size, size).
+
+    NumPy only, so that inference needs no torch; training passes its augmented batches through it too
+    (torch.from_numpy on the result), which keeps what the model sees in training and in use alike.
+    """
+    x = np.asarray(faces)
+    x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)  # (N, S, S), a copy
     if spec.normalize == "equalize":
         x = equalize(x)
-    if x.shape[-1] != spec.input_size or x.shape[-2] != spec.input_size:
-        x = F.interpolate(
-            x, size=(spec.input_size, spec.input_size), mode="bilinear", antialias=True, align_corners=False
-        )
-    mean = torch.as_tensor(spec.mean, dtype=torch.float32, device=x.device).reshape(1, -1, 1, 1)  # (1, 1|C, 1, 1)
-    std = torch.as_tensor(spec.std, dtype=torch.float32, device=x.device).reshape(1, -1, 1, 1)
-    x = (x.expand(-1, spec.channels, -1, -1) - mean) / std  # (N, C, size, size)
-    return x.contiguous()
+    if x.shape[1:] != (spec.input_size, spec.input_size):
+        x = resize(x, spec.input_size)
+    mean = np.asarray(spec.mean, np.float32).reshape(1, -1, 1, 1)  # (1, 1|C, 1, 1)
+    std = np.asarray(spec.std, np.float32).reshape(1, -1, 1, 1)
+    x = (x[:, None] - mean) / std  # (N, 1|C, size, size), a new array
+    return x if x.shape[1] == spec.channels else np.repeat(x, spec.channels, axis=1)  # (N, C, size, size)
 
 
-def equalize(x: torch.Tensor) -> torch.Tensor:
-    """Per-image histogram equalisation of (N, 1, H, W) in [0, 1] onto mid-ranks: each level maps to the share
+def equalize(x: np.ndarray) -> np.ndarray:
+    """Per-image histogram equalisation of (N, H, W) in [0, 1] onto mid-ranks: each level maps to the share
     of the face's pixels below it plus half of its own, so a flat face spreads to the whole range."""
-    n, _, h, w = x.shape
-    levels = (x.reshape(n, h * w) * 255).round_().clamp_(0, 255).long()  # (N, HW)
-    hist = torch.zeros(n, 256, device=x.device).scatter_add_(1, levels, torch.ones_like(levels, dtype=torch.float))
-    mid = (hist.cumsum(1) - hist / 2) / (h * w)  # (N, 256) in (0, 1)
-    return mid.gather(1, levels).reshape(n, 1, h, w)
+    n, h, w = x.shape
+    levels = np.clip(np.rint(x.reshape(n, h * w) * 255), 0, 255).astype(np.intp)  # (N, HW)
+    offsets = 256 * np.arange(n)[:, None]  # one bincount for the whole batch: image i's levels at 256 i + level
+    hist = np.bincount((levels + offsets).ravel(), minlength=256 * n).reshape(n, 256)  # (N, 256)
+    mid = (np.cumsum(hist, axis=1) - hist / 2) / (h * w)  # (N, 256) in (0, 1)
+    return np.take_along_axis(mid, levels, axis=1).reshape(n, h, w).astype(np.float32)
+
+
+def resize(x: np.ndarray, size: int) -> np.ndarray:
+    """(N, H, W) float32 to (N, size, size): bilinear with pixel centres aligned when enlarging (as torch's
+    interpolate with align_corners=False), area averaging when shrinking."""
+    shrink = size < x.shape[1] or size < x.shape[2]
+    method = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    out = np.empty((len(x), size, size), np.float32)
+    for i, face in enumerate(x):
+        out[i] = cv2.resize(face, (size, size), interpolation=method)
+    return out

@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from fervideo.labels import EMOTIONS
 from fervideo.results import ResultTable
@@ -40,6 +37,11 @@ def timeline_size(table: ResultTable) -> tuple[int, int]:
 
 def timeline_png(table: ResultTable) -> bytes:
     """The plot as PNG bytes; a track's band is empty where it is out of view."""
+    # matplotlib only when a plot is drawn: importing it costs 0.5 s, which a run without --report never pays
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     tracks = plotted_tracks(table)
     width, height = timeline_size(table)
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "fervideo"
 # the lowest layer a module belongs to; modules not named here belong to the engine
 LAYERS = {
     "leaf": {"labels", "errors", "detections", "frames", "atomic", "paths", "quiet", "layout", "choices", "signals"}
-    | {"calibration", "metrics"},
+    | {"calibration", "metrics", "checksum"},
     "sinks": {"sinks", "outputs", "encoder", "draw", "moments", "report", "timeline", "results", "summary"}
     | {"episodes", "exports", "viewer"},
     "orchestration": {"job", "batch", "live", "evaluation"},  # batch: the subpackage, driver, engines and worker

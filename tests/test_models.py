@@ -11,7 +11,7 @@ from fervideo.classifier import EmotionClassifier
 from fervideo.errors import ModelError
 from fervideo.labels import EMOTIONS
 from fervideo.models import DEFAULT_MODEL, create_model, get_entry, list_models
-from fervideo.preprocess import prepare
+from fervideo.torch_model import model_input
 
 MODELS = [entry.name for entry in list_models()]
 
@@ -41,7 +41,7 @@ def model_and_input(name, n=2):
     entry = get_entry(name)
     torch.manual_seed(0)
     model = create_model(name, **entry.test_config)  # big models register a tiny config for tests
-    return model, prepare(random_faces(n), entry.preprocess)
+    return model, model_input(random_faces(n), entry.preprocess)
 
 
 def test_registry_lists_default():
@@ -254,5 +254,5 @@ def test_classifier_loads_a_checkpoint_path(tmp_path):
     assert clf.info["name"] == str(path) and clf.info["checkpoint"] == str(path)
     faces = random_faces(3)
     with torch.no_grad():
-        expected = torch.softmax(model.eval()(prepare(faces, clf.spec)), 1).numpy()
+        expected = torch.softmax(model.eval()(model_input(faces, clf.spec)), 1).numpy()
     np.testing.assert_allclose(clf.predict(faces), expected, atol=1e-6)

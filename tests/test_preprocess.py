@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from fervideo.errors import ModelError
 from fervideo.preprocess import PreprocessSpec, prepare
@@ -24,8 +23,8 @@ def faces(n=3, size=48, seed=0):
 def test_prepare_shape_dtype_range(spec):
     x = prepare(faces(4), spec)
     assert x.shape == (4, spec.channels, spec.input_size, spec.input_size)
-    assert x.dtype == torch.float32
-    assert x.is_contiguous()
+    assert x.dtype == np.float32
+    assert x.flags.c_contiguous and x.flags.writeable
     low, high = (0 - spec.mean) / spec.std, (1 - spec.mean) / spec.std
     assert x.min() >= low - 1e-5 and x.max() <= high + 1e-5
 
@@ -34,13 +33,13 @@ def test_prepare_extremes_map_to_range_ends():
     spec = PreprocessSpec(mean=0.5, std=0.25)
     black_white = np.stack([np.zeros((48, 48), np.uint8), np.full((48, 48), 255, np.uint8)])
     x = prepare(black_white, spec)
-    assert torch.allclose(x[0], torch.tensor(-2.0))
-    assert torch.allclose(x[1], torch.tensor(2.0))
+    assert np.allclose(x[0], -2.0)
+    assert np.allclose(x[1], 2.0)
 
 
 def test_prepare_known_value_no_resize():
     x = prepare(np.full((1, 48, 48), 51, np.uint8), PreprocessSpec(mean=0.5, std=0.5))
-    assert torch.allclose(x, torch.tensor((0.2 - 0.5) / 0.5))
+    assert np.allclose(x, (0.2 - 0.5) / 0.5)
 
 
 @pytest.mark.parametrize("spec", [PreprocessSpec(), PreprocessSpec(input_size=32), PreprocessSpec(input_size=96)])
@@ -48,20 +47,20 @@ def test_uint8_and_float_inputs_agree(spec):
     u8 = faces(2)
     from_uint8 = prepare(u8, spec)
     from_float64 = prepare(u8 / 255.0, spec)
-    from_float32 = prepare(torch.from_numpy(u8).float() / 255, spec)
-    torch.testing.assert_close(from_uint8, from_float64, atol=1e-6, rtol=0)
-    torch.testing.assert_close(from_uint8, from_float32, atol=1e-6, rtol=0)
+    from_float32 = prepare(u8.astype(np.float32) / 255, spec)
+    np.testing.assert_allclose(from_uint8, from_float64, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(from_uint8, from_float32, atol=1e-6, rtol=0)
 
 
 def test_prepare_does_not_modify_input():
     u8 = faces(2)
-    t = torch.from_numpy(u8.copy())
-    prepare(t, PreprocessSpec())
-    np.testing.assert_array_equal(t.numpy(), u8)
-    f = torch.rand(2, 48, 48)
-    copy = f.clone()
-    prepare(f, PreprocessSpec())
-    assert torch.equal(f, copy)
+    t = u8.copy()
+    prepare(t, PreprocessSpec(normalize="equalize"))
+    np.testing.assert_array_equal(t, u8)
+    f = np.random.default_rng(1).random((2, 48, 48), dtype=np.float32)
+    copy = f.copy()
+    prepare(f, PreprocessSpec(input_size=64))
+    np.testing.assert_array_equal(f, copy)
 
 
 def test_channels_repeat_grey():
@@ -69,7 +68,7 @@ def test_channels_repeat_grey():
     rgb = prepare(faces(2), PreprocessSpec(input_size=40, channels=3))
     assert rgb.shape == (2, 3, 40, 40)
     for c in range(3):
-        assert torch.equal(rgb[:, c], grey[:, 0])
+        np.testing.assert_array_equal(rgb[:, c], grey[:, 0])
 
 
 def test_resize_keeps_content():
@@ -105,15 +104,15 @@ IMAGENET = PreprocessSpec(input_size=56, channels=3, mean=(0.485, 0.456, 0.406),
 def test_per_channel_mean_std():
     x = prepare(faces(2), IMAGENET)
     grey = prepare(faces(2), PreprocessSpec(input_size=56, channels=1, mean=0.0, std=1.0))[:, 0]
-    assert x.shape == (2, 3, 56, 56) and x.is_contiguous()
+    assert x.shape == (2, 3, 56, 56) and x.flags.c_contiguous
     for c in range(3):
-        torch.testing.assert_close(x[:, c], (grey - IMAGENET.mean[c]) / IMAGENET.std[c])
+        np.testing.assert_allclose(x[:, c], (grey - IMAGENET.mean[c]) / IMAGENET.std[c], rtol=1e-6, atol=1e-6)
 
 
 def test_per_channel_equal_values_match_a_float():
     as_tuple = PreprocessSpec(input_size=32, channels=3, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
     as_float = PreprocessSpec(input_size=32, channels=3, mean=0.5, std=0.25)
-    torch.testing.assert_close(prepare(faces(2), as_tuple), prepare(faces(2), as_float), atol=0, rtol=0)
+    np.testing.assert_array_equal(prepare(faces(2), as_tuple), prepare(faces(2), as_float))
 
 
 def test_per_channel_dict_round_trip():
@@ -129,3 +128,27 @@ def test_per_channel_length_must_match_channels():
         PreprocessSpec(channels=1, mean=(0.4, 0.5, 0.6))
     with pytest.raises(ModelError, match="std"):
         PreprocessSpec(channels=3, std=[0.2, 0.2])
+
+
+# --- the same input as the torch version this replaced: the shipped models were trained on that ---------
+
+
+@pytest.mark.parametrize("size,spec", [(48, PreprocessSpec(input_size=224, channels=3)), (44, PreprocessSpec())])
+def test_enlarging_matches_torch_bilinear(size, spec):
+    torch = pytest.importorskip("torch")
+    u8 = faces(3, size)
+    reference = torch.nn.functional.interpolate(
+        torch.from_numpy(u8).float()[:, None] / 255, size=(spec.input_size,) * 2, mode="bilinear", antialias=True
+    )
+    expected = ((reference - 0.5) / 0.5).expand(-1, spec.channels, -1, -1).numpy()
+    np.testing.assert_allclose(prepare(u8, spec), expected, atol=1e-4, rtol=0)
+
+
+def test_equalize_matches_a_rank_count():
+    u8 = faces(2)
+    x = prepare(u8, PreprocessSpec(mean=0.0, std=1.0, normalize="equalize"))[:, 0]
+    for face, got in zip(u8, x, strict=True):
+        flat = face.ravel()
+        below = (flat[:, None] > flat[None, :]).sum(1)  # pixels darker than each pixel
+        same = (flat[:, None] == flat[None, :]).sum(1)
+        np.testing.assert_allclose(got.ravel(), (below + same / 2) / flat.size, atol=1e-6)

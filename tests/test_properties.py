@@ -89,13 +89,13 @@ def test_prepare_shapes_and_ranges(count, side, input_size, channels, mean, std,
     faces = np.random.default_rng(seed).integers(0, 256, (count, side, side), dtype=np.uint8)
     spec = PreprocessSpec(input_size=input_size, channels=channels, mean=mean, std=std)
     x = prepare(faces, spec)
-    assert x.shape == (count, channels, input_size, input_size) and x.dtype.is_floating_point
-    assert x.isfinite().all()
-    pixels = x.numpy() * std + mean  # back to [0, 1]: interpolation only averages, it never overshoots
+    assert x.shape == (count, channels, input_size, input_size) and x.dtype == np.float32
+    assert np.isfinite(x).all()
+    pixels = x * std + mean  # back to [0, 1]: interpolation only averages, it never overshoots
     assert pixels.min() >= -1e-4 and pixels.max() <= 1 + 1e-4
     assert (x == x[:, :1]).all()  # three channels repeat the grey one
     if side == input_size:
-        np.testing.assert_allclose(x[:, 0].numpy(), (faces / 255.0 - mean) / std, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(x[:, 0], (faces / 255.0 - mean) / std, rtol=1e-5, atol=1e-5)
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from fervideo.errors import ModelError, UsageError
 from fervideo.labels import EMOTIONS
 from fervideo.models import create_model, get_entry
 from fervideo.models import vit_b16 as vb
-from fervideo.preprocess import prepare
+from fervideo.torch_model import model_input
 from training import train
 
 TINY = get_entry("vit_b16").test_config
@@ -51,7 +51,7 @@ def offline_hub(tmp_path, monkeypatch):
 
 def test_tiny_forward_on_prepared_faces():
     entry = get_entry("vit_b16")
-    x = prepare(faces(3), entry.preprocess)
+    x = model_input(faces(3), entry.preprocess)
     assert x.shape == (3, 3, 224, 224)
     model = tiny().eval()
     with torch.no_grad():
@@ -62,7 +62,7 @@ def test_tiny_forward_on_prepared_faces():
 def test_per_channel_imagenet_normalisation():
     entry = get_entry("vit_b16")
     grey = np.full((1, 48, 48), 128, np.uint8)
-    x = prepare(grey, entry.preprocess)
+    x = model_input(grey, entry.preprocess)
     for c, (mean, std) in enumerate(zip(vb.IMAGENET_MEAN, vb.IMAGENET_STD, strict=True)):
         torch.testing.assert_close(x[0, c], torch.full((224, 224), (128 / 255 - mean) / std))
 
@@ -79,7 +79,7 @@ def test_constants_match_torchvision():
 
 def test_tokens_follow_forward_and_attention_rows_sum_to_one():
     model = tiny(num_layers=2).eval()
-    x = prepare(faces(2), get_entry("vit_b16").preprocess)
+    x = model_input(faces(2), get_entry("vit_b16").preprocess)
     with torch.no_grad():
         tokens, maps = model.tokens(x)
         torch.testing.assert_close(model.vit.heads(tokens[:, 0]), model(x), atol=1e-5, rtol=1e-5)

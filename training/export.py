@@ -25,7 +25,9 @@ from fervideo.cli.common import HelpFormatter
 from fervideo.dataset import load_split
 from fervideo.errors import FervideoError, UsageError
 from fervideo.ferplus import majority_split
-from fervideo.preprocess import PreprocessSpec, prepare
+from fervideo.preprocess import PreprocessSpec
+from fervideo.torch_model import model_input
+from training.onnx_export import MAX_DROP, check_out, describe, export_float, export_int8
 
 console = Console(stderr=True)
 
@@ -35,21 +37,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m training.export", formatter_class=HelpFormatter, description="Export a checkpoint for shipping."
     )
     parser.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint written by training.train")
-    parser.add_argument("--out", type=Path, required=True, help="where the exported checkpoint goes")
+    parser.add_argument("--out", type=Path, help="where the exported checkpoint goes")
     parser.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
     parser.add_argument("--calibrate", type=Path, metavar="DATA", help="fit the temperature on DATA's val split")
-    parser.add_argument("--labels", type=Path, metavar="FERPLUS_CSV", help="with --calibrate: FER+ majority labels")
+    parser.add_argument(
+        "--labels", type=Path, metavar="FERPLUS_CSV", help="FER+ majority labels for --calibrate and --int8's check"
+    )
+    parser.add_argument("--onnx", type=Path, metavar="FILE", help="also write the model as ONNX (FILE.onnx)")
+    parser.add_argument(
+        "--int8",
+        type=Path,
+        metavar="DATA",
+        help="with --onnx: an int8 twin (FILE.int8.onnx) calibrated on DATA's train faces, kept if its val accuracy "
+        "stays within 0.3 points",
+    )
     return parser.parse_args(argv)
 
 
 def main(args: argparse.Namespace) -> Path:
     """Rebuild the model from the checkpoint (so a broken one fails here) and write it without training state."""
-    if args.out.resolve() == args.checkpoint.resolve():
-        raise UsageError("--out is the checkpoint itself; export to another file")
+    check(args)
+    if args.out is None:  # ONNX of a checkpoint as it is, e.g. a shipped one
+        return onnx_files(args, args.checkpoint)
     payload = load_checkpoint(args.checkpoint)
     model, spec = build_model(payload)
-    if args.labels and not args.calibrate:
-        raise UsageError("--labels goes with --calibrate DATA: they name the split and labels to calibrate on")
     kept = {k: payload[k] for k in ("hp", "temperature") if k in payload}
     metrics = dict(payload.get("metrics") or {})
     if args.calibrate:
@@ -65,7 +76,45 @@ def main(args: argparse.Namespace) -> Path:
     save_checkpoint(args.out, model, payload["arch"], spec, metrics, half=args.half, **kept)
     size = args.out.stat().st_size / 2**20
     console.print(f"{args.checkpoint} -> {args.out} ({size:.1f} MiB{', float16 weights' if args.half else ''})")
-    return args.out
+    return onnx_files(args, args.out) if args.onnx else args.out
+
+
+def check(args: argparse.Namespace) -> None:
+    """Options that do not fit together, before anything loads."""
+    if args.out is None and args.onnx is None:
+        raise UsageError("nothing to write: give --out FILE.pt, --onnx FILE.onnx or both")
+    if args.out is not None and args.out.resolve() == args.checkpoint.resolve():
+        raise UsageError("--out is the checkpoint itself; export to another file")
+    if args.out is None and (args.half or args.calibrate):
+        raise UsageError("--half and --calibrate shape a new checkpoint: give --out FILE.pt")
+    if args.labels and not (args.calibrate or args.int8):
+        raise UsageError("--labels goes with --calibrate or --int8 DATA: they name the split it labels")
+    if args.int8 and not args.onnx:
+        raise UsageError("--int8 makes an ONNX twin: give --onnx FILE.onnx")
+    if args.onnx is not None:
+        check_out(args.onnx)
+
+
+def onnx_files(args: argparse.Namespace, checkpoint: Path) -> Path:
+    """The ONNX file of checkpoint (as written), and its int8 twin with --int8 when that keeps the accuracy."""
+    payload = load_checkpoint(checkpoint)
+    model, spec = build_model(payload)
+    path = export_float(model, spec, describe(payload, checkpoint, "fp32"), args.onnx)
+    console.print(f"{checkpoint} -> {path} ({path.stat().st_size / 2**20:.1f} MiB, float32)")
+    if args.int8:
+        checks = {"fer2013 val": load_split(args.int8, "val")}
+        if args.labels:
+            checks["ferplus val"] = majority_split(args.int8, "val", checks["fer2013 val"], args.labels)
+        twin = args.onnx.with_suffix(".int8.onnx")
+        written, scores = export_int8(model, spec, describe(payload, checkpoint, "int8"), args.int8, twin, checks)
+        for name, (before, after) in scores.items():
+            console.print(f"{name}: float32 {before:.2f}%, int8 {after:.2f}% ({after - before:+.2f} points)")
+        if written is None:
+            twin.unlink(missing_ok=True)  # an older twin would be taken for this model's
+            console.print(f"int8 loses more than {MAX_DROP} points: no {twin.name} written")
+        else:
+            console.print(f"-> {written} ({written.stat().st_size / 2**20:.1f} MiB, int8)")
+    return path
 
 
 @torch.inference_mode()
@@ -75,7 +124,9 @@ def calibrate(model: nn.Module, spec: PreprocessSpec, data: Path, labels: Path |
     if labels is not None:
         val = majority_split(data, "val", val, labels)
     model = model.float().eval()
-    logits = np.concatenate([model(prepare(val.images[i : i + 512], spec)).numpy() for i in range(0, len(val), 512)])
+    logits = np.concatenate(
+        [model(model_input(val.images[i : i + 512], spec)).numpy() for i in range(0, len(val), 512)]
+    )
     temperature = fit_temperature(logits, val.labels)
     return {
         "temperature": temperature,

@@ -20,13 +20,13 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
-from fervideo.classifier import resolve_device
 from fervideo.cli.common import HelpFormatter
 from fervideo.dataset import Split, default_cache_dir, load_split
 from fervideo.errors import FervideoError, UsageError
 from fervideo.metrics import confusion_matrix, per_class_lines, report
 from fervideo.models import create_model, get_entry
-from fervideo.preprocess import PreprocessSpec, prepare
+from fervideo.preprocess import PreprocessSpec
+from fervideo.torch_model import model_input, resolve_device
 from training.augment import AugmentConfig, augment
 from training.distill import DistillLoss, soft_targets
 from training.initial import freeze, init_backbone, same_architecture
@@ -137,7 +137,7 @@ def train_one_epoch(
     total, seen = torch.zeros((), device=device), 0  # summed on the device: .item() per step would wait for it
     for start in range(0, len(order), hp["batch_size"]):
         idx = order[start : start + hp["batch_size"]]
-        x = prepare(augment(images[idx], aug, generator), spec, device)  # (B, C, S, S)
+        x = model_input(augment(images[idx], aug, generator), spec, device)  # (B, C, S, S)
         if amp:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
@@ -161,7 +161,7 @@ def evaluate(
     model.eval()
     logits = []
     for start in range(0, len(data), 512):
-        x = prepare(data.images[start : start + 512], spec, device)
+        x = model_input(data.images[start : start + 512], spec, device)
         if amp:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):

@@ -28,7 +28,8 @@ from fervideo.crop import FACE_SIZE, crop_faces
 from fervideo.errors import FervideoError, InputError, ModelError, OutputError
 from fervideo.labels import EMOTIONS
 from fervideo.models import create_model, get_entry
-from fervideo.preprocess import PreprocessSpec, prepare
+from fervideo.preprocess import PreprocessSpec
+from fervideo.torch_model import model_input
 
 TILE = 96  # side of one map in a grid, pixels
 GAP = 4  # pixels between tiles
@@ -80,8 +81,8 @@ def load_model(name_or_path: str) -> tuple[nn.Module, PreprocessSpec, dict]:
             torch.manual_seed(0)
             info = {"name": name_or_path, "arch": name_or_path, "note": "no shipped weights: random init, untrained"}
             return create_model(name_or_path).eval(), entry.preprocess, info
-    clf = EmotionClassifier.load(name_or_path, device="cpu")
-    return clf.model, clf.spec, dict(clf.info)
+    clf = EmotionClassifier.load(name_or_path, device="cpu", runtime="torch")  # the pictures need the layers
+    return clf.model.model, clf.spec, dict(clf.info)
 
 
 def grid(tiles: list[np.ndarray], cols: int) -> np.ndarray:
@@ -174,7 +175,7 @@ def visualize(model_name: str, image: str | Path, out: str | Path) -> dict:
     model.eval()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    x = prepare(face[None], spec)  # (1, C, S, S)
+    x = model_input(face[None], spec)  # (1, C, S, S)
     picture = input_picture(x, spec)
     files = [_write(out / "face.png", cv2.cvtColor(face, cv2.COLOR_GRAY2BGR)), _write(out / "input.png", picture)]
     if hasattr(model, "features"):

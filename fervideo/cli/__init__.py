@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from fervideo import __version__
+from fervideo.choices import TORCH_HINT
 from fervideo.cli import analyze, batch, evaluate, export, live, report
 from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
 from fervideo.errors import FervideoError, UsageError
@@ -62,12 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (signum := requested()) is not None:  # numpy turns a Ctrl-C during its import into an ImportError
             err.print("interrupted; unfinished outputs were removed", markup=False)
             return 128 + signum
+        if isinstance(exc, ImportError) and _torch_missing(exc):  # a lean install: ONNX Runtime only
+            err.print(f"error: this needs torch, which is not installed ({exc}); {TORCH_HINT}", markup=False)
+            return EXIT_FAILED
         if os.environ.get("FERVIDEO_DEBUG"):
             raise
         err.print(
             f"error: internal error ({type(exc).__name__}: {exc}); set FERVIDEO_DEBUG=1 for the traceback", markup=False
         )
         return EXIT_FAILED
+
+
+def _torch_missing(exc: ImportError) -> bool:
+    """Whether an import failed because torch (or a package only the torch stack needs) is absent."""
+    return any(name in (exc.name or str(exc)) for name in ("torch", "torchvision", "einops"))
 
 
 def _silence_opencv_log() -> None:

@@ -6,7 +6,6 @@ import argparse
 import time
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -95,6 +94,8 @@ def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Nam
     outputs = output_options(args)
     if args.quiet or not err.is_terminal:  # a bar redrawn into a log or a pipe is noise
         return analyze_file(path, out_dir, analyzer, **outputs.kwargs())
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn  # 0.1 s
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

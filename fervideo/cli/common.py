@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from fervideo.choices import DEFAULT_MODEL, PRECISIONS
+from fervideo.choices import DEFAULT_MODEL, PRECISIONS, RUNTIMES
 from fervideo.detector import STRATEGIES, DetectorConfig
 from fervideo.errors import UsageError
 from fervideo.layout import OutputOptions
@@ -101,7 +101,14 @@ def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> 
         "--precision",
         default="auto",
         choices=PRECISIONS,
-        help="classifier arithmetic; auto: bf16 where the CPU or GPU does it natively (default: auto)",
+        help="classifier arithmetic; auto: int8 where the model ships it for ONNX Runtime, on torch bf16 where the "
+        "CPU or GPU does it natively",
+    )
+    parser.add_argument(
+        "--runtime",
+        default="auto",
+        choices=RUNTIMES,
+        help="auto: ONNX Runtime for the shipped models (no torch loaded), torch for other .pt checkpoints",
     )
     parser.add_argument(
         "--tta", action="store_true", help="average each face over 6 mirrored and cropped views (6x classifier cost)"
@@ -196,6 +203,7 @@ def make_options(args: argparse.Namespace) -> object:
         model=args.model,
         device=args.device,
         precision=args.precision,
+        runtime=args.runtime,
         sampling=sampling,
         batch_size=args.batch_size,
         tta=args.tta,

@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from fervideo.cli.common import EXIT_OK, add_model_options, err, out
@@ -55,6 +54,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be 1 or more, not {args.batch_size}")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     # disabled off a terminal, where rich would leave an empty line in front of the results or an error
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -62,7 +63,12 @@ def run_eval(args: argparse.Namespace) -> int:
         progress = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
         if args.photos:
             options = AnalyzeOptions(
-                model=args.model, device=args.device, precision=args.precision, tta=args.tta, batch_size=args.batch_size
+                model=args.model,
+                device=args.device,
+                precision=args.precision,
+                runtime=args.runtime,
+                tta=args.tta,
+                batch_size=args.batch_size,
             )
             result = evaluate_photos(args.data, options, progress)
         else:
@@ -77,6 +83,7 @@ def run_eval(args: argparse.Namespace) -> int:
                 progress=progress,
                 precision=args.precision,
                 labels=args.labels,
+                runtime=args.runtime,
             )
     if args.json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")

@@ -1,0 +1,65 @@
+"""analyze, batch and live on the shipped models run without torch: a lean install needs only ONNX Runtime."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def no_torch(tmp_path_factory):
+    """An environment in which `import torch` (and torchvision, einops) fails, as where torch is not installed."""
+    blocker = tmp_path_factory.mktemp("no_torch")
+    for name in ("torch", "torchvision", "einops"):
+        (blocker / f"{name}.py").write_text(f"raise ImportError('{name} is blocked for this test')\n")
+    return os.environ | {"PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
+
+
+def fervideo(env: dict, *argv: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "fervideo", *argv], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+def test_analyze_runs_on_onnx_without_torch(no_torch, tmp_path):
+    done = fervideo(no_torch, "analyze", str(SAMPLE), "-o", str(tmp_path), "--end", "2", "--report", "-q")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "demo.json").read_text())
+    assert summary["model"]["runtime"] == "onnx" and summary["model"]["name"] == "fernet_plus"
+    assert summary["model"]["source_sha256"] and summary["tracks"]  # the shipped weights found the faces
+    assert (tmp_path / "demo.annotated.mp4").stat().st_size > 0 and (tmp_path / "demo.report.html").is_file()
+
+
+def test_batch_and_live_run_without_torch(no_torch, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "clip.mp4").write_bytes(SAMPLE.read_bytes())
+    done = fervideo(no_torch, "batch", str(folder), "-o", str(tmp_path / "out"), "--end", "1", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out" / "clip.json").read_text())["model"]["runtime"] == "onnx"
+    live = fervideo(
+        no_torch, "live", "--camera", str(SAMPLE), "--no-window", "--max-frames", "10", "--csv", str(tmp_path / "l.csv")
+    )
+    assert live.returncode == 0, live.stderr
+    assert len((tmp_path / "l.csv").read_text().splitlines()) > 10
+
+
+def test_without_torch_the_torch_runtime_is_one_clear_error(no_torch, tmp_path):
+    done = fervideo(no_torch, "analyze", str(SAMPLE), "-o", str(tmp_path), "--runtime", "torch")
+    assert done.returncode != 0
+    assert done.stderr.strip().startswith("error:") and "torch" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not any(tmp_path.iterdir())
+
+
+def test_commands_that_need_torch_say_how_to_get_it(no_torch):
+    done = fervideo(no_torch, "models")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("error: this needs torch") and "fervideo[torch]" in done.stderr

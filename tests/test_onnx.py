@@ -1,0 +1,130 @@
+"""The ONNX runtime: every model exports, the shipped ONNX files are the shipped checkpoints, choices are clear."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from fervideo.checkpoint import save_checkpoint
+from fervideo.checksum import sha256
+from fervideo.classifier import EmotionClassifier
+from fervideo.dataset import load_split
+from fervideo.errors import ModelError, UsageError
+from fervideo.models import create_model, get_entry, list_models
+from fervideo.runtime import WEIGHTS_DIR, choose
+from tests.conftest import shared_path
+from training.export import main, parse_args
+
+pytest.importorskip("onnx", reason="training.export --onnx needs the onnx package (the dev extra)")
+
+SHIPPED = [e.name for e in list_models() if e.weights and (WEIGHTS_DIR / e.weights).is_file()]
+
+
+def random_faces(n: int = 16, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, 48, 48), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def real_faces():
+    """FER2013 val faces: real faces, as the shipped models will see them."""
+    return load_split(shared_path("fer2013"), "val").images[::40]  # 90 faces of every class
+
+
+@pytest.mark.parametrize("name", [e.name for e in list_models()])
+def test_every_architecture_exports_to_onnx_with_the_same_outputs(name, tmp_path):
+    entry = get_entry(name)
+    torch.manual_seed(0)
+    model = create_model(name, **entry.test_config)
+    checkpoint = tmp_path / f"{name}.pt"
+    save_checkpoint(checkpoint, model, name, entry.preprocess, {"val_accuracy": 0.25}, temperature=1.5)
+    onnx_path = main(parse_args(["--checkpoint", str(checkpoint), "--onnx", str(tmp_path / f"{name}.onnx")]))
+    on_onnx = EmotionClassifier.load(str(onnx_path), "cpu")
+    on_torch = EmotionClassifier.load(str(checkpoint), "cpu", precision="fp32")
+    assert on_onnx.info["runtime"] == "onnx" and on_torch.info["runtime"] == "torch"
+    assert on_onnx.temperature == 1.5 and on_onnx.spec == on_torch.spec
+    assert on_onnx.info["source_sha256"] == sha256(checkpoint) and on_onnx.info["arch"] == name
+    faces = random_faces(5)
+    np.testing.assert_allclose(on_onnx.predict(faces, tta=True), on_torch.predict(faces, tta=True), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_onnx_is_the_shipped_checkpoint(name, real_faces):
+    onnx_file = WEIGHTS_DIR / f"{name}.onnx"
+    assert onnx_file.is_file(), f"{name} ships no ONNX file: python -m training.export --onnx"
+    on_onnx = EmotionClassifier.load(str(onnx_file), "cpu")
+    on_torch = EmotionClassifier.load(name, "cpu", precision="fp32", runtime="torch")
+    assert on_onnx.info["source_sha256"] == on_torch.info["sha256"], "exported from other weights: export again"
+    assert on_onnx.temperature == on_torch.temperature and on_onnx.spec == on_torch.spec
+    for faces in (random_faces(), real_faces):
+        np.testing.assert_allclose(on_onnx.predict(faces), on_torch.predict(faces), atol=1e-5)
+    assert onnx_file.stat().st_size < 8 << 20  # a few MB
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if (WEIGHTS_DIR / f"{n}.int8.onnx").is_file()])
+def test_shipped_int8_agrees_with_float(name, real_faces):
+    int8 = EmotionClassifier.load(name, "cpu", precision="int8")
+    fp32 = EmotionClassifier.load(name, "cpu", precision="fp32")
+    assert int8.precision == "int8" and int8.info["source_sha256"] == fp32.info["source_sha256"]
+    a, b = int8.predict(real_faces), fp32.predict(real_faces)
+    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.93 and np.abs(a - b).max() < 0.25
+    assert EmotionClassifier.load(name, "cpu").precision == "int8"  # auto takes the twin that passed its check
+
+
+def test_choices_name_the_runtime_and_refuse_what_cannot_run(tmp_path):
+    assert choose("fernet_plus", "cpu").runtime == "onnx"
+    assert choose("fernet_plus", "cpu", runtime="torch").path.suffix == ".pt"
+    assert choose("fernet_plus", "cpu", precision="bf16").runtime == "torch"  # ONNX Runtime has no bf16 here
+    with pytest.raises(UsageError, match="runs on ONNX Runtime only"):
+        choose("fernet_plus", "cpu", precision="int8", runtime="torch")
+    with pytest.raises(UsageError, match="export it with"):
+        choose(str(tmp_path / "mine.pt"), runtime="onnx")
+    with pytest.raises(UsageError, match="needs a .pt"):
+        choose(str(tmp_path / "mine.onnx"), runtime="torch")
+    with pytest.raises(UsageError, match="unknown runtime"):
+        choose("fernet_plus", runtime="tensorrt")
+    with pytest.raises(UsageError, match="no float32 ONNX file"):
+        choose("vit_b16", runtime="onnx")
+    with pytest.raises(ModelError, match="ships no weights"):  # no ONNX file: torch's checkpoint, and none ships
+        choose("vit_b16")
+
+
+def test_a_foreign_or_broken_onnx_file_is_one_clear_error(tmp_path):
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a graph")
+    with pytest.raises(ModelError, match="not an ONNX model"):
+        EmotionClassifier.load(str(garbage))
+    import onnx
+    from onnx import helper
+
+    node = helper.make_node("Identity", ["input"], ["logits"])
+    graph = helper.make_graph(
+        [node],
+        "bare",
+        [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, [None, 7])],
+        [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, [None, 7])],
+    )
+    bare = tmp_path / "bare.onnx"
+    onnx.save(helper.make_model(graph), bare)
+    with pytest.raises(ModelError, match="without fervideo's description"):
+        EmotionClassifier.load(str(bare))
+    described = helper.make_model(graph)
+    meta = described.metadata_props.add()
+    meta.key, meta.value = "fervideo", json.dumps({"format": "fervideo-onnx/1", "classes": ["happy"]})
+    onnx.save(described, bare)
+    with pytest.raises(ModelError, match="differ from FER2013"):
+        EmotionClassifier.load(str(bare))
+
+
+def test_export_options_that_do_not_fit(tmp_path):
+    checkpoint = tmp_path / "x.pt"
+    for argv, message in [
+        ([], "nothing to write"),
+        (["--onnx", str(tmp_path / "x.model")], "must end in .onnx"),
+        (["--out", str(tmp_path / "y.pt"), "--int8", str(tmp_path)], "give --onnx"),
+        (["--onnx", str(tmp_path / "x.onnx"), "--half"], "give --out"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            main(parse_args(["--checkpoint", str(checkpoint), *argv]))
