@@ -4,7 +4,9 @@
 
 Loops the clip to at least --min-frames frames (1x) and to --factor times that (8x), runs the real CLI on
 each in a fresh subprocess (default model, annotated video on), and prints each run's peak resident set
-size (ru_maxrss from wait4, the same number /usr/bin/time -v reports) and the difference; target < 50 MB.
+size and the difference; target < 50 MB. The peak is the child's own VmHWM, read by the child at exit: a
+child's ru_maxrss (what wait4 and /usr/bin/time report) starts from its parent's RSS at the fork, so a
+benchmark that had loaded torch reported torch's 900 MB for every run it started (before 2026-12-01).
 RSS is also sampled from /proc while each run goes, so a growth shows up as a slope, not just a bigger peak.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -40,14 +41,28 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+# runs the command line in this fresh process and, at exit, writes its own peak RSS (kB) to the file in argv[1]
+PEAK_PROBE = (
+    "import atexit, runpy, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "def peak():\n"
+    "    hwm = next(ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:'))\n"
+    "    open(out, 'w').write(hwm.split()[1])\n"
+    "atexit.register(peak)\n"
+    "sys.argv[0] = 'fervideo'\n"
+    "runpy.run_module('fervideo', run_name='__main__')\n"
+)
+
+
 def run_analyze(
     video: Path, out_dir: Path, model: str, extra: tuple[str, ...] = (), command: str = "analyze"
 ) -> tuple[float, float, list[float]]:
     """Run the CLI once; returns (peak RSS MB, wall seconds, RSS samples MB taken every 0.5 s)."""
-    command = [sys.executable, "-m", "fervideo", command, str(video), "-o", str(out_dir), "--quiet", *extra]
-    command += ["--model", model]
+    peak_file = out_dir.parent / f".peak-{out_dir.name}"
+    argv = [sys.executable, "-c", PEAK_PROBE, str(peak_file), command, str(video), "-o", str(out_dir), "--quiet"]
+    argv += [*extra, "--model", model]
     tic = time.perf_counter()
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
     samples: list[float] = []
     done = threading.Event()
 
@@ -60,13 +75,12 @@ def run_analyze(
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     stderr = proc.stderr.read()  # drained before waiting, so a chatty child can never block on the pipe
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the sum over all children
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.wait()
     done.set()
     sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"fervideo analyze {video} failed with exit status {proc.returncode}:\n{stderr}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - tic, samples  # ru_maxrss is in KB on Linux
+        raise SystemExit(f"fervideo {command} {video} failed with exit status {proc.returncode}:\n{stderr}")
+    return int(peak_file.read_text()) / 1024, time.perf_counter() - tic, samples
 
 
 def quartiles(samples: list[float]) -> str:

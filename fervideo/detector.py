@@ -196,18 +196,22 @@ def _merge(found: list[Detections], iou: float) -> Detections:
 def _import_mediapipe() -> object:
     """mediapipe, imported on first use so that importing fervideo stays light.
 
-    Its drawing helpers (mediapipe.python.solutions.drawing_utils, only plot_landmarks) import
-    matplotlib.pyplot at import time: 0.5 s of a photo's second, for a function face detection never calls.
-    A placeholder stands in for pyplot while mediapipe loads and is removed at once, so any later
-    `import matplotlib.pyplot` gets the real one.
+    Importing it also imports matplotlib.pyplot (for drawing_utils.plot_landmarks) and sounddevice (for
+    audio recording, which runs ldconfig to find PortAudio): 0.6 s of a photo's analysis here, for code face
+    detection never calls. Placeholders stand in for those modules while mediapipe loads (sounddevice as
+    missing, which mediapipe allows for) and are removed at once, so a later import gets the real module.
     """
-    if "mediapipe" in sys.modules or "matplotlib.pyplot" in sys.modules:
-        import mediapipe
-
-        return mediapipe
-    sys.modules["matplotlib.pyplot"] = types.ModuleType("matplotlib.pyplot", "placeholder while mediapipe loads")
-    try:
-        import mediapipe
-    finally:
-        del sys.modules["matplotlib.pyplot"]
-    return mediapipe
+    if "mediapipe" not in sys.modules:
+        pyplot = types.ModuleType("matplotlib.pyplot", "placeholder while mediapipe loads")
+        stand_ins = {"matplotlib": types.ModuleType("matplotlib"), "matplotlib.pyplot": pyplot, "sounddevice": None}
+        stand_ins["matplotlib"].pyplot = pyplot
+        placed = [name for name in stand_ins if name not in sys.modules]
+        if "matplotlib" not in placed:  # the real matplotlib is loaded: its pyplot too, or none at all
+            placed = [name for name in placed if not name.startswith("matplotlib")]
+        sys.modules.update({name: stand_ins[name] for name in placed})
+        try:
+            import mediapipe  # noqa: F401
+        finally:
+            for name in placed:
+                del sys.modules[name]
+    return sys.modules["mediapipe"]

@@ -95,7 +95,8 @@ def test_verbose_prints_the_settings_first(tmp_path, capsys):
     code, err = run(capsys, "analyze", str(SAMPLE), "-o", str(tmp_path), "--every", "10", "--no-video", "-v")
     assert code == 0, err
     first = err.splitlines()[0]
-    assert first.startswith("model fernet_plus") and "sha256" in first and "precision" in first
+    assert first.startswith("model fernet_plus") and "sha256" in first and "precision int8" in first
+    assert "runtime onnx on cpu" in first
     assert "every 10 frames" in err and "detector auto" in err
 
 

@@ -48,7 +48,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run_analyze(args: argparse.Namespace) -> int:
     """fervideo analyze: each input in turn; one bad input does not stop the others."""
     from fervideo.atomic import prepare_out_dir
-    from fervideo.batch import completed
     from fervideo.job import analyze_file
     from fervideo.pipeline import Analyzer, use_cores
 
@@ -63,7 +62,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             if args.verbose and not args.quiet:
                 print_settings(analyzer)
             for path in args.inputs:
-                if args.skip_existing and completed(path, out_dir, options, output_options(args)):
+                if args.skip_existing and _completed(path, out_dir, options, args):
                     if not args.quiet:
                         err.print(f"{printable(path)}: skipped, complete in {printable(out_dir)}", markup=False)
                     continue
@@ -72,6 +71,13 @@ def run_analyze(args: argparse.Namespace) -> int:
         if not existed and out_dir.is_dir() and not any(out_dir.iterdir()):  # no result: no empty folder either
             out_dir.rmdir()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _completed(path: Path, out_dir: Path, options: object, args: argparse.Namespace) -> bool:
+    """Whether an earlier run left complete outputs of path from the same options (batch's rule)."""
+    from fervideo.batch import completed  # only with --skip-existing: the batch machinery costs 0.1 s to import
+
+    return completed(path, out_dir, options, output_options(args)) is not None
 
 
 def _run_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Namespace, analyze_file: object) -> bool:
@@ -122,10 +128,10 @@ def plural(n: int, noun: str) -> str:
 
 def print_settings(analyzer: object) -> None:
     """What -v prints before the run: the model, where and how it runs, and the sampling."""
-    info, options = analyzer.classifier.info, analyzer.options
+    info, options, classifier = analyzer.classifier.info, analyzer.options, analyzer.classifier
     err.print(
         f"model {info.get('name')} ({info.get('checkpoint')}, sha256 {str(info.get('sha256', ''))[:12]}), "
-        f"device {analyzer.classifier.device}, precision {info.get('precision', options.precision)}, "
+        f"runtime {classifier.runtime} on {classifier.device}, precision {classifier.precision}, "
         f"tta {'on' if options.tta else 'off'}, smoothing {options.smooth:g} s",
         markup=False,
     )
