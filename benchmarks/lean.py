@@ -13,6 +13,7 @@ with its H.264 video as a multiple of decoding + x264-encoding the same clip thr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -63,10 +64,8 @@ def _tree(pid: int) -> list[int]:
         current = todo.pop()
         found.append(current)
         for children in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
+            with contextlib.suppress(OSError):  # gone meanwhile
                 todo += [int(c) for c in children.read_text().split()]
-            except OSError:
-                pass
     return found
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -24,14 +26,20 @@ def face_squares(xyxy: np.ndarray, scale: float = FER_FRAME_SCALE, shift: tuple 
     return np.column_stack([cx - half, cy - half, cx + half, cy + half])
 
 
-def crop_faces(gray: np.ndarray, xyxy: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:
-    """Grey face crops (N, size, size) uint8 from a (H, W) uint8 frame, edges replicated past the border."""
+def crop_faces(gray: np.ndarray, xyxy: np.ndarray, size: int = FACE_SIZE, roll: np.ndarray | None = None) -> np.ndarray:
+    """Grey face crops (N, size, size) uint8 from a (H, W) uint8 frame, edges replicated past the border.
+
+    roll (N,) radians, when given, turns each square about its centre so that the eyes come out level.
+    """
     assert gray.ndim == 2 and gray.dtype == np.uint8, "crop from a single-channel uint8 frame"
     squares = np.round(face_squares(xyxy)).astype(np.int64)
     height, width = gray.shape
     out = np.empty((len(squares), size, size), np.uint8)
     for i, (x0, y0, x1, y1) in enumerate(squares):
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+        if roll is not None:
+            out[i] = _levelled(gray, (x0, y0, x1, y1), float(roll[i]), size)
+            continue
         # ends clamped at 0 too: a negative end would slice from the far side of the frame instead
         inside = gray[max(y0, 0) : max(min(y1, height), 0), max(x0, 0) : max(min(x1, width), 0)]
         if inside.size == 0:  # box entirely outside the frame: nothing to see
@@ -43,3 +51,14 @@ def crop_faces(gray: np.ndarray, xyxy: np.ndarray, size: int = FACE_SIZE) -> np.
         shrinking = inside.shape[0] > size
         out[i] = cv2.resize(inside, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
     return out
+
+
+def _levelled(gray: np.ndarray, square: tuple[int, int, int, int], roll: float, size: int) -> np.ndarray:
+    """The square turned by -roll about its centre (the same framing, eyes level), then resized like a crop."""
+    x0, y0, x1, y1 = square
+    centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+    turn = cv2.getRotationMatrix2D(centre, math.degrees(roll), 1.0)  # (2, 3), about the square's centre
+    turn[:, 2] -= (x0, y0)  # then the square's corner to the patch's: with roll 0, exactly the plain crop
+    patch = cv2.warpAffine(gray, turn, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    shrinking = patch.shape[0] > size
+    return cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)

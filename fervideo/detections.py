@@ -15,6 +15,7 @@ class Detections:
     confidence: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (N,)
     tracker_id: np.ndarray | None = None  # (N,) int, set by the tracker
     probs: np.ndarray | None = None  # (N, 7) float, set by the classifier
+    roll: np.ndarray | None = None  # (N,) radians: the eye line's tilt, set by the detector (0: eyes level)
 
     def __post_init__(self) -> None:
         self.xyxy = np.asarray(self.xyxy, np.float32).reshape(-1, 4)
@@ -31,6 +32,7 @@ class Detections:
             confidence=self.confidence[index],
             tracker_id=None if self.tracker_id is None else self.tracker_id[index],
             probs=None if self.probs is None else self.probs[index],
+            roll=None if self.roll is None else self.roll[index],
         )
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import types
 from concurrent.futures import ThreadPoolExecutor
@@ -144,7 +145,7 @@ class FaceDetector:
 
     def _run(self, selection: int, rgb: np.ndarray, width: int, height: int) -> Detections:
         result = self._models[selection].process(rgb)
-        boxes, scores = [], []
+        boxes, scores, rolls = [], [], []
         for det in result.detections or []:
             rel = det.location_data.relative_bounding_box
             x, y, w, h = rel.xmin * width, rel.ymin * height, rel.width * width, rel.height * height
@@ -152,7 +153,9 @@ class FaceDetector:
                 x, y, w, h = _short_to_full(x, y, w, h)
             boxes.append((x, y, x + w, y + h))
             scores.append(det.score[0])
-        dets = Detections(np.array(boxes, np.float32), np.array(scores, np.float32))
+            right, left = det.location_data.relative_keypoints[:2]  # the person's eyes: right first
+            rolls.append(math.atan2((left.y - right.y) * height, (left.x - right.x) * width))
+        dets = Detections(np.array(boxes, np.float32), np.array(scores, np.float32), roll=np.array(rolls, np.float32))
         dets.xyxy[:, 0::2] = np.clip(dets.xyxy[:, 0::2], 0, width)
         dets.xyxy[:, 1::2] = np.clip(dets.xyxy[:, 1::2], 0, height)
         return dets
@@ -188,7 +191,11 @@ def _merge(found: list[Detections], iou: float) -> Detections:
         if len(kept) and len(other):
             overlaps = box_iou(other.xyxy, kept.xyxy).max(axis=1) > iou
             other = other[~overlaps]
-        kept = Detections(np.concatenate([kept.xyxy, other.xyxy]), np.concatenate([kept.confidence, other.confidence]))
+        kept = Detections(
+            np.concatenate([kept.xyxy, other.xyxy]),
+            np.concatenate([kept.confidence, other.confidence]),
+            roll=np.concatenate([kept.roll, other.roll]) if kept.roll is not None and other.roll is not None else None,
+        )
     order = np.argsort(-kept.confidence, kind="stable")
     return kept[order]
 

@@ -41,6 +41,7 @@ class AnalyzeOptions:
     detector: DetectorConfig = DetectorConfig()
     tracker: TrackerConfig = TrackerConfig()
     smooth: float = 0.0  # seconds: EMA time constant of each track's probabilities; 0 keeps them raw
+    align: bool = False  # turn each crop so that the eyes are level (BlazeFace's eye keypoints)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -125,7 +126,8 @@ class Analyzer:
         self, image: np.ndarray, found: Detections, tracker: IoUTracker, face_size: int
     ) -> tuple[Detections, np.ndarray]:
         faces = tracker.update(found)  # tracker_id holds track keys until _flush
-        crops = crop_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), faces.xyxy, face_size)  # (N, 48, 48)
+        roll = faces.roll if self.options.align else None
+        crops = crop_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), faces.xyxy, face_size, roll)  # (N, 48, 48)
         return faces, crops
 
     def _flush(

@@ -133,3 +133,30 @@ def test_crop_requires_grey_uint8():
         crop_faces(np.zeros((10, 10, 3), np.uint8), np.array([[0, 0, 5, 5]]))
     with pytest.raises(AssertionError):
         crop_faces(np.zeros((10, 10), np.float32), np.array([[0, 0, 5, 5]]))
+
+
+# --- levelling the eyes (--align) ---------------------------------------------------------------
+
+
+def test_a_roll_levels_the_eyes_and_keeps_the_framing():
+    import cv2
+
+    frame = np.zeros((240, 240), np.uint8)
+    for eye in ((100, 100), (140, 120)):  # the eye line falls 20 px over 40
+        cv2.circle(frame, eye, 4, 255, -1)
+    box = np.array([[70, 60, 170, 160]], np.float32)
+    tilted = crop_faces(frame, box)[0]
+    level = crop_faces(frame, box, roll=np.array([np.arctan2(20, 40)]))[0]
+    rows = [
+        np.nonzero(face[:, :24] > 100)[0].mean() - np.nonzero(face[:, 24:] > 100)[0].mean() for face in (tilted, level)
+    ]
+    assert abs(rows[0]) > 6 and abs(rows[1]) < 1  # the right eye was 8 rows higher; now on the same row
+    reach = lambda face: np.linalg.norm(np.argwhere(face > 100).mean(axis=0) - 23.5)  # noqa: E731
+    assert reach(level) == pytest.approx(reach(tilted), abs=1)  # turned about the square's centre
+
+
+@pytest.mark.parametrize("box", [[70, 60, 170, 160], [-20, -10, 60, 90], [250, 150, 330, 250]])
+def test_a_zero_roll_is_the_plain_crop(box):
+    frame = np.random.default_rng(0).integers(0, 256, (240, 320), dtype=np.uint8)
+    boxes = np.array([box], np.float32)
+    np.testing.assert_array_equal(crop_faces(frame, boxes, roll=np.zeros(1)), crop_faces(frame, boxes))

@@ -146,3 +146,16 @@ def test_tiling_leaves_single_face_photos_as_they_were(media):
     rgb = cv2.cvtColor(cv2.imread(str(media("single_face.jpg"))), cv2.COLOR_BGR2RGB)
     with FaceDetector() as detector:
         assert len(detector.photo(rgb)) == 1
+
+
+@pytest.mark.parametrize("degrees", [0, 20, -25])
+def test_real_models_measure_the_roll_of_a_turned_face(media, degrees):
+    bgr = cv2.imread(str(media("single_face.jpg")))
+    with FaceDetector() as detector:
+        level = float(detector.photo(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).roll[0])
+        height, width = bgr.shape[:2]
+        turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)  # counter-clockwise on screen
+        turned = cv2.warpAffine(bgr, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
+        faces = detector.photo(cv2.cvtColor(turned, cv2.COLOR_BGR2RGB))
+    assert abs(np.degrees(level)) < 10 and len(faces) == 1 and faces.roll is not None
+    assert np.degrees(faces.roll[0] - level) == pytest.approx(-degrees, abs=6)

@@ -115,8 +115,16 @@ def add_model_options(parser: argparse.ArgumentParser, batch_size: int = 32) -> 
     )
 
 
+def add_align_option(parser: argparse.ArgumentParser) -> None:
+    """--align, for every command that crops faces (analyze, batch, live, eval --photos)."""
+    parser.add_argument(
+        "--align", action="store_true", help="turn each face so that its eyes are level before classifying it"
+    )
+
+
 def add_detector_options(parser: argparse.ArgumentParser) -> None:
     """The face detector's options, the same for analyze, batch and live."""
+    add_align_option(parser)
     parser.add_argument(
         "--min-face-score",
         type=float,
@@ -209,6 +217,7 @@ def make_options(args: argparse.Namespace) -> object:
         tta=args.tta,
         detector=detector,
         smooth=args.smooth,
+        align=args.align,
     )
 
 

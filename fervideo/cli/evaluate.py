@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from fervideo.cli.common import EXIT_OK, add_model_options, err, out
+from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, err, out
 from fervideo.errors import UsageError
 from fervideo.metrics import per_class_lines
 
@@ -37,6 +37,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--labels", type=Path, metavar="FERPLUS_CSV", help="score against FER+ majority labels (folder data only)"
     )
     add_model_options(evaluate, batch_size=256)
+    add_align_option(evaluate)  # with --photos
     evaluate.add_argument(
         "--cache-dir", type=Path, metavar="DIR", help="decoded splits (default: $FERVIDEO_CACHE or ~/.cache/fervideo)"
     )
@@ -67,6 +68,7 @@ def run_eval(args: argparse.Namespace) -> int:
                 device=args.device,
                 precision=args.precision,
                 runtime=args.runtime,
+                align=args.align,
                 tta=args.tta,
                 batch_size=args.batch_size,
             )
