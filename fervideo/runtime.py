@@ -17,6 +17,7 @@ import numpy as np
 from fervideo.choices import RUNTIMES, TORCH_HINT
 from fervideo.errors import ModelError, UsageError
 from fervideo.onnx_model import CUDA, available, providers
+from fervideo.preprocess import PreprocessSpec
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 _threads = {"n": 1}  # the classifier's share of the cores, set once per process by use_threads()
@@ -55,6 +56,8 @@ def choose(name_or_path: str, device: str = "auto", precision: str = "auto", run
     if path.suffix == ".onnx":
         if runtime == "torch":
             raise UsageError(f"{path} is an ONNX file; --runtime torch needs a .pt checkpoint")
+        if precision == "bf16":
+            raise UsageError(f"{path} is an ONNX file; --precision bf16 runs on torch, with a .pt checkpoint")
         return Choice("onnx", path, _onnx_device(device))
     if path.suffix in (".pt", ".pth") or path.is_file() or os.sep in name_or_path:
         if runtime == "onnx":
@@ -68,7 +71,7 @@ def choose(name_or_path: str, device: str = "auto", precision: str = "auto", run
     return _torch(_shipped_pt(name_or_path), device, precision)
 
 
-def open_runtime(choice: Choice, precision: str = "auto") -> tuple[Runtime, object, dict, float]:
+def open_runtime(choice: Choice, precision: str = "auto") -> tuple[Runtime, PreprocessSpec, dict, float]:
     """Load the chosen file: (runtime, preprocessing spec, description, temperature)."""
     if choice.runtime == "onnx":
         from fervideo.onnx_model import load_onnx

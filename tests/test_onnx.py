@@ -83,6 +83,8 @@ def test_choices_name_the_runtime_and_refuse_what_cannot_run(tmp_path):
         choose(str(tmp_path / "mine.pt"), runtime="onnx")
     with pytest.raises(UsageError, match="needs a .pt"):
         choose(str(tmp_path / "mine.onnx"), runtime="torch")
+    with pytest.raises(UsageError, match="bf16 runs on torch"):
+        choose(str(tmp_path / "mine.onnx"), precision="bf16")
     with pytest.raises(UsageError, match="unknown runtime"):
         choose("fernet_plus", runtime="tensorrt")
     with pytest.raises(UsageError, match="no float32 ONNX file"):
