@@ -91,6 +91,8 @@ def parse_description(path: Path, text: str | None) -> dict:
 
 def load_onnx(path: Path, device: str, threads: int) -> tuple[OnnxModel, PreprocessSpec, dict, float]:
     """The ONNX file at path as a runtime, with its preprocessing, its description and its temperature."""
+    if not path.is_file():
+        raise ModelError(f"{path}: no such ONNX file" + ("; pass the file itself, not a folder" * path.is_dir()))
     if not available():
         raise UsageError("ONNX Runtime is not installed: 'pip install onnxruntime', or use --runtime torch")
     if device == "cuda" and CUDA not in providers():

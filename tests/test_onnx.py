@@ -94,6 +94,11 @@ def test_choices_name_the_runtime_and_refuse_what_cannot_run(tmp_path):
 
 
 def test_a_foreign_or_broken_onnx_file_is_one_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="no such ONNX file"):
+        EmotionClassifier.load(str(tmp_path / "missing.onnx"))
+    (tmp_path / "folder.onnx").mkdir()
+    with pytest.raises(ModelError, match="not a folder"):
+        EmotionClassifier.load(str(tmp_path / "folder.onnx"))
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"not a graph")
     with pytest.raises(ModelError, match="not an ONNX model"):
