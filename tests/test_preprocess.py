@@ -133,8 +133,11 @@ def test_per_channel_length_must_match_channels():
 # --- the same input as the torch version this replaced: the shipped models were trained on that ---------
 
 
-@pytest.mark.parametrize("size,spec", [(48, PreprocessSpec(input_size=224, channels=3)), (44, PreprocessSpec())])
-def test_enlarging_matches_torch_bilinear(size, spec):
+@pytest.mark.parametrize(
+    "size,spec",
+    [(48, PreprocessSpec(input_size=224, channels=3)), (44, PreprocessSpec()), (48, PreprocessSpec(input_size=32))],
+)
+def test_resizing_matches_torch_antialiased_bilinear(size, spec):
     torch = pytest.importorskip("torch")
     u8 = faces(3, size)
     reference = torch.nn.functional.interpolate(
