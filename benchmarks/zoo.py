@@ -4,7 +4,7 @@
 
 Per model: FER2013 val accuracy without and with TTA; FER+ val accuracy (majority protocol); accuracy, macro
 accuracy and faces found on the photos of --wild through the whole pipeline (`fervideo eval --photos`);
-calibration error (ECE, 15 bins) on FER2013 val and on FER+ val; faces/s at batch 32 on one torch thread.
+calibration error (ECE, 15 bins) on FER2013 val and on FER+ val; faces/s at batch 32 on one thread.
 Prints one Markdown row per model (and, with --json, every figure).
 """
 
@@ -14,7 +14,6 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
 from classify import faces_per_second  # benchmarks/ is on the path when the script runs
 
 from fervideo.checkpoint import WEIGHTS_DIR
@@ -24,6 +23,7 @@ from fervideo.evaluation import evaluate, evaluate_photos
 from fervideo.ferplus import majority_split
 from fervideo.models import list_models
 from fervideo.pipeline import AnalyzeOptions
+from fervideo.runtime import use_threads
 
 HEADER = (
     "| model | FER2013 val | + TTA | FER+ val | wild | wild macro | faces found | ECE FER2013 | ECE FER+ | faces/s |\n"
@@ -46,10 +46,8 @@ def measure(name: str, data: Path, wild: Path | None, ferplus: Path) -> dict:
         row |= {"wild": photos["accuracy"], "wild_macro": photos["macro_accuracy"], "wild_ece": photos["ece"]}
         row |= {"faces_found": photos["faces_found"], "wild_per_class": photos["per_class"]}
         row |= {"wild_confusion": photos["confusion"], "wild_no_face": photos["no_face"]}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    row["faces_per_s"] = faces_per_second(classifier, 32, 3.0)
-    torch.set_num_threads(threads)
+    row["faces_per_s"] = faces_per_second(classifier, 32, 3.0)  # one thread: use_threads(1) in main()
+    row["runtime"] = classifier.runtime
     return row
 
 
@@ -73,8 +71,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=shipped, help="default: every shipped model")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
-    threads = torch.get_num_threads()
-    print(f"fp32 on the CPU, {threads} torch threads (faces/s: 1 thread, batch 32)")
+    use_threads(1)  # the classifier's sessions and torch alike: faces/s on one thread, as the README's table
+    print("fp32 on the CPU, ONNX Runtime for the shipped models (faces/s: 1 thread, batch 32)")
     print(HEADER)
     rows = []
     for name in args.models:
