@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from fervideo.atomic import AtomicOutput
-from fervideo.errors import ModelError
+from fervideo.errors import ModelError, one_line
 from fervideo.labels import EMOTIONS
 from fervideo.models import create_model, get_entry
 from fervideo.preprocess import PreprocessSpec
@@ -88,11 +88,11 @@ def build_model(payload: dict) -> tuple[nn.Module, PreprocessSpec]:
     try:
         model = create_model(arch, **payload["config"])
     except (TypeError, ValueError) as exc:
-        raise ModelError(f"checkpoint config does not fit architecture {arch!r}: {_one_line(exc)}") from exc
+        raise ModelError(f"checkpoint config does not fit architecture {arch!r}: {one_line(exc)}") from exc
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, TypeError, AttributeError) as exc:
-        raise ModelError(f"checkpoint weights do not fit architecture {arch!r}: {_one_line(exc)}") from exc
+        raise ModelError(f"checkpoint weights do not fit architecture {arch!r}: {one_line(exc)}") from exc
     return model.eval(), spec
 
 
@@ -128,11 +128,6 @@ def _preprocess_spec(data: dict) -> PreprocessSpec:
     if not valid:
         raise ModelError(f"checkpoint preprocessing {data} is not valid (sizes >= 1, 1 or 3 channels, std != 0)")
     return spec
-
-
-def _one_line(exc: Exception) -> str:
-    """torch's multi-line messages folded onto one line: the CLI reports an error as a single line."""
-    return " ".join(str(exc).split())
 
 
 def _values(stat: float | tuple[float, ...]) -> tuple[float, ...]:

@@ -19,3 +19,8 @@ class ModelError(FervideoError):
 
 class UsageError(FervideoError):
     """Options that do not make sense together."""
+
+
+def one_line(exc: BaseException) -> str:
+    """A library's multi-line message folded onto one line: the CLI reports an error as a single line."""
+    return " ".join(str(exc).split())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fervideo.errors import ModelError, UsageError
+from fervideo.errors import ModelError, UsageError, one_line
 from fervideo.labels import EMOTIONS
 from fervideo.preprocess import PreprocessSpec
 
@@ -53,7 +53,7 @@ class OnnxModel:
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=chosen)
         except Exception as exc:  # ONNX Runtime raises its own untyped errors for anything it cannot read
-            raise ModelError(f"{path}: not an ONNX model ONNX Runtime can run ({_one_line(exc)})") from exc
+            raise ModelError(f"{path}: not an ONNX model ONNX Runtime can run ({one_line(exc)[:300]})") from exc
         self.device = device
         self.input = self.session.get_inputs()[0].name
         meta = self.session.get_modelmeta().custom_metadata_map
@@ -101,7 +101,3 @@ def load_onnx(path: Path, device: str, threads: int) -> tuple[OnnxModel, Preproc
     d = model.description
     info = {"arch": d.get("arch"), "metrics": d.get("metrics", {}), "source_sha256": d.get("source_sha256")}
     return model, d["spec"], info, float(d.get("temperature", 1.0))
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:300]
