@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fervideo-installed
 
-.PHONY: setup demo test lint bench sample install clean
+.PHONY: setup demo test lint bench sample install clean onnx
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ bench: setup
 
 sample: setup
 	$(BIN)/python samples/make_sample.py
+
+# after a new fervideo/weights/*.pt: its ONNX files again (tests/test_onnx.py fails while they are stale); the
+# int8 twins of fernet and fernet_plus are calibrated and checked on FER2013 in ../shared
+SHARED ?= ../shared
+onnx: setup
+	for m in cnn vit; do $(BIN)/python -m training.export --checkpoint fervideo/weights/$$m.pt --onnx fervideo/weights/$$m.onnx; done
+	$(BIN)/python -m training.export --checkpoint fervideo/weights/fernet.pt --onnx fervideo/weights/fernet.onnx --int8 $(SHARED)/fer2013
+	$(BIN)/python -m training.export --checkpoint fervideo/weights/fernet_plus.pt --onnx fervideo/weights/fernet_plus.onnx --int8 $(SHARED)/fer2013 --labels $(SHARED)/fer2013/ferplus.csv
 
 # fervideo (and pandas, for fervideo.results.load_results) into the Python that PYTHON names: an activated
 # virtual environment, a conda environment, or pass PYTHON=/path/to/python. The shipped models run on ONNX
