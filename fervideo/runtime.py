@@ -6,6 +6,7 @@ for ONNX Runtime) and, where quantising kept the accuracy, NAME.int8.onnx. Choos
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -122,9 +123,9 @@ def _onnx_fits(onnx: Path | None, device: str, precision: str) -> bool:
     """auto: ONNX when the file exists, ONNX Runtime is installed and it runs on the device asked for."""
     if onnx is None or precision == "bf16" or not available():
         return False
-    if device == "cuda" or (device == "auto" and _gpu_present()):
+    if device == "cuda" or (device == "auto" and _gpu_present() and _torch_installed()):
         return CUDA in providers()  # else torch's CUDA does the work
-    return True
+    return True  # a lean install on a GPU machine: ONNX on the CPU rather than an error about torch
 
 
 def _onnx_device(device: str) -> str:
@@ -138,3 +139,11 @@ def _onnx_device(device: str) -> str:
 def _gpu_present() -> bool:
     """An NVIDIA driver on this machine, seen without importing torch."""
     return Path("/proc/driver/nvidia/version").exists()
+
+
+def _torch_installed() -> bool:
+    """Whether torch could be imported, found without importing it."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # a finder that refuses it
+        return False

@@ -92,7 +92,8 @@ def test_analyse_is_analyze_and_quiet_is_q(tmp_path, capsys):
 
 
 def test_verbose_prints_the_settings_first(tmp_path, capsys):
-    code, err = run(capsys, "analyze", str(SAMPLE), "-o", str(tmp_path), "--every", "10", "--no-video", "-v")
+    argv = ["analyze", str(SAMPLE), "-o", str(tmp_path), "--every", "10", "--no-video", "-v", "--device", "cpu"]
+    code, err = run(capsys, *argv)  # on the CPU: auto on a GPU machine would name torch's CUDA
     assert code == 0, err
     first = err.splitlines()[0]
     assert first.startswith("model fernet_plus") and "sha256" in first and "precision int8" in first

@@ -18,9 +18,22 @@ pytestmark = pytest.mark.integration
 def no_torch(tmp_path_factory):
     """An environment in which `import torch` (and torchvision, einops) fails, as where torch is not installed."""
     blocker = tmp_path_factory.mktemp("no_torch")
-    for name in ("torch", "torchvision", "einops"):
-        (blocker / f"{name}.py").write_text(f"raise ImportError('{name} is blocked for this test')\n")
+    (blocker / "sitecustomize.py").write_text(ABSENT)
     return os.environ | {"PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
+
+
+# loaded at start-up through PYTHONPATH: the first finder asked, it answers for the torch stack as if absent
+ABSENT = """
+import sys
+
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "einops"):
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked for this test)", name=name)
+        return None
+
+sys.meta_path.insert(0, Absent())
+"""
 
 
 def fervideo(env: dict, *argv: str, timeout: float = 240) -> subprocess.CompletedProcess:

@@ -93,6 +93,15 @@ def test_choices_name_the_runtime_and_refuse_what_cannot_run(tmp_path):
         choose("vit_b16")
 
 
+def test_auto_on_a_gpu_machine_takes_torch_only_where_torch_is_installed(monkeypatch):
+    import fervideo.runtime as runtime
+
+    monkeypatch.setattr(runtime, "_gpu_present", lambda: True)
+    assert choose("fernet_plus").runtime == "torch"  # torch's CUDA, as ONNX Runtime has no CUDA provider here
+    monkeypatch.setattr(runtime, "_torch_installed", lambda: False)
+    assert choose("fernet_plus").runtime == "onnx" and choose("fernet_plus").device == "cpu"  # a lean install
+
+
 def test_a_foreign_or_broken_onnx_file_is_one_clear_error(tmp_path):
     with pytest.raises(ModelError, match="no such ONNX file"):
         EmotionClassifier.load(str(tmp_path / "missing.onnx"))
