@@ -6,4 +6,5 @@ DEFAULT_MODEL = "fernet_plus"  # what `fervideo analyze` uses with no --model: c
 # classifier arithmetic; auto: the shipped int8 file on ONNX Runtime, else bf16 where torch has it natively
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 RUNTIMES = ("auto", "onnx", "torch")  # auto: ONNX Runtime for the shipped models, torch for other checkpoints
-TORCH_HINT = "pip install 'fervideo[torch]' to train, evaluate or run .pt checkpoints"  # a lean install lacks it
+# what a lean install (ONNX Runtime only) is told when a command needs torch
+TORCH_HINT = "pip install 'fervideo[torch]' to train, list the model zoo or run .pt checkpoints"

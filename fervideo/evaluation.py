@@ -22,7 +22,7 @@ from fervideo.preprocess import PreprocessSpec
 from fervideo.source import VideoSource
 
 Progress = Callable[[int, int], None]  # (faces done, faces in all)
-MODEL_KEYS = ("name", "arch", "checkpoint", "sha256", "input_size", "precision", "temperature")
+MODEL_KEYS = ("name", "arch", "checkpoint", "sha256", "input_size", "runtime", "precision", "temperature")
 
 
 def evaluate(

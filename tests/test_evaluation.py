@@ -21,6 +21,7 @@ INFO = {
     "checkpoint": "-",
     "sha256": "0" * 64,
     "input_size": 48,
+    "runtime": "torch",
     "precision": "fp32",
     "temperature": 1.0,
     "metrics": {},

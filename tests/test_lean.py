@@ -72,6 +72,14 @@ def test_without_torch_the_torch_runtime_is_one_clear_error(no_torch, tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1 and not any(tmp_path.iterdir())
 
 
+def test_eval_of_a_shipped_model_runs_without_torch(no_torch, folder_data):
+    done = fervideo(no_torch, "eval", "--data", str(folder_data), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["model"]["runtime"] == "onnx" and result["model"]["precision"] == "int8"
+    assert result["n"] == 14  # 2 val faces of each class
+
+
 def test_commands_that_need_torch_say_how_to_get_it(no_torch):
     done = fervideo(no_torch, "models")
     assert done.returncode == 1 and "Traceback" not in done.stderr

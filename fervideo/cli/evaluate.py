@@ -101,7 +101,7 @@ def _print_eval(result: dict) -> None:
     what = f"photos in {result['data']}" if photos else f"FER2013 {result['split']} split of {result['data']}"
     labels = " (FER+ majority labels)" if result["labels"] == "ferplus-majority" else ""
     out.print(
-        f"{model['name']} (sha256 {model['sha256'][:12]}, {model['precision']}, "
+        f"{model['name']} (sha256 {model['sha256'][:12]}, {model.get('runtime', 'torch')} {model['precision']}, "
         f"temperature {model['temperature']:.2f}),"
         f" tta {'on' if result['tta'] else 'off'}, {what}{labels}",
         markup=False,
