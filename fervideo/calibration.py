@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fervideo.errors import ModelError
+
 ECE_BINS = 15
 
 
@@ -46,3 +48,10 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
             lo, a = a, b
             b = lo + ratio * (hi - lo)
     return float(np.exp((lo + hi) / 2))
+
+
+def checked_temperature(value: object, where: str) -> float:
+    """A stored temperature as a float, or a ModelError naming where it came from."""
+    if not isinstance(value, (int, float)) or not 0 < value < 100:
+        raise ModelError(f"{where}: temperature {value!r} is not a positive number")
+    return float(value)

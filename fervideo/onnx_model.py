@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fervideo.calibration import checked_temperature
 from fervideo.errors import ModelError, UsageError, one_line
 from fervideo.labels import EMOTIONS
 from fervideo.preprocess import PreprocessSpec
@@ -78,9 +79,7 @@ def parse_description(path: Path, text: str | None) -> dict:
         raise ModelError(f"{path}: not a {FORMAT} file; export it again with training.export --onnx")
     if tuple(description.get("classes", ())) != EMOTIONS:
         raise ModelError(f"{path}: classes {description.get('classes')} differ from FER2013's {list(EMOTIONS)}")
-    temperature = description.get("temperature", 1.0)
-    if not isinstance(temperature, (int, float)) or not 0 < temperature < 100:
-        raise ModelError(f"{path}: temperature {temperature!r} is not a positive number")
+    description["temperature"] = checked_temperature(description.get("temperature", 1.0), str(path))
     try:
         description["spec"] = PreprocessSpec.from_dict(description["preprocess"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -100,4 +99,4 @@ def load_onnx(path: Path, device: str, threads: int) -> tuple[OnnxModel, Preproc
     model = OnnxModel(path, device, threads)
     d = model.description
     info = {"arch": d.get("arch"), "metrics": d.get("metrics", {}), "source_sha256": d.get("source_sha256")}
-    return model, d["spec"], info, float(d.get("temperature", 1.0))
+    return model, d["spec"], info, d["temperature"]

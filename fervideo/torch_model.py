@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fervideo.calibration import checked_temperature
 from fervideo.checkpoint import build_model, load_checkpoint
 from fervideo.choices import PRECISIONS
-from fervideo.errors import ModelError, UsageError
+from fervideo.errors import UsageError
 from fervideo.preprocess import PreprocessSpec, prepare
 
 
@@ -63,11 +64,9 @@ def load_torch(path: Path, device: str, precision: str) -> tuple[TorchModel, Pre
     """The checkpoint at path as a runtime, with its preprocessing, its description and its temperature."""
     payload = load_checkpoint(path)
     model, spec = build_model(payload)
-    temperature = payload.get("temperature", 1.0)
-    if not isinstance(temperature, (int, float)) or not 0 < temperature < 100:
-        raise ModelError(f"{path}: checkpoint temperature {temperature!r} is not a positive number")
+    temperature = checked_temperature(payload.get("temperature", 1.0), f"{path}: checkpoint")
     info = {"arch": payload["arch"], "metrics": payload.get("metrics", {})}
-    return TorchModel(model, resolve_device(device), precision), spec, info, float(temperature)
+    return TorchModel(model, resolve_device(device), precision), spec, info, temperature
 
 
 def model_input(

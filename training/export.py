@@ -27,7 +27,7 @@ from fervideo.errors import FervideoError, UsageError
 from fervideo.ferplus import majority_split
 from fervideo.preprocess import PreprocessSpec
 from fervideo.torch_model import model_input
-from training.onnx_export import MAX_DROP, check_out, describe, export_float, export_int8
+from training.onnx_export import MAX_DROP, check_out, describe, export_float, export_int8, trace
 
 console = Console(stderr=True)
 
@@ -99,14 +99,15 @@ def onnx_files(args: argparse.Namespace, checkpoint: Path) -> Path:
     """The ONNX file of checkpoint (as written), and its int8 twin with --int8 when that keeps the accuracy."""
     payload = load_checkpoint(checkpoint)
     model, spec = build_model(payload)
-    path = export_float(model, spec, describe(payload, checkpoint, "fp32"), args.onnx)
+    graph, description = trace(model, spec), describe(payload, checkpoint)
+    path = export_float(graph, description, args.onnx)
     console.print(f"{checkpoint} -> {path} ({path.stat().st_size / 2**20:.1f} MiB, float32)")
     if args.int8:
         checks = {"fer2013 val": load_split(args.int8, "val")}
         if args.labels:
             checks["ferplus val"] = majority_split(args.int8, "val", checks["fer2013 val"], args.labels)
         twin = args.onnx.with_suffix(".int8.onnx")
-        written, scores = export_int8(model, spec, describe(payload, checkpoint, "int8"), args.int8, twin, checks)
+        written, scores = export_int8(graph, spec, description, args.int8, twin, checks)
         for name, (before, after) in scores.items():
             console.print(f"{name}: float32 {before:.2f}%, int8 {after:.2f}% ({after - before:+.2f} points)")
         if written is None:

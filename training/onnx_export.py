@@ -30,24 +30,38 @@ MAX_DROP = 0.3  # points of val accuracy an int8 file may lose against float32 a
 CALIBRATION_FACES = 1024
 
 
-def describe(payload: dict, source: Path, precision: str) -> dict:
-    """The description an ONNX file carries: what the checkpoint says about itself, and where it came from."""
+def describe(payload: dict, source: Path) -> dict:
+    """The description a float32 ONNX file carries: what the checkpoint says about itself, and where it came from."""
     keys = ("arch", "config", "preprocess", "classes", "metrics", "temperature", "hp")
-    return {"format": FORMAT, **{k: payload[k] for k in keys if k in payload}, "precision": precision} | {
+    return {"format": FORMAT, **{k: payload[k] for k in keys if k in payload}, "precision": "fp32"} | {
         "source": source.name,
         "source_sha256": sha256(source),
     }
 
 
-def export_float(model: nn.Module, spec: PreprocessSpec, description: dict, out: Path) -> Path:
-    """The float32 graph with float16 storage where exact, its description inside; written atomically."""
-    graph = _trace(model, spec)
-    _store_half(graph)
-    return _save(graph, description, out)
+def trace(model: nn.Module, spec: PreprocessSpec) -> onnx.ModelProto:
+    """The model's float32 graph with a free batch axis; batch norm stays a node, fused by ONNX Runtime."""
+    example = torch.zeros(2, spec.channels, spec.input_size, spec.input_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            model.float().eval(), (example,), str(path), input_names=["input"], output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=OPSET,
+            do_constant_folding=False, dynamo=False,
+        )  # fmt: skip
+        return onnx.load(path)
+
+
+def export_float(graph: onnx.ModelProto, description: dict, out: Path) -> Path:
+    """A copy of the traced graph with float16 storage where exact, its description inside; written atomically."""
+    half = onnx.ModelProto()
+    half.CopyFrom(graph)  # the caller's graph stays float32 for quantising
+    _store_half(half)
+    return _save(half, description, out)
 
 
 def export_int8(
-    model: nn.Module, spec: PreprocessSpec, description: dict, data: Path, out: Path, checks: dict[str, Split]
+    graph: onnx.ModelProto, spec: PreprocessSpec, description: dict, data: Path, out: Path, checks: dict[str, Split]
 ) -> tuple[Path | None, dict[str, tuple[float, float]]]:
     """The int8 twin and each check's accuracy in float32 and int8; None when int8 loses more than MAX_DROP."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -65,7 +79,7 @@ def export_int8(
 
     with tempfile.TemporaryDirectory() as tmp:
         float_path, int8_path = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
-        onnx.save(_trace(model, spec), float_path)
+        onnx.save(graph, float_path)
         # reduce_range: 7-bit weights, which CPUs without VNNI need to avoid saturating (ONNX Runtime's advice)
         quantize_static(
             str(float_path), str(int8_path), Faces(), quant_format=QuantFormat.QOperator, per_channel=True,
@@ -85,19 +99,6 @@ def accuracy(model: OnnxModel, spec: PreprocessSpec, val: Split) -> float:
     batches = range(0, len(val), 256)
     logits = np.concatenate([model.logits(prepare(val.images[i : i + 256], spec)) for i in batches])
     return 100 * float((logits.argmax(1) == val.labels).mean())
-
-
-def _trace(model: nn.Module, spec: PreprocessSpec) -> onnx.ModelProto:
-    """The model's float32 graph with a free batch axis; batch norm stays a node, fused by ONNX Runtime."""
-    example = torch.zeros(2, spec.channels, spec.input_size, spec.input_size)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.onnx"
-        torch.onnx.export(
-            model.float().eval(), (example,), str(path), input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=OPSET,
-            do_constant_folding=False, dynamo=False,
-        )  # fmt: skip
-        return onnx.load(path)
 
 
 def _store_half(graph: onnx.ModelProto) -> None:
