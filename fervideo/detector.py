@@ -13,6 +13,7 @@ import numpy as np
 from fervideo.detections import Detections, box_iou
 from fervideo.errors import ModelError
 from fervideo.quiet import native_stderr_silenced
+from fervideo.signals import deferred
 
 # mediapipe's two BlazeFace models frame a face differently. Short-range boxes are mapped onto
 # the full-range geometry (measured on FER2013 faces by training/calibrate_crop.py) so later
@@ -217,7 +218,8 @@ def _import_mediapipe() -> object:
             placed = [name for name in placed if not name.startswith("matplotlib")]
         sys.modules.update({name: stand_ins[name] for name in placed})
         try:
-            import mediapipe  # noqa: F401
+            with deferred():
+                import mediapipe  # noqa: F401
         finally:
             for name in placed:
                 del sys.modules[name]

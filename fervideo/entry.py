@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from fervideo.signals import Stopped, request
+from fervideo.signals import STOPS, Stopped, deferred, request
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -19,10 +19,11 @@ def _stop(signum: int, frame: object) -> None:
 
 def run() -> int:
     """`fervideo ...`: the command line's exit code; 130 with one line when interrupted, even during start-up."""
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for signum in STOPS:
         signal.signal(signum, _stop)
     try:
-        from fervideo.cli import main
+        with deferred():  # the command line's imports load numpy, whose C API prints an interrupt's traceback
+            from fervideo.cli import main
 
         return main()
     except KeyboardInterrupt as exc:

@@ -15,6 +15,7 @@ from fervideo.calibration import checked_temperature
 from fervideo.errors import ModelError, UsageError, one_line
 from fervideo.labels import EMOTIONS
 from fervideo.preprocess import PreprocessSpec
+from fervideo.signals import deferred
 
 DESCRIPTION_KEY = "fervideo"
 FORMAT = "fervideo-onnx/1"
@@ -25,7 +26,8 @@ CPU = "CPUExecutionProvider"
 def available() -> bool:
     """Whether ONNX Runtime can be imported here."""
     try:
-        import onnxruntime  # noqa: F401
+        with deferred():
+            import onnxruntime  # noqa: F401
     except ImportError:
         return False
     return True

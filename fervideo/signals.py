@@ -8,7 +8,11 @@ also recorded here, and the long loops check it (check()) and the command line c
 from __future__ import annotations
 
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _requested: int | None = None
 
 
@@ -41,3 +45,20 @@ def reset() -> None:
     """Forget a request (for a caller that runs several commands in one process, such as the tests)."""
     global _requested
     _requested = None
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold stop signals back while a native library loads; one that came meanwhile is delivered on exit.
+
+    An interrupt inside the import of an extension built on numpy's C API (cv2, for one) makes it print a
+    traceback itself before failing, which no handler can take back; after the import it is a plain Ctrl-C.
+    """
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

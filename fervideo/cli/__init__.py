@@ -12,7 +12,7 @@ from fervideo.choices import TORCH_HINT
 from fervideo.cli import analyze, batch, evaluate, export, live, report
 from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
 from fervideo.errors import FervideoError, UsageError
-from fervideo.signals import requested
+from fervideo.signals import deferred, requested
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,8 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed as one line
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    _silence_opencv_log()
     try:
+        _silence_opencv_log()  # inside: its import of cv2 (and numpy) is where an early Ctrl-C may land
         return args.run(args)
     except UsageError as exc:
         err.print(f"error: {printable(exc)}", markup=False)
@@ -82,6 +82,7 @@ def _torch_missing(exc: ImportError) -> bool:
 def _silence_opencv_log() -> None:
     """OpenCV reads OPENCV_LOG_LEVEL (set by fervideo/__init__) only when cv2 is imported, which may be earlier."""
     if os.environ.get("OPENCV_LOG_LEVEL") == "OFF":  # not when the user asked for OpenCV's log
-        import cv2
+        with deferred():
+            import cv2
 
         cv2.setLogLevel(0)  # cv::utils::logging::LOG_LEVEL_SILENT
