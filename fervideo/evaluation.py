@@ -106,27 +106,13 @@ def evaluate_photos(
     photos = folder_files(folder)
     if not photos:
         raise InputError(f"no photos under {folder}/<class>/ for classes {', '.join(EMOTIONS)}")
-    probs, labels, missed, unreadable = [], [], [], []
     with Analyzer(options) as analyzer:
-        for done, (path, label) in enumerate(photos, 1):
-            try:
-                with VideoSource(path) as source:
-                    faces = next(iter(analyzer.run(source))).faces
-            except InputError:  # one broken file in a folder of photos is reported, not fatal
-                faces = Detections.empty()
-                unreadable.append(str(path))
-            if len(faces):
-                wh = faces.xyxy[:, 2:] - faces.xyxy[:, :2]
-                probs.append(faces.probs[int(np.argmax(wh[:, 0] * wh[:, 1]))])
-                labels.append(label)
-            else:
-                missed.append((path, label))
-            if progress is not None:
-                progress(done, len(photos))
+        probs, unreadable = largest_faces(analyzer, [path for path, _ in photos], progress)
         classifier = analyzer.classifier
-    result = _scored(
-        classifier, np.array(probs).reshape(-1, len(EMOTIONS)), np.array(labels, np.int64), options.tta, tic
-    )
+    labels = np.array([label for _, label in photos], np.int64)
+    found = ~np.isnan(probs[:, 0])
+    missed = [photo for photo, hit in zip(photos, found, strict=True) if not hit]
+    result = _scored(classifier, probs[found], labels[found], options.tta, tic)
     no_face = {name: sum(label == i for _, label in missed) for i, name in enumerate(EMOTIONS)}
     for name, row in result["per_class"].items():
         row["total"] += no_face[name]
@@ -145,6 +131,26 @@ def evaluate_photos(
         "no_face_files": [str(path) for path, _ in missed],
         "unreadable_files": unreadable,
     }
+
+
+def largest_faces(
+    analyzer: Analyzer, photos: list[Path], progress: Progress | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """(N, 7) probabilities of each photo's largest face, NaN where none was found, and the unreadable photos."""
+    probs, unreadable = np.full((len(photos), len(EMOTIONS)), np.nan, np.float32), []
+    for done, path in enumerate(photos, 1):
+        try:
+            with VideoSource(path) as source:
+                faces = next(iter(analyzer.run(source))).faces
+        except InputError:  # one broken file in a folder of photos is reported, not fatal
+            faces = Detections.empty()
+            unreadable.append(str(path))
+        if len(faces):
+            wh = faces.xyxy[:, 2:] - faces.xyxy[:, :2]
+            probs[done - 1] = faces.probs[int(np.argmax(wh[:, 0] * wh[:, 1]))]
+        if progress is not None:
+            progress(done, len(photos))
+    return probs, unreadable
 
 
 def count_parameters(name: str, config: dict | None = None) -> int:

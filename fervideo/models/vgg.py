@@ -1,7 +1,8 @@
 """FerNet: a VGG-style CNN for 48x48 grey faces, the project's own default-model family.
 
 Four stages of two 3x3 conv-BN-ReLU layers, max-pooling between stages, global average pooling,
-dropout and one linear layer. Width doubles per stage; `width` scales the whole net.
+dropout and one linear layer. Width doubles per stage; `width` scales the whole net, and `channels`, when
+given, sets every layer's width instead (a pruned net, training/prune.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,16 @@ class FerNetConfig:
     width: int = 32  # channels of the first stage; 32 -> 32, 64, 128, 256
     stages: int = 4
     dropout: float = 0.3
+    channels: list[int] | None = None  # output channels of each conv, two per stage; overrides width
+
+
+def layer_widths(config: FerNetConfig) -> list[int]:
+    """Output channels of each conv layer, stage by stage."""
+    if config.channels is not None:
+        if len(config.channels) != 2 * config.stages or min(config.channels) < 1:
+            raise ValueError(f"channels {config.channels}: give {2 * config.stages} positive widths")
+        return [int(c) for c in config.channels]
+    return [config.width * 2**i for i in range(config.stages) for _ in range(2)]
 
 
 class ConvBlock(nn.Module):
@@ -43,11 +54,11 @@ class FerNet(nn.Module):
     def __init__(self, config: FerNetConfig) -> None:
         super().__init__()
         self.config = config
-        widths = [config.width * 2**i for i in range(config.stages)]
+        widths = layer_widths(config)
         self.stages = nn.ModuleList()
         c_in = config.in_channels
-        for c_out in widths:
-            self.stages.append(nn.Sequential(ConvBlock(c_in, c_out), ConvBlock(c_out, c_out)))
+        for c_mid, c_out in zip(widths[::2], widths[1::2], strict=True):
+            self.stages.append(nn.Sequential(ConvBlock(c_in, c_mid), ConvBlock(c_mid, c_out)))
             c_in = c_out
         self.pool = nn.MaxPool2d(2)
         self.dropout = nn.Dropout(config.dropout)
@@ -62,8 +73,8 @@ class FerNet(nn.Module):
         return maps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.features(x)[-1]  # x: (B, 1, 48, 48) -> (B, 8w, 6, 6)
-        x = x.mean(dim=(2, 3))  # (B, 8w)
+        x = self.features(x)[-1]  # x: (B, 1, 48, 48) -> (B, C, 6, 6), C = 8w unpruned
+        x = x.mean(dim=(2, 3))  # (B, C)
         return self.head(self.dropout(x))  # (B, 7)
 
 
