@@ -1,10 +1,10 @@
 """Issue 17's targets in one run: memory, start-up, classification and analyze against the H.264 floor.
 
     python benchmarks/lean.py [--video ../shared/media/single_face.mp4] [--photo ../shared/media/single_face.jpg]
-                              [--loop 21] [--factor 8] [--repeat 3]
+                              [--loop 21] [--factor 8] [--repeat 3] [--model fernet_lite]
 
-Every analyze is the real CLI in a fresh process (start-up included), with the default model on the default
-runtime. Prints, with the target beside each: peak RSS of analyze on the looped clip and of a batch worker;
+Every analyze is the real CLI in a fresh process (start-up included), with the default model (or --model) on
+the default runtime. Prints, with the target beside each: peak RSS of analyze on the looped clip and of a batch worker;
 a photo end to end; classification alone at batch 32 on one thread for each runtime and precision; analyze
 with its H.264 video as a multiple of decoding + x264-encoding the same clip through the same ffmpeg; analyze
 --no-video in frames/s; and the peak RSS of a run --factor times as long.
@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media"
 
 
-def photo_run(photo: Path, out: Path) -> tuple[float, float]:
+def photo_run(photo: Path, out: Path, model: str) -> tuple[float, float]:
     """Wall seconds and peak RSS MB of `fervideo analyze PHOTO` in a fresh process."""
-    peak, seconds, _ = run_analyze(photo, out, DEFAULT_MODEL)
+    peak, seconds, _ = run_analyze(photo, out, model)
     return seconds, peak
 
 
-def batch_peak(video: Path, out: Path) -> float:
+def batch_peak(video: Path, out: Path, model: str) -> float:
     """Peak RSS MB of the largest process of `fervideo batch` (the driver or its worker) on one input.
 
     Each process's VmHWM (its own peak since its exec) is read every 0.1 s while the batch runs.
@@ -46,7 +46,20 @@ def batch_peak(video: Path, out: Path) -> float:
     folder.mkdir(exist_ok=True)
     (folder / video.name).unlink(missing_ok=True)
     (folder / video.name).symlink_to(video)
-    command = [sys.executable, "-m", "fervideo", "batch", str(folder), "-o", str(out), "--workers", "1", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "fervideo",
+        "batch",
+        str(folder),
+        "-o",
+        str(out),
+        "--workers",
+        "1",
+        "-q",
+        "--model",
+        model,
+    ]
     proc = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
@@ -84,6 +97,7 @@ def main() -> None:
     parser.add_argument("--loop", type=int, default=26, help="play the clip this many times (26: 1,872 frames)")
     parser.add_argument("--factor", type=int, default=8, help="the long run for flat memory")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="a registered model")
     args = parser.parse_args()
     for path in (args.video, args.photo):
         if not path.is_file():
@@ -91,31 +105,31 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        photo = min((photo_run(args.photo, tmp / "photo") for _ in range(args.repeat)), key=lambda r: r[0])
+        photo = min((photo_run(args.photo, tmp / "photo", args.model) for _ in range(args.repeat)), key=lambda r: r[0])
         rows.append(("photo, end to end", f"{photo[0]:.2f} s", "<= 0.8 s"))
         rows.append(("photo, peak RSS", f"{photo[1]:.0f} MB", "-"))
         video = looped_copy(args.video, args.loop, tmp)
         floor, frames = best_time(lambda: decode_encode_h264(video, tmp / "floor.mp4"), args.repeat)
-        runs = [run_analyze(video, tmp / "v", DEFAULT_MODEL) for _ in range(args.repeat)]
+        runs = [run_analyze(video, tmp / "v", args.model) for _ in range(args.repeat)]
         peak, seconds, _ = min(runs, key=lambda r: r[1])
-        bare = min((run_analyze(video, tmp / "n", DEFAULT_MODEL, ("--no-video",)) for _ in range(args.repeat)),
+        bare = min((run_analyze(video, tmp / "n", args.model, ("--no-video",)) for _ in range(args.repeat)),
                    key=lambda r: r[1])  # fmt: skip
         rows.append((f"H.264 floor, {frames} frames", f"{frames / floor:.0f} frames/s", "-"))
         rows.append(("analyze with H.264 video", f"{frames / seconds:.0f} frames/s", "-"))
         rows.append(("analyze / H.264 floor", f"{seconds / floor:.2f}x", "<= 2.5x"))
         rows.append(("analyze --no-video", f"{frames / bare[1]:.0f} frames/s", ">= 450"))
         rows.append((f"analyze peak RSS, {frames} frames", f"{peak:.0f} MB", "<= 450 MB"))
-        rows.append(("batch worker peak RSS", f"{batch_peak(video, tmp / 'b'):.0f} MB", "<= 450 MB"))
+        rows.append(("batch worker peak RSS", f"{batch_peak(video, tmp / 'b', args.model):.0f} MB", "<= 450 MB"))
         long = looped_copy(args.video, args.loop * args.factor, tmp)
-        long_peak, _, _ = run_analyze(long, tmp / "l", DEFAULT_MODEL)
+        long_peak, _, _ = run_analyze(long, tmp / "l", args.model)
         rows.append((f"peak RSS {args.factor}x as long - 1x", f"{long_peak - peak:+.0f} MB", "< 50 MB"))
         use_threads(1)
         for runtime, precision in (("onnx", "int8"), ("onnx", "fp32"), ("torch", "fp32"), ("torch", "bf16")):
-            classifier = load(DEFAULT_MODEL, precision, runtime)
+            classifier = load(args.model, precision, runtime)
             rate = faces_per_second(classifier, 32, 3.0)
             rows.append((f"faces/s, batch 32, 1 thread, {runtime} {precision}", f"{rate:.0f}", ">= 1000"))
 
-    print(f"{machine()}; default model {DEFAULT_MODEL}; {time.strftime('%Y-%m-%d')}")
+    print(f"{machine()}; model {args.model}; {time.strftime('%Y-%m-%d')}")
     print(f"{'measure':44s} {'value':>16s} {'target':>10s}")
     for name, value, target in rows:
         print(f"{name:44s} {value:>16s} {target:>10s}")

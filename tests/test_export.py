@@ -38,3 +38,14 @@ def test_export_keeps_the_model_and_its_description(trained, tmp_path, half):
 def test_export_will_not_overwrite_its_source(trained):
     with pytest.raises(UsageError, match="another file"):
         main(parse_args(["--checkpoint", str(trained), "--out", str(trained)]))
+
+
+def test_export_can_ship_a_run_under_another_name_of_its_architecture(trained, tmp_path):
+    out = main(parse_args(["--checkpoint", str(trained), "--name", "fernet_lite", "--out", str(tmp_path / "l.pt")]))
+    payload = load_checkpoint(out)
+    assert payload["arch"] == "fernet_lite" and payload["renamed_from"] == "fernet"
+    assert payload["config"]["width"] == 8  # the run's own shape, not the name's default
+    assert EmotionClassifier.load(str(out), "cpu").info["arch"] == "fernet_lite"
+    with pytest.raises(UsageError, match="not a registered name for this 'fernet' model"):
+        main(parse_args(["--checkpoint", str(trained), "--name", "cnn", "--out", str(tmp_path / "c.pt")]))
+    assert not (tmp_path / "c.pt").exists()

@@ -27,6 +27,7 @@ from fervideo.errors import FervideoError, UsageError
 from fervideo.ferplus import majority_split
 from fervideo.preprocess import PreprocessSpec
 from fervideo.torch_model import model_input
+from training.initial import same_architecture
 from training.onnx_export import MAX_DROP, check_out, describe, export_float, export_int8, trace
 
 console = Console(stderr=True)
@@ -38,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--checkpoint", type=Path, required=True, help="a checkpoint written by training.train")
     parser.add_argument("--out", type=Path, help="where the exported checkpoint goes")
+    parser.add_argument(
+        "--name", help="ship it under this registered name of the same architecture (fernet_plus -> fernet_lite)"
+    )
     parser.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
     parser.add_argument("--calibrate", type=Path, metavar="DATA", help="fit the temperature on DATA's val split")
     parser.add_argument(
@@ -73,7 +77,12 @@ def main(args: argparse.Namespace) -> Path:
             f"temperature {calibration['temperature']:.3f}: val calibration error {calibration['ece_before']:.2%} "
             f"-> {calibration['ece']:.2%} ({calibration['labels']} labels, {calibration['n']} faces)"
         )
-    save_checkpoint(args.out, model, payload["arch"], spec, metrics, half=args.half, **kept)
+    arch = payload["arch"]
+    if args.name is not None:
+        if not same_architecture(model, args.name, payload["config"]):
+            raise UsageError(f"--name {args.name}: not a registered name for this {arch!r} model's architecture")
+        arch, kept["renamed_from"] = args.name, payload["arch"]
+    save_checkpoint(args.out, model, arch, spec, metrics, half=args.half, **kept)
     size = args.out.stat().st_size / 2**20
     console.print(f"{args.checkpoint} -> {args.out} ({size:.1f} MiB{', float16 weights' if args.half else ''})")
     return onnx_files(args, args.out) if args.onnx else args.out
@@ -85,8 +94,8 @@ def check(args: argparse.Namespace) -> None:
         raise UsageError("nothing to write: give --out FILE.pt, --onnx FILE.onnx or both")
     if args.out is not None and args.out.resolve() == args.checkpoint.resolve():
         raise UsageError("--out is the checkpoint itself; export to another file")
-    if args.out is None and (args.half or args.calibrate):
-        raise UsageError("--half and --calibrate shape a new checkpoint: give --out FILE.pt")
+    if args.out is None and (args.half or args.calibrate or args.name):
+        raise UsageError("--half, --calibrate and --name shape a new checkpoint: give --out FILE.pt")
     if args.labels and not (args.calibrate or args.int8):
         raise UsageError("--labels goes with --calibrate or --int8 DATA: they name the split it labels")
     if args.int8 and not args.onnx:

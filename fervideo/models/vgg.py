@@ -98,3 +98,17 @@ def fernet(**config: object) -> FerNet:
 def fernet_plus(**config: object) -> FerNet:
     """fernet's architecture, for FER+ targets and equalised faces."""
     return FerNet(FerNetConfig(**config))
+
+
+LITE_CHANNELS = [24, 24, 48, 48, 96, 96, 192, 192]  # half of fernet_plus's width 48, a quarter of its operations
+
+
+@register(
+    "fernet_lite",
+    preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize"),
+    description="fernet_plus pruned to half its channels, retrained: fast",
+    weights="fernet_lite.pt",
+)
+def fernet_lite(**config: object) -> FerNet:
+    """fernet_plus's strongest half of the channels (training/prune.py), for slow machines and live use."""
+    return FerNet(FerNetConfig(**({"channels": LITE_CHANNELS} | config)))
