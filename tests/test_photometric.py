@@ -86,7 +86,16 @@ def test_each_camera_effect_does_what_it_says(config, check):
         assert spread.mean() > 0.2  # contrast both raised and lowered, by a clear factor
 
 
-def test_the_default_recipe_draws_camera_effects():
-    aug = recipe_for("fernet_plus").augment
+@pytest.mark.parametrize("name", ["fernet_plus", "fernet_lite"])
+def test_the_real_face_recipes_draw_camera_effects(name):
+    aug = recipe_for(name).augment
     assert aug.contrast and aug.gamma and aug.blur and aug.noise and aug.lowres
-    assert recipe_for("fernet_plus").label_smoothing == 0.0  # FER+ votes are already soft
+    assert recipe_for(name).label_smoothing == 0.0  # FER+ votes are already soft
+
+
+def test_every_shipped_model_has_its_own_recipe():
+    from fervideo.models import list_models
+    from training.recipes import RECIPES
+
+    shipped = {e.name for e in list_models() if e.weights}
+    assert shipped <= RECIPES.keys(), f"no recipe (the generic one would train them): {shipped - RECIPES.keys()}"

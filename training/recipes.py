@@ -64,6 +64,7 @@ RECIPES["fernet_plus"] = replace(
         lowres=0.25,
     ),
 )
+RECIPES["fernet_lite"] = RECIPES["fernet_plus"]  # the same targets and faces, at half the channels
 RECIPES["vit"] = RECIPES["cnn"]  # the study trained its shallow ViT with exactly the CNN's protocol
 # The study fine-tuned only the head of the ImageNet ViT-B/16, otherwise with its protocol; a linear head on
 # frozen features takes a larger step than training from scratch. With --freeze last:K pass --lr 1e-4.
