@@ -149,12 +149,14 @@ def test_a_pack_carries_the_votes_and_trains_on_them(folder_data, tmp_path):
 
 
 def test_the_shipped_models_on_the_shared_validation_split():
-    """The default on FER+ val (majority) and fernet on FER2013's own labels, as the README's table says."""
+    """The default and fernet_lite on FER+ val (majority), fernet on FER2013's own labels, as the README says."""
     from fervideo.evaluation import evaluate_split
     from fervideo.models import DEFAULT_MODEL
 
     data = shared_path("fer2013")
     plus = evaluate_split(data, model=DEFAULT_MODEL, device="cpu", precision="fp32", labels=data / "ferplus.csv")
     assert plus["n"] == 3186 and plus["accuracy"] >= 0.86 and plus["ece"] <= 0.03
+    lite = evaluate_split(data, model="fernet_lite", device="cpu", precision="fp32", labels=data / "ferplus.csv")
+    assert lite["accuracy"] >= 0.845 and lite["ece"] <= 0.03
     fernet = evaluate_split(data, model="fernet", device="cpu", precision="fp32")
     assert fernet["n"] == 3589 and fernet["accuracy"] >= 0.70
