@@ -4,10 +4,10 @@
                               [--loop 21] [--factor 8] [--repeat 3] [--model fernet_lite]
 
 Every analyze is the real CLI in a fresh process (start-up included), with the default model (or --model) on
-the default runtime. Prints, with the target beside each: peak RSS of analyze on the looped clip and of a batch worker;
-a photo end to end; classification alone at batch 32 on one thread for each runtime and precision; analyze
-with its H.264 video as a multiple of decoding + x264-encoding the same clip through the same ffmpeg; analyze
---no-video in frames/s; and the peak RSS of a run --factor times as long.
+the default runtime. Prints, with the target beside each: peak RSS of analyze on the looped clip and of a
+batch worker; a photo end to end; classification alone at batch 32 on one thread for each runtime and
+precision; analyze with its H.264 video as a multiple of decoding + x264-encoding the same clip through the
+same ffmpeg; analyze --no-video in frames/s; and the peak RSS of a run --factor times as long.
 """
 
 from __future__ import annotations
@@ -46,20 +46,8 @@ def batch_peak(video: Path, out: Path, model: str) -> float:
     folder.mkdir(exist_ok=True)
     (folder / video.name).unlink(missing_ok=True)
     (folder / video.name).symlink_to(video)
-    command = [
-        sys.executable,
-        "-m",
-        "fervideo",
-        "batch",
-        str(folder),
-        "-o",
-        str(out),
-        "--workers",
-        "1",
-        "-q",
-        "--model",
-        model,
-    ]
+    command = [sys.executable, "-m", "fervideo", "batch", str(folder), "-o", str(out), "--workers", "1", "-q"]
+    command += ["--model", model]
     proc = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:

@@ -17,7 +17,6 @@ import torch
 from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.errors import FervideoError, UsageError
 from fervideo.models.vgg import ConvBlock, FerNet, FerNetConfig, layer_widths
-from fervideo.preprocess import PreprocessSpec
 
 MULTIPLE = 8  # kept widths are multiples of 8, the vector width the CPU kernels like
 
@@ -42,8 +41,9 @@ def kept_widths(widths: list[int], keep: float) -> list[int]:
 
 def prune(model: FerNet, channels: list[int]) -> FerNet:
     """A FerNet with channels[i] outputs in layer i, holding the strongest channels' weights of model."""
-    if len(channels) != len(layer_widths(model.config)):
-        raise UsageError(f"--channels: give {len(layer_widths(model.config))} widths, not {len(channels)}")
+    layers = len(layer_widths(model.config))
+    if len(channels) != layers:
+        raise UsageError(f"--channels: give {layers} widths, not {len(channels)}")
     config = FerNetConfig(**{**vars(model.config), "channels": list(channels)})
     small = FerNet(config).eval()
     picks = [s.argsort(descending=True)[:c].sort().values for s, c in zip(strengths(model), channels, strict=True)]
@@ -90,7 +90,7 @@ def main(args: argparse.Namespace) -> list[int]:
         raise UsageError(f"--channels {channels}: each must be between 1 and the layer's width {widths}")
     small = prune(model.eval(), channels)
     source = {"checkpoint": str(args.checkpoint), "channels": widths}
-    save_checkpoint(args.out, small, payload["arch"], PreprocessSpec(**spec.to_dict()), pruned_from=source)
+    save_checkpoint(args.out, small, payload["arch"], spec, pruned_from=source)
     return channels
 
 
