@@ -16,7 +16,7 @@ import numpy as np
 
 from fervideo.choices import PRECISIONS, RUNTIMES
 from fervideo.classifier import EmotionClassifier
-from fervideo.errors import ModelError
+from fervideo.errors import ModelError, UsageError
 from fervideo.runtime import use_threads
 
 
@@ -60,7 +60,11 @@ def main() -> None:
     print(f"faces/s on the CPU, {args.threads} threads, precision {args.precision}, runtime {args.runtime}")
     print(f"{'model':10s} " + " ".join(f"{'batch ' + str(b):>10s}" for b in args.batch_sizes))
     for name in args.models:
-        classifier = load(name, args.precision, args.runtime)
+        try:
+            classifier = load(name, args.precision, args.runtime)
+        except UsageError as err:  # e.g. int8 asked of a model that ships no int8 file
+            print(f"{name:10s} {'-':>10s}  ({err})")
+            continue
         rates = [faces_per_second(classifier, b, args.seconds) for b in args.batch_sizes]
         print(
             f"{name:10s} " + " ".join(f"{r:10.0f}" for r in rates) + f"  ({classifier.runtime} {classifier.precision})"

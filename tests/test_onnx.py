@@ -73,6 +73,16 @@ def test_shipped_int8_agrees_with_float(name, real_faces):
     assert EmotionClassifier.load(name, "cpu").precision == "int8"  # auto takes the twin that passed its check
 
 
+@pytest.mark.parametrize("name", [n for n in SHIPPED if (WEIGHTS_DIR / f"{n}.int8.onnx").is_file()])
+def test_shipped_int8_runs_integer_convolutions_end_to_end(name):
+    import onnx
+
+    ops = [node.op_type for node in onnx.load(WEIGHTS_DIR / f"{name}.int8.onnx").graph.node]
+    # a float batch norm between layers forces a dequantise and a quantise around each (a third slower)
+    assert "BatchNormalization" not in ops and "Conv" not in ops and "QLinearConv" in ops
+    assert ops.count("QuantizeLinear") <= 2, "the graph returns to float between layers"
+
+
 def test_choices_name_the_runtime_and_refuse_what_cannot_run(tmp_path):
     assert choose("fernet_plus", "cpu").runtime == "onnx"
     assert choose("fernet_plus", "cpu", runtime="torch").path.suffix == ".pt"

@@ -65,6 +65,7 @@ def export_int8(
 ) -> tuple[Path | None, dict[str, tuple[float, float]]]:
     """The int8 twin and each check's accuracy in float32 and int8; None when int8 loses more than MAX_DROP."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     train = load_split(data, "train")
     rng = np.random.default_rng(0)
@@ -80,9 +81,13 @@ def export_int8(
     with tempfile.TemporaryDirectory() as tmp:
         float_path, int8_path = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
         onnx.save(graph, float_path)
+        # Batch norm folded into the convolutions first: quantised as it was traced, every layer left its
+        # batch norm in float32 between a dequantise and a quantise (fernet_plus: 461 -> 664 faces/s).
+        folded = Path(tmp) / "folded.onnx"
+        quant_pre_process(str(float_path), str(folded), skip_symbolic_shape=True)
         # reduce_range: 7-bit weights, which CPUs without VNNI need to avoid saturating (ONNX Runtime's advice)
         quantize_static(
-            str(float_path), str(int8_path), Faces(), quant_format=QuantFormat.QOperator, per_channel=True,
+            str(folded), str(int8_path), Faces(), quant_format=QuantFormat.QOperator, per_channel=True,
             reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
         )  # fmt: skip
         runs = OnnxModel(float_path, described=False), OnnxModel(int8_path, described=False)
