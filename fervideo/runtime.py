@@ -65,6 +65,11 @@ def choose(name_or_path: str, device: str = "auto", precision: str = "auto", run
             raise UsageError(f"{path} is a torch checkpoint; export it with 'python -m training.export --onnx'")
         return _torch(path, device, precision)
     onnx = _shipped_onnx(name_or_path, precision)
+    if onnx is None and precision == "int8":
+        twins = sorted(p.name.split(".")[0] for p in WEIGHTS_DIR.glob("*.int8.onnx"))
+        raise UsageError(
+            f"model {name_or_path!r} ships no int8 file (int8: {', '.join(twins)}); use --precision auto or fp32"
+        )
     if runtime == "onnx" or (runtime == "auto" and _onnx_fits(onnx, device, precision)):
         if onnx is None:
             raise UsageError(f"model {name_or_path!r} has no {_wanted(precision)} ONNX file; use --runtime torch")

@@ -89,6 +89,8 @@ def test_choices_name_the_runtime_and_refuse_what_cannot_run(tmp_path):
     assert choose("fernet_plus", "cpu", precision="bf16").runtime == "torch"  # ONNX Runtime has no bf16 here
     with pytest.raises(UsageError, match="runs on ONNX Runtime only"):
         choose("fernet_plus", "cpu", precision="int8", runtime="torch")
+    with pytest.raises(UsageError, match="'cnn' ships no int8 file .*fernet_plus"):  # not "use --runtime torch"
+        choose("cnn", "cpu", precision="int8")
     with pytest.raises(UsageError, match="export it with"):
         choose(str(tmp_path / "mine.pt"), runtime="onnx")
     with pytest.raises(UsageError, match="needs a .pt"):
