@@ -66,13 +66,11 @@ def choose(name_or_path: str, device: str = "auto", precision: str = "auto", run
         return _torch(path, device, precision)
     onnx = _shipped_onnx(name_or_path, precision)
     if onnx is None and precision == "int8":
-        twins = sorted(p.name.split(".")[0] for p in WEIGHTS_DIR.glob("*.int8.onnx"))
-        raise UsageError(
-            f"model {name_or_path!r} ships no int8 file (int8: {', '.join(twins)}); use --precision auto or fp32"
-        )
+        twins = ", ".join(_onnx_names("*.int8.onnx"))
+        raise UsageError(f"model {name_or_path!r} ships no int8 file (int8: {twins}); use --precision auto or fp32")
     if runtime == "onnx" or (runtime == "auto" and _onnx_fits(onnx, device, precision)):
         if onnx is None:
-            raise UsageError(f"model {name_or_path!r} has no {_wanted(precision)} ONNX file; use --runtime torch")
+            raise UsageError(f"model {name_or_path!r} has no float32 ONNX file; use --runtime torch")
         return Choice("onnx", onnx, _onnx_device(device))
     return _torch(_shipped_pt(name_or_path), device, precision)
 
@@ -97,10 +95,6 @@ def _torch(path: Path, device: str, precision: str) -> Choice:
     return Choice("torch", path, device)
 
 
-def _wanted(precision: str) -> str:
-    return "int8" if precision == "int8" else "float32"
-
-
 def _shipped_onnx(name: str, precision: str) -> Path | None:
     """The shipped ONNX file of a model for a precision: auto prefers int8 where it ships."""
     if precision == "bf16":
@@ -117,11 +111,14 @@ def _shipped_pt(name: str) -> Path:
     try:
         from fervideo.checkpoint import resolve
     except ImportError:  # a lean install: only the ONNX files can run
-        shipped = sorted({p.name.split(".")[0] for p in WEIGHTS_DIR.glob("*.onnx")})
-        raise ModelError(
-            f"model {name!r} needs torch, which is not installed; ONNX models: {', '.join(shipped)}"
-        ) from None
+        shipped = ", ".join(_onnx_names("*.onnx"))
+        raise ModelError(f"model {name!r} needs torch, which is not installed; ONNX models: {shipped}") from None
     return resolve(name)
+
+
+def _onnx_names(pattern: str) -> list[str]:
+    """The models with a shipped ONNX file matching pattern, sorted."""
+    return sorted({p.name.split(".")[0] for p in WEIGHTS_DIR.glob(pattern)})
 
 
 def _onnx_fits(onnx: Path | None, device: str, precision: str) -> bool:

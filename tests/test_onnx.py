@@ -18,7 +18,7 @@ from fervideo.runtime import WEIGHTS_DIR, choose
 from tests.conftest import shared_path
 from training.export import main, parse_args
 
-pytest.importorskip("onnx", reason="training.export --onnx needs the onnx package (the dev extra)")
+onnx = pytest.importorskip("onnx", reason="training.export --onnx needs the onnx package (the dev extra)")
 
 SHIPPED = [e.name for e in list_models() if e.weights and (WEIGHTS_DIR / e.weights).is_file()]
 
@@ -75,8 +75,6 @@ def test_shipped_int8_agrees_with_float(name, real_faces):
 
 @pytest.mark.parametrize("name", [n for n in SHIPPED if (WEIGHTS_DIR / f"{n}.int8.onnx").is_file()])
 def test_shipped_int8_runs_integer_convolutions_end_to_end(name):
-    import onnx
-
     ops = [node.op_type for node in onnx.load(WEIGHTS_DIR / f"{name}.int8.onnx").graph.node]
     # a float batch norm between layers forces a dequantise and a quantise around each (a third slower)
     assert "BatchNormalization" not in ops and "Conv" not in ops and "QLinearConv" in ops
