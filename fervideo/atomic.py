@@ -7,12 +7,16 @@ import contextlib
 import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from fervideo.errors import OutputError
+from fervideo.signals import deferred
 
 NAME_MAX = 255  # bytes in one file name, on every file system fervideo writes to
 PARTIAL = re.compile(r"\.(\d+)-[0-9a-f]{8}\.partial[^/]*$")  # .NAME.PID-RANDOM.partial.SUFFIX
+_made: ContextVar[list[AtomicOutput] | None] = ContextVar("fervideo_outputs_made", default=None)
 
 
 def partial_name(final: str) -> str:
@@ -47,6 +51,11 @@ def commit_group(staged: list[AtomicOutput], stale: list[Path] = ()) -> None:
     The old files are moved aside first (a file that cannot be moved, such as an immutable one, stops the
     commit before anything changed); stale names old outputs the new set does not replace, removed with it.
     """
+    with deferred():  # a Ctrl-C between two renames would leave half a group, and the old set moved aside
+        _commit_group(staged, stale)
+
+
+def _commit_group(staged: list[AtomicOutput], stale: list[Path]) -> None:
     aside: dict[Path, Path] = {}
     placed: list[AtomicOutput] = []
     try:
@@ -76,6 +85,8 @@ class AtomicOutput:
         self.final = Path(final)
         self.tmp = self.final.with_name(partial_name(self.final.name))
         self.held = False
+        if (made := _made.get()) is not None:  # known to guarded() before its file exists
+            made.append(self)
 
     def hold(self) -> AtomicOutput:
         """Leave the finished file under its temporary name until commit(), to rename several together."""
@@ -118,14 +129,37 @@ class AtomicOutput:
             self.close()
 
 
+@contextlib.contextmanager
+def guarded() -> Iterator[None]:
+    """Abort and discard every AtomicOutput made inside if the block fails or is stopped.
+
+    A stop can land between a writer's creating its file (or starting ffmpeg) and its owner's entering it into a
+    with block: the owner's clean-up never sees that writer, this one does.
+    """
+    made: list[AtomicOutput] = []
+    token = _made.set(made)
+    try:
+        yield
+    except BaseException:
+        with deferred():  # a second Ctrl-C must not cut the clean-up short
+            for output in reversed(made):
+                with contextlib.suppress(Exception):  # one writer that fails to let go must not keep the rest
+                    output.abort()
+                    output.discard()
+        raise
+    finally:
+        _made.reset(token)
+
+
 def prepare_out_dir(out_dir: str | Path) -> Path:
     """Create the output folder if needed and check that files can be written in it."""
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         probe = out_dir / f".fervideo-probe-{uuid.uuid4().hex}"
-        probe.touch()
-        probe.unlink()
+        with deferred():  # stopped between the two, the probe would stay behind
+            probe.touch()
+            probe.unlink()
     except OSError as exc:
         raise OutputError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from exc
     return out_dir

@@ -21,6 +21,7 @@ from fervideo.atomic import AtomicOutput
 from fervideo.errors import OutputError
 from fervideo.media import FfmpegUnavailable, ffmpeg_exe, probe
 from fervideo.paths import local
+from fervideo.signals import deferred
 from fervideo.sinks import VideoSink, check_frame
 
 CODECS = ("h264", "mp4v")
@@ -56,7 +57,12 @@ class H264Sink(AtomicOutput):
         # stderr goes to a file, not a pipe, so that ffmpeg can never block on a full one
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close() and abort())
         try:
-            self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+            # deferred: a Ctrl-C inside Popen would lose the handle while ffmpeg runs on, and at its input's end
+            # it writes the file anyway; ffmpeg inherits the held signals, and abort() kills it outright
+            with deferred():
+                self._proc = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log
+                )
         except OSError as exc:
             self._log.close()
             raise OutputError(f"{final}: could not start ffmpeg: {exc}") from exc

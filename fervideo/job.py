@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fervideo import __version__
-from fervideo.atomic import commit_group, prepare_out_dir
+from fervideo.atomic import commit_group, guarded, prepare_out_dir
 from fervideo.errors import UsageError
 from fervideo.layout import face_series_glob, output_paths
 from fervideo.outputs import AnnotatedSink, EpisodeSink, ExportSink, ReportSink, Sink, SummarySink, TableSink
@@ -51,8 +51,8 @@ def analyze_file(
     if any(path.resolve() == Path(input_path).resolve() for path in paths.values()):
         raise UsageError(f"{input_path} would be overwritten by its own outputs; choose another -o folder")
     prepare_out_dir(out_dir)
-    summary, sinks = Summary(min_episode), []
-    try:
+    summary = Summary(min_episode)
+    with guarded():  # a failure or a stop anywhere, even while the sinks open, removes every unfinished file
         with VideoSource(input_path) as source, ExitStack() as stack:
             info = source.info
             expected = _expected_frames(info.frames, info.fps, analyzer.options.sampling)
@@ -85,10 +85,6 @@ def analyze_file(
         finals = {output.final for output in staged}
         old = list(paths.values()) + sorted(Path(out_dir).glob(face_series_glob(input_path, stem)))
         commit_group(staged, [path for path in old if path not in finals])
-    except BaseException:
-        for output in (output for sink in sinks for output in sink.staged()):
-            output.discard()
-        raise
     return data
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fervideo.atomic import guarded
 from fervideo.draw import annotate, draw_bars, draw_fps
 from fervideo.errors import InputError
 from fervideo.frames import FrameResult
@@ -119,7 +120,8 @@ def run_live(
     reader = LatestFrameReader(options.camera)
     stats = LiveStats()
     try:
-        with ExitStack() as stack:  # recordings are committed on a normal stop, Ctrl-C included
+        # committed on a normal stop, Ctrl-C included; guarded: a stop while they open leaves no file behind
+        with guarded(), ExitStack() as stack:
             video = None
             if options.record:
                 sink = stack.enter_context(VideoSink(options.record, reader.fps, reader.width, reader.height))

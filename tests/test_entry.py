@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fervideo import entry
+from fervideo import entry, signals
 from tests.conftest import ROOT, SAMPLE
 
 
@@ -24,7 +24,12 @@ def test_interrupt_while_the_command_line_is_imported(monkeypatch, capsys):
 
     loading.__getattr__ = interrupted
     monkeypatch.setitem(sys.modules, "fervideo.cli", loading)
-    assert entry.run() == 130
+    handlers = {signum: signal.getsignal(signum) for signum in signals.STOPS}
+    try:
+        assert entry.run() == 130
+    finally:  # entry.run() installs its handlers for good: later tests get Python's back
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     assert capsys.readouterr().err == "interrupted\n"
 
 

@@ -1,0 +1,102 @@
+"""A stop (Ctrl-C) at the moments between two steps: while the outputs open, and between the renames of a commit."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from fervideo import atomic, job, signals, sinks
+from fervideo.job import analyze_file
+from fervideo.outputs import AnnotatedSink
+from tests.helpers import make_step_video, read_json, scripted_analyzer
+
+NAMES = ["step.annotated.mp4", "step.csv", "step.episodes.csv", "step.json"]
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory):
+    return make_step_video(tmp_path_factory.mktemp("clip") / "step.mp4")
+
+
+def ffmpeg_children() -> list[int]:
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
+        for pid in (task / "children").read_text().split():
+            if "ffmpeg" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(pid))
+    return found
+
+
+def test_a_stop_after_the_video_writer_started_but_before_it_was_entered(video, tmp_path, monkeypatch):
+    opened = job._open_sinks
+
+    def stopped_in_between(*args):
+        for sink in opened(*args):
+            if isinstance(sink, AnnotatedSink):  # made: its ffmpeg runs; its owner has not taken it yet
+                raise KeyboardInterrupt
+            yield sink
+
+    monkeypatch.setattr(job, "_open_sinks", stopped_in_between)
+    with pytest.raises(KeyboardInterrupt):
+        analyze_file(video, tmp_path, scripted_analyzer())
+    assert ffmpeg_children() == []  # killed, not left to write its file once this process exits
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stop_just_after_the_csv_file_was_created(video, tmp_path, monkeypatch):
+    made = sinks.CsvSink.__init__
+
+    def stopped_after_open(self, final):
+        made(self, final)
+        raise KeyboardInterrupt  # its temporary file exists; nobody holds the writer yet
+
+    monkeypatch.setattr(sinks.CsvSink, "__init__", stopped_after_open)
+    with pytest.raises(KeyboardInterrupt):
+        analyze_file(video, tmp_path, scripted_analyzer())
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def plain_ctrl_c():
+    """Python's own SIGINT handler (an earlier test may have left fervideo.entry's), and no stop left recorded."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signals.reset()
+
+
+def test_a_ctrl_c_between_two_renames_of_a_commit_waits_for_the_whole_group(video, tmp_path, monkeypatch, plain_ctrl_c):
+    first = analyze_file(video, tmp_path, scripted_analyzer())
+    replace, calls = os.replace, []
+
+    def interrupted_replace(src, dst):
+        replace(src, dst)
+        calls.append(dst)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C: Python's handler raises KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):  # delivered once the group is in place
+        analyze_file(video, tmp_path, scripted_analyzer(smooth=0.5))
+    monkeypatch.undo()
+    assert len(calls) > 2  # the commit ran on past the Ctrl-C
+    assert sorted(p.name for p in tmp_path.iterdir()) == NAMES  # no hidden file, old or new
+    second = read_json(tmp_path / "step.json")
+    assert second["smoothing"]["seconds"] == 0.5 != first["smoothing"]["seconds"]
+
+
+def test_guarded_discards_the_writers_made_inside_only_on_a_failure(tmp_path):
+    with atomic.guarded():
+        kept = atomic.AtomicOutput(tmp_path / "kept.txt")
+        kept.tmp.write_text("done")
+        kept.commit()
+    with pytest.raises(RuntimeError), atomic.guarded():
+        lost = atomic.AtomicOutput(tmp_path / "lost.txt")
+        lost.tmp.write_text("half")
+        raise RuntimeError("failed before its owner took it")
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
