@@ -154,3 +154,49 @@ def test_export_options_that_do_not_fit(tmp_path):
     ]:
         with pytest.raises(UsageError, match=message):
             main(parse_args(["--checkpoint", str(checkpoint), *argv]))
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """Two frames of the sample clip as labelled photos, DIR/<class>/*.jpg."""
+    import cv2
+
+    from tests.conftest import SAMPLE
+
+    root = tmp_path_factory.mktemp("photos")
+    capture = cv2.VideoCapture(str(SAMPLE))
+    for name in ("happy", "neutral"):
+        ok, frame = capture.read()
+        assert ok
+        (root / name).mkdir()
+        cv2.imwrite(str(root / name / "frame.jpg"), frame)
+        for _ in range(20):
+            capture.read()
+    capture.release()
+    return root
+
+
+def test_the_int8_twin_is_also_checked_on_photos_through_the_whole_pipeline(tmp_path, folder_data, photos, monkeypatch):
+    from fervideo.evaluation import evaluate_photos
+    from fervideo.onnx_model import OnnxModel
+    from fervideo.pipeline import AnalyzeOptions
+    from training import onnx_export
+
+    argv = ["--checkpoint", str(WEIGHTS_DIR / "fernet_lite.pt"), "--onnx", str(tmp_path / "m.onnx")]
+    argv += ["--int8", str(folder_data), "--wild", str(photos)]
+    monkeypatch.setattr(onnx_export, "MAX_DROP", 100.0)  # 14 val faces: one face is 7 points
+    main(parse_args(argv))
+    twin = tmp_path / "m.int8.onnx"
+    kept = OnnxModel(twin).description["metrics"]["int8"]
+    assert sorted(kept) == ["fer2013 val", "wild photos"]
+    assert kept["wild photos"] == 100 * evaluate_photos(photos, AnalyzeOptions(model=str(twin)))["accuracy"]
+
+    def worse_in_int8(path, folder):
+        return 20.0 if "int8" in path.name else 90.0
+
+    monkeypatch.setattr(onnx_export, "MAX_DROP", 50.0)
+    monkeypatch.setattr(onnx_export, "photo_accuracy", worse_in_int8)
+    main(parse_args(argv))
+    assert not twin.exists()  # the photos alone turned it down; no stale twin is left to be taken for it
+    with pytest.raises(UsageError, match="give --int8"):
+        main(parse_args(argv[:4] + ["--wild", str(photos)]))

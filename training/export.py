@@ -55,6 +55,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="with --onnx: an int8 twin (FILE.int8.onnx) calibrated on DATA's train faces, kept if its val accuracy "
         "stays within 0.3 points",
     )
+    parser.add_argument(
+        "--wild",
+        type=Path,
+        metavar="DIR",
+        help="with --int8: photos DIR/<class>/*.jpg that the twin must also score within 0.3 points on, run through "
+        "the whole pipeline (detect, crop, classify) in float32 and int8",
+    )
     return parser.parse_args(argv)
 
 
@@ -98,6 +105,10 @@ def check(args: argparse.Namespace) -> None:
         raise UsageError("--half, --calibrate and --name shape a new checkpoint: give --out FILE.pt")
     if args.labels and not (args.calibrate or args.int8):
         raise UsageError("--labels goes with --calibrate or --int8 DATA: they name the split it labels")
+    if args.wild and not args.int8:
+        raise UsageError("--wild checks the int8 twin: give --int8 DATA")
+    if args.wild and not args.wild.is_dir():
+        raise UsageError(f"--wild {args.wild}: no such folder; expected DIR/<class>/*.jpg")
     if args.int8 and not args.onnx:
         raise UsageError("--int8 makes an ONNX twin: give --onnx FILE.onnx")
     if args.onnx is not None:
@@ -116,7 +127,7 @@ def onnx_files(args: argparse.Namespace, checkpoint: Path) -> Path:
         if args.labels:
             checks["ferplus val"] = majority_split(args.int8, "val", checks["fer2013 val"], args.labels)
         twin = args.onnx.with_suffix(".int8.onnx")
-        written, scores = export_int8(graph, spec, description, args.int8, twin, checks)
+        written, scores = export_int8(graph, spec, description, args.int8, twin, checks, args.wild)
         for name, (before, after) in scores.items():
             console.print(f"{name}: float32 {before:.2f}%, int8 {after:.2f}% ({after - before:+.2f} points)")
         if written is None:

@@ -61,9 +61,18 @@ def export_float(graph: onnx.ModelProto, description: dict, out: Path) -> Path:
 
 
 def export_int8(
-    graph: onnx.ModelProto, spec: PreprocessSpec, description: dict, data: Path, out: Path, checks: dict[str, Split]
+    graph: onnx.ModelProto,
+    spec: PreprocessSpec,
+    description: dict,
+    data: Path,
+    out: Path,
+    checks: dict[str, Split],
+    photos: Path | None = None,
 ) -> tuple[Path | None, dict[str, tuple[float, float]]]:
-    """The int8 twin and each check's accuracy in float32 and int8; None when int8 loses more than MAX_DROP."""
+    """The int8 twin and each check's accuracy in float32 and int8; None when int8 loses more than MAX_DROP.
+
+    photos: labelled photos DIR/<class>/*.jpg (the wild check), run through the whole pipeline in both precisions.
+    """
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -92,11 +101,24 @@ def export_int8(
         )  # fmt: skip
         runs = OnnxModel(float_path, described=False), OnnxModel(int8_path, described=False)
         scores = {name: tuple(accuracy(run, spec, split) for run in runs) for name, split in checks.items()}
+        int8 = description | {"precision": "int8"}
+        if photos is not None:  # each file described as it would ship, so that the pipeline can load it
+            pair = [(float_path, description), (int8_path, int8)]
+            described = [_save(onnx.load(path), d, path.with_suffix(".described.onnx")) for path, d in pair]
+            scores["wild photos"] = tuple(photo_accuracy(path, photos) for path in described)
         if any(before - after > MAX_DROP for before, after in scores.values()):
             return None, scores
-        metrics = description.get("metrics", {}) | {"int8": {name: after for name, (_, after) in scores.items()}}
-        int8 = description | {"precision": "int8", "metrics": metrics}
+        kept = {name: after for name, (_, after) in scores.items()}
+        int8["metrics"] = description.get("metrics", {}) | {"int8": kept}
         return _save(onnx.load(int8_path), int8, out), scores
+
+
+def photo_accuracy(path: Path, photos: Path) -> float:
+    """Accuracy in points of a described ONNX file on photos, detected, cropped and classified as analyze does."""
+    from fervideo.evaluation import evaluate_photos
+    from fervideo.pipeline import AnalyzeOptions
+
+    return 100 * evaluate_photos(photos, AnalyzeOptions(model=str(path), runtime="onnx"))["accuracy"]
 
 
 def accuracy(model: OnnxModel, spec: PreprocessSpec, val: Split) -> float:
