@@ -46,7 +46,7 @@ def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path, delay):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err, err
-    assert not any(tmp_path.iterdir())  # nothing written, not even a partial file
+    assert [p.name for p in tmp_path.iterdir()] == []  # nothing written, not even a partial file
 
 
 def test_a_stop_that_a_library_swallowed_still_stops_the_run(tmp_path, capsys):
