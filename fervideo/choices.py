@@ -7,4 +7,4 @@ DEFAULT_MODEL = "fernet_plus"  # what `fervideo analyze` uses with no --model: c
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 RUNTIMES = ("auto", "onnx", "torch")  # auto: ONNX Runtime for the shipped models, torch for other checkpoints
 # what a lean install (ONNX Runtime only) is told when a command needs torch
-TORCH_HINT = "pip install 'fervideo[torch]' to train, list the model zoo or run .pt checkpoints"
+TORCH_HINT = "pip install 'fervideo[torch]' to train, to list the whole model zoo or to run .pt checkpoints"

@@ -169,8 +169,13 @@ def count_parameters(name: str, config: dict | None = None) -> int:
 
 def model_catalog() -> list[dict]:
     """Each registered model: name, description, parameters, input, shipped val accuracy, default."""
-    from fervideo.checkpoint import WEIGHTS_DIR, load_checkpoint  # torch: the catalogue reads the checkpoints
-    from fervideo.models import list_models
+    try:
+        from fervideo.checkpoint import WEIGHTS_DIR, load_checkpoint  # torch: the catalogue reads the checkpoints
+        from fervideo.models import list_models
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("torch", "torchvision", "einops"):
+            raise
+        return onnx_catalog()  # a lean install
 
     rows = []
     for entry in list_models():
@@ -191,6 +196,31 @@ def model_catalog() -> list[dict]:
                 "val_labels": val_labels,  # fer2013 (the folders) or ferplus-majority (FER+ crowd labels)
                 "shipped": shipped,
                 "default": entry.name == DEFAULT_MODEL,
+            }
+        )
+    return rows
+
+
+def onnx_catalog() -> list[dict]:
+    """The shipped models as a lean install (ONNX Runtime, no torch) can run them, from their float ONNX files."""
+    from fervideo.onnx_model import OnnxModel
+    from fervideo.runtime import WEIGHTS_DIR
+
+    rows = []
+    for path in sorted(p for p in WEIGHTS_DIR.glob("*.onnx") if not p.name.endswith(".int8.onnx")):
+        described = OnnxModel(path).description
+        spec = described["spec"]
+        metrics = described.get("metrics", {})
+        rows.append(
+            {
+                "name": path.stem,
+                "description": described.get("summary", ""),
+                "parameters": described.get("parameters"),
+                "input": f"{spec.input_size}x{spec.input_size}x{spec.channels}",
+                "val_accuracy": metrics.get("val_accuracy"),
+                "val_labels": metrics.get("val_labels", "fer2013"),
+                "shipped": True,
+                "default": path.stem == DEFAULT_MODEL,
             }
         )
     return rows

@@ -113,6 +113,17 @@ def test_eval_table(tmp_path, capsys):
     assert "confusion matrix" in out and "true \\ predicted" in out
 
 
+def test_the_lean_catalogue_says_what_the_torch_one_says_of_each_shipped_onnx_model():
+    from fervideo.evaluation import onnx_catalog
+    from fervideo.runtime import WEIGHTS_DIR
+
+    full = {row["name"]: row for row in model_catalog() if (WEIGHTS_DIR / f"{row['name']}.onnx").is_file()}
+    lean = onnx_catalog()
+    assert [row["name"] for row in lean] == sorted(full) and len(lean) >= 5
+    for row in lean:
+        assert row == full[row["name"]]  # a stale ONNX description (parameters, summary, accuracy) shows here
+
+
 def test_catalog_and_parameter_count():
     rows = {row["name"]: row for row in model_catalog()}
     assert rows["cnn"]["parameters"] == 61451 == count_parameters("cnn")

@@ -80,7 +80,19 @@ def test_eval_of_a_shipped_model_runs_without_torch(no_torch, folder_data):
     assert result["n"] == 14  # 2 val faces of each class
 
 
-def test_commands_that_need_torch_say_how_to_get_it(no_torch):
-    done = fervideo(no_torch, "models")
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.strip().startswith("error: this needs torch") and "fervideo[torch]" in done.stderr
+def test_models_lists_the_shipped_onnx_models_without_torch(no_torch):
+    done = fervideo(no_torch, "models", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert sorted(rows) == ["cnn", "fernet", "fernet_lite", "fernet_plus", "vit"]  # no vit_b16: nothing ships
+    assert rows["fernet_plus"]["default"] and rows["fernet_plus"]["parameters"] == 2_639_479
+    assert "torch is not installed" in done.stderr and "fervideo[torch]" in done.stderr
+    table = fervideo(no_torch, "models")
+    assert table.returncode == 0 and "fernet_plus (default)" in table.stdout and "661,375" in table.stdout
+
+
+def test_a_torch_checkpoint_without_torch_says_how_to_get_it(no_torch, tmp_path):
+    done = fervideo(no_torch, "analyze", str(SAMPLE), "-o", str(tmp_path), "--model", "fervideo/weights/fernet.pt")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error:")
+    assert "fervideo[torch]" in done.stderr and not any(tmp_path.iterdir())

@@ -119,7 +119,7 @@ def onnx_files(args: argparse.Namespace, checkpoint: Path) -> Path:
     """The ONNX file of checkpoint (as written), and its int8 twin with --int8 when that keeps the accuracy."""
     payload = load_checkpoint(checkpoint)
     model, spec = build_model(payload)
-    graph, description = trace(model, spec), describe(payload, checkpoint)
+    graph, description = trace(model, spec), describe(payload, checkpoint, model)
     path = export_float(graph, description, args.onnx)
     console.print(f"{checkpoint} -> {path} ({path.stat().st_size / 2**20:.1f} MiB, float32)")
     if args.int8:

@@ -22,6 +22,7 @@ from fervideo.atomic import AtomicOutput
 from fervideo.checksum import sha256
 from fervideo.dataset import Split, load_split
 from fervideo.errors import UsageError
+from fervideo.models import get_entry
 from fervideo.onnx_model import DESCRIPTION_KEY, FORMAT, OnnxModel
 from fervideo.preprocess import PreprocessSpec, prepare
 
@@ -30,12 +31,17 @@ MAX_DROP = 0.3  # points of val accuracy an int8 file may lose against float32 a
 CALIBRATION_FACES = 1024
 
 
-def describe(payload: dict, source: Path) -> dict:
-    """The description a float32 ONNX file carries: what the checkpoint says about itself, and where it came from."""
+def describe(payload: dict, source: Path, model: nn.Module) -> dict:
+    """The description a float32 ONNX file carries: what the checkpoint says about itself, and where it came from.
+
+    The parameter count and the registry's one-line summary let `fervideo models` list the file without torch.
+    """
     keys = ("arch", "config", "preprocess", "classes", "metrics", "temperature", "hp")
     return {"format": FORMAT, **{k: payload[k] for k in keys if k in payload}, "precision": "fp32"} | {
         "source": source.name,
         "source_sha256": sha256(source),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "summary": get_entry(payload["arch"]).description,
     }
 
 

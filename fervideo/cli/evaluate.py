@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from fervideo.choices import TORCH_HINT
 from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, err, out
 from fervideo.errors import UsageError
 from fervideo.metrics import per_class_lines
@@ -127,6 +128,8 @@ def run_models(args: argparse.Namespace) -> int:
     from fervideo.evaluation import model_catalog
 
     rows = model_catalog()
+    if "torch" not in sys.modules:  # the catalogue came from the ONNX files: say what a lean install leaves out
+        err.print(f"torch is not installed: these are the shipped models ONNX Runtime runs; {TORCH_HINT}", markup=False)
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
@@ -137,6 +140,7 @@ def run_models(args: argparse.Namespace) -> int:
         if row.get("val_labels") == "ferplus-majority":
             accuracy += " (FER+)"
         name = f"{row['name']} (default)" if row["default"] else row["name"]
-        table.add_row(name, f"{row['parameters']:,}", row["input"], accuracy, row["description"])
+        parameters = "-" if row["parameters"] is None else f"{row['parameters']:,}"
+        table.add_row(name, parameters, row["input"], accuracy, row["description"])
     out.print(table)
     return EXIT_OK
