@@ -51,8 +51,8 @@ def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
                 close()
 
     thread = threading.Thread(target=produce, name="fervideo-prefetch", daemon=True)
-    thread.start()
     try:
+        thread.start()  # inside: a stop that lands just after it still stops and joins the thread
         while True:
             item = buffer.get()
             if item is _DONE:
@@ -62,7 +62,8 @@ def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        thread.join()  # the producer owns resources (a decoder, a detector) its caller closes next
+        if thread.ident is not None:  # started
+            thread.join()  # the producer owns resources (a decoder, a detector) its caller closes next
 
 
 class BackgroundWriter(Generic[T]):

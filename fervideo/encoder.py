@@ -58,7 +58,7 @@ class H264Sink(AtomicOutput):
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close() and abort())
         try:
             # deferred: a Ctrl-C inside Popen would lose the handle while ffmpeg runs on, and at its input's end
-            # it writes the file anyway; ffmpeg inherits the held signals, and abort() kills it outright
+            # it writes the file anyway
             with deferred():
                 self._proc = subprocess.Popen(
                     command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -140,8 +141,8 @@ def largest_faces(
     probs, unreadable = np.full((len(photos), len(EMOTIONS)), np.nan, np.float32), []
     for done, path in enumerate(photos, 1):
         try:
-            with VideoSource(path) as source:
-                faces = next(iter(analyzer.run(source))).faces
+            with VideoSource(path) as source, closing(analyzer.run(source)) as results:
+                faces = next(results).faces  # closed before the source: its reading thread has stopped
         except InputError:  # one broken file in a folder of photos is reported, not fatal
             faces = Detections.empty()
             unreadable.append(str(path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -92,20 +93,23 @@ class Analyzer:
         ahead = AHEAD_BYTES // max(1, 3 * source.info.width * source.info.height)
         found = self._found(source.frames(self.options.sampling, decode_all), source.info.is_image)
         frames = prefetch(found, min(max(ahead, 2), 256))
-        for frame, found in frames:
-            item = _Pending(frame, None, None)
-            if found is not None:
-                item.faces, item.crops = self._track(frame.image, found, tracker, face_size)
-                pending_faces += len(item.faces)
-            pending.append(item)
-            pending_bytes += frame.image.nbytes if frame.image is not None else 0
-            if pending_faces >= self.options.batch_size or pending_bytes >= PENDING_BYTES:
-                cut = _releasable(pending, holdback)
-                last = yield from self._flush(pending[:cut], tracker, last, smoother)
-                pending = pending[cut:]
-                pending_faces = sum(len(p.faces) for p in pending if p.faces is not None)
-                pending_bytes = sum(p.frame.image.nbytes for p in pending if p.frame.image is not None)
-        yield from self._flush(pending, tracker, last, smoother)
+        # closed here, not when the garbage collector gets to it: a stop raised in this frame keeps the prefetch
+        # generator alive in its traceback, and its thread would go on decoding a source its owner has closed
+        with closing(frames):
+            for frame, found in frames:
+                item = _Pending(frame, None, None)
+                if found is not None:
+                    item.faces, item.crops = self._track(frame.image, found, tracker, face_size)
+                    pending_faces += len(item.faces)
+                pending.append(item)
+                pending_bytes += frame.image.nbytes if frame.image is not None else 0
+                if pending_faces >= self.options.batch_size or pending_bytes >= PENDING_BYTES:
+                    cut = _releasable(pending, holdback)
+                    last = yield from self._flush(pending[:cut], tracker, last, smoother)
+                    pending = pending[cut:]
+                    pending_faces = sum(len(p.faces) for p in pending if p.faces is not None)
+                    pending_bytes = sum(p.frame.image.nbytes for p in pending if p.frame.image is not None)
+            yield from self._flush(pending, tracker, last, smoother)
 
     def analyze_frame(self, image: np.ndarray, tracker: IoUTracker) -> Detections:
         """One frame at once, for live use: its confirmed faces with ids and probabilities (no look-ahead)."""

@@ -7,6 +7,7 @@ also recorded here, and the long loops check it (check()) and the command line c
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -49,16 +50,31 @@ def reset() -> None:
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Hold stop signals back while a native library loads; one that came meanwhile is delivered on exit.
+    """Hold stop signals back for a block; one that came meanwhile is delivered, as it would have been, on exit.
 
     An interrupt inside the import of an extension built on numpy's C API (cv2, for one) makes it print a
-    traceback itself before failing, which no handler can take back; after the import it is a plain Ctrl-C.
+    traceback itself before failing, which no handler can take back; a Ctrl-C between the renames of a
+    commit would leave half a group. The handlers are swapped rather than the signals masked: a signal sent
+    to the process goes to any thread that does not mask it (ffmpeg's reader, ONNX Runtime's), and Python
+    then runs its handler in the main thread all the same.
     """
-    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    held: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: held.append(signum)) for signum in STOPS}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        if held:
+            _deliver(held[0], previous[held[0]])
+
+
+def _deliver(signum: int, handler: object) -> None:
+    """Act on a held signal as its own handler would have when it came."""
+    if callable(handler):
+        handler(signum, None)  # Python's for SIGINT raises KeyboardInterrupt; fervideo.entry's raises Stopped
+    elif handler in (signal.SIG_DFL, None):
+        os.kill(os.getpid(), signum)  # the default action: SIGTERM and SIGHUP end the process

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,8 +83,16 @@ def test_a_ctrl_c_between_two_renames_of_a_commit_waits_for_the_whole_group(vide
             os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C: Python's handler raises KeyboardInterrupt
 
     monkeypatch.setattr(atomic.os, "replace", interrupted_replace)
-    with pytest.raises(KeyboardInterrupt):  # delivered once the group is in place
-        analyze_file(video, tmp_path, scripted_analyzer(smooth=0.5))
+    # another thread alive, as in a real run: the kernel hands a process's signal to any thread not masking it
+    done = threading.Event()
+    bystander = threading.Thread(target=done.wait)
+    bystander.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):  # delivered once the group is in place
+            analyze_file(video, tmp_path, scripted_analyzer(smooth=0.5))
+    finally:
+        done.set()
+        bystander.join()
     monkeypatch.undo()
     assert len(calls) > 2  # the commit ran on past the Ctrl-C
     assert sorted(p.name for p in tmp_path.iterdir()) == NAMES  # no hidden file, old or new
@@ -100,3 +110,39 @@ def test_guarded_discards_the_writers_made_inside_only_on_a_failure(tmp_path):
         lost.tmp.write_text("half")
         raise RuntimeError("failed before its owner took it")
     assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_deferred_delivers_a_held_stop_as_its_handler_would_on_exit(signum, plain_ctrl_c):
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda s, f: seen.append(s)) if signum == signal.SIGTERM else None
+    try:
+        raised = pytest.raises(KeyboardInterrupt) if signum == signal.SIGINT else contextlib.nullcontext()
+        with raised, signals.deferred():
+            os.kill(os.getpid(), signum)
+            for _ in range(1000):  # bytecodes enough for Python to run the stand-in handler
+                pass
+            seen.append("inside")
+        assert seen == (["inside"] if signum == signal.SIGINT else ["inside", signal.SIGTERM])
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_stop_in_the_analysis_stops_the_reading_thread_before_the_source_can_close(video, monkeypatch):
+    from fervideo.source import VideoSource
+
+    analyzer = scripted_analyzer()
+
+    def stopped(*args):
+        raise KeyboardInterrupt  # raised in run()'s own frame, not in the prefetch generator's
+
+    monkeypatch.setattr(analyzer, "_track", stopped)
+    with VideoSource(video) as source:
+        try:
+            for _ in analyzer.run(source):
+                pass
+        except KeyboardInterrupt as exc:
+            caught = exc  # noqa: F841 (its traceback keeps run()'s frame, and what it holds, alive)
+            readers = [t for t in threading.enumerate() if t.name == "fervideo-prefetch"]
+    assert readers == []  # a reader still running now would decode from a source about to be released
