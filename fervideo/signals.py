@@ -55,8 +55,8 @@ def deferred() -> Iterator[None]:
     An interrupt inside the import of an extension built on numpy's C API (cv2, for one) makes it print a
     traceback itself before failing, which no handler can take back; a Ctrl-C between the renames of a
     commit would leave half a group. The handlers are swapped rather than the signals masked: a signal sent
-    to the process goes to any thread that does not mask it (ffmpeg's reader, ONNX Runtime's), and Python
-    then runs its handler in the main thread all the same.
+    to the process goes to any thread that does not mask it (the prefetch and drawing threads, mediapipe's),
+    and Python then runs its handler in the main thread all the same.
     """
     if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
         yield
