@@ -97,10 +97,11 @@ class LatestFrameReader:
             return self._latest
 
     def close(self) -> None:
-        """Stop the thread and release the device."""
+        """Stop the thread and release the device, unless a read still blocks in it (a stalled stream)."""
         self._stop.set()
         self._thread.join(timeout=2)
-        self.capture.release()
+        if not self._thread.is_alive():  # released under a read in progress, OpenCV frees what the read uses
+            self.capture.release()
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,33 @@ def test_reader_keeps_only_the_newest_frame(media):
         assert isinstance(second[2], np.ndarray) and second[2].shape == (360, 640, 3)
     finally:
         reader.close()
+
+
+def test_a_read_that_stalls_is_never_released_under_it():
+    import threading
+    import time
+
+    from tests.conftest import SAMPLE
+
+    class Stalled:
+        def __init__(self) -> None:
+            self.reading, self.resume, self.released = threading.Event(), threading.Event(), False
+
+        def read(self):
+            self.reading.set()
+            self.resume.wait(10)  # a stream that stopped sending
+            return False, None
+
+        def release(self) -> None:
+            self.released = True
+
+    reader = LatestFrameReader(str(SAMPLE))
+    real, stalled = reader.capture, Stalled()
+    reader.capture = stalled
+    assert stalled.reading.wait(5)
+    tic = time.perf_counter()
+    reader.close()
+    assert time.perf_counter() - tic < 5 and not stalled.released  # no hang, and no release under the read
+    stalled.resume.set()
+    reader._thread.join(5)
+    real.release()
