@@ -27,7 +27,11 @@ def ffmpeg_children() -> list[int]:
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
         for pid in (task / "children").read_text().split():
-            if "ffmpeg" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:  # it exited meanwhile
+                continue
+            if "ffmpeg" in command:
                 found.append(int(pid))
     return found
 
