@@ -170,35 +170,23 @@ def count_parameters(name: str, config: dict | None = None) -> int:
 
 def model_catalog() -> list[dict]:
     """Each registered model: name, description, parameters, input, shipped val accuracy, default."""
-    try:
-        from fervideo.checkpoint import WEIGHTS_DIR, load_checkpoint  # torch: the catalogue reads the checkpoints
-        from fervideo.models import list_models
-    except ImportError as exc:
-        if (exc.name or "").split(".")[0] not in ("torch", "torchvision", "einops"):
-            raise
-        return onnx_catalog()  # a lean install
+    from fervideo.runtime import torch_installed
+
+    if not torch_installed():  # a lean install: what the shipped ONNX files say of themselves
+        return onnx_catalog()
+    from fervideo.checkpoint import WEIGHTS_DIR, load_checkpoint  # torch: the catalogue reads the checkpoints
+    from fervideo.models import list_models
 
     rows = []
     for entry in list_models():
         shipped = entry.weights is not None and (WEIGHTS_DIR / entry.weights).is_file()
-        config, spec, val_accuracy, val_labels = {}, entry.preprocess, None, None
+        config, spec, metrics = {}, entry.preprocess, {}
         if shipped:  # describe what `--model NAME` really runs, which may differ from the builder's defaults
             payload = load_checkpoint(WEIGHTS_DIR / entry.weights)
             config, spec = payload["config"], PreprocessSpec.from_dict(payload["preprocess"])
-            val_accuracy = payload.get("metrics", {}).get("val_accuracy")
-            val_labels = payload.get("metrics", {}).get("val_labels", "fer2013")
-        rows.append(
-            {
-                "name": entry.name,
-                "description": entry.description,
-                "parameters": count_parameters(entry.name, config),
-                "input": f"{spec.input_size}x{spec.input_size}x{spec.channels}",
-                "val_accuracy": val_accuracy,
-                "val_labels": val_labels,  # fer2013 (the folders) or ferplus-majority (FER+ crowd labels)
-                "shipped": shipped,
-                "default": entry.name == DEFAULT_MODEL,
-            }
-        )
+            metrics = payload.get("metrics", {})
+        parameters = count_parameters(entry.name, config)
+        rows.append(_catalog_row(entry.name, entry.description, parameters, spec, metrics if shipped else None))
     return rows
 
 
@@ -209,19 +197,23 @@ def onnx_catalog() -> list[dict]:
 
     rows = []
     for path in sorted(p for p in WEIGHTS_DIR.glob("*.onnx") if not p.name.endswith(".int8.onnx")):
-        described = OnnxModel(path).description
-        spec = described["spec"]
-        metrics = described.get("metrics", {})
-        rows.append(
-            {
-                "name": path.stem,
-                "description": described.get("summary", ""),
-                "parameters": described.get("parameters"),
-                "input": f"{spec.input_size}x{spec.input_size}x{spec.channels}",
-                "val_accuracy": metrics.get("val_accuracy"),
-                "val_labels": metrics.get("val_labels", "fer2013"),
-                "shipped": True,
-                "default": path.stem == DEFAULT_MODEL,
-            }
-        )
+        d = OnnxModel(path).description
+        rows.append(_catalog_row(path.stem, d.get("summary", ""), d.get("parameters"), d["spec"], d.get("metrics", {})))
     return rows
+
+
+def _catalog_row(
+    name: str, description: str, parameters: int | None, spec: PreprocessSpec, metrics: dict | None
+) -> dict:
+    """One model's row; metrics None for a model that ships no weights."""
+    return {
+        "name": name,
+        "description": description,
+        "parameters": parameters,
+        "input": f"{spec.input_size}x{spec.input_size}x{spec.channels}",
+        "val_accuracy": None if metrics is None else metrics.get("val_accuracy"),
+        # fer2013 (the folders) or ferplus-majority (FER+ crowd labels)
+        "val_labels": None if metrics is None else metrics.get("val_labels", "fer2013"),
+        "shipped": metrics is not None,
+        "default": name == DEFAULT_MODEL,
+    }

@@ -125,7 +125,7 @@ def _onnx_fits(onnx: Path | None, device: str, precision: str) -> bool:
     """auto: ONNX when the file exists, ONNX Runtime is installed and it runs on the device asked for."""
     if onnx is None or precision == "bf16" or not available():
         return False
-    if device == "cuda" or (device == "auto" and _gpu_present() and _torch_installed()):
+    if device == "cuda" or (device == "auto" and _gpu_present() and torch_installed()):
         return CUDA in providers()  # else torch's CUDA does the work
     return True  # a lean install on a GPU machine: ONNX on the CPU rather than an error about torch
 
@@ -143,7 +143,7 @@ def _gpu_present() -> bool:
     return Path("/proc/driver/nvidia/version").exists()
 
 
-def _torch_installed() -> bool:
+def torch_installed() -> bool:
     """Whether torch could be imported, found without importing it."""
     try:
         return importlib.util.find_spec("torch") is not None

@@ -108,7 +108,7 @@ def test_auto_on_a_gpu_machine_takes_torch_only_where_torch_is_installed(monkeyp
 
     monkeypatch.setattr(runtime, "_gpu_present", lambda: True)
     assert choose("fernet_plus").runtime == "torch"  # torch's CUDA, as ONNX Runtime has no CUDA provider here
-    monkeypatch.setattr(runtime, "_torch_installed", lambda: False)
+    monkeypatch.setattr(runtime, "torch_installed", lambda: False)
     assert choose("fernet_plus").runtime == "onnx" and choose("fernet_plus").device == "cpu"  # a lean install
 
 

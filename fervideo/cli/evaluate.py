@@ -126,9 +126,10 @@ def _print_eval(result: dict) -> None:
 def run_models(args: argparse.Namespace) -> int:
     """fervideo models: the registered models, their size, input and shipped validation accuracy."""
     from fervideo.evaluation import model_catalog
+    from fervideo.runtime import torch_installed
 
     rows = model_catalog()
-    if "torch" not in sys.modules:  # the catalogue came from the ONNX files: say what a lean install leaves out
+    if not torch_installed():  # the catalogue came from the ONNX files: say what a lean install leaves out
         err.print(f"torch is not installed: these are the shipped models ONNX Runtime runs; {TORCH_HINT}", markup=False)
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
