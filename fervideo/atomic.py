@@ -17,6 +17,7 @@ from fervideo.signals import deferred
 NAME_MAX = 255  # bytes in one file name, on every file system fervideo writes to
 PARTIAL = re.compile(r"\.(\d+)-[0-9a-f]{8}\.partial[^/]*$")  # .NAME.PID-RANDOM.partial.SUFFIX
 _made: ContextVar[list[AtomicOutput] | None] = ContextVar("fervideo_outputs_made", default=None)
+_committed: list[Path] = []  # every group this process put in place, so a late stop can say what was kept
 
 
 def partial_name(final: str) -> str:
@@ -76,6 +77,12 @@ def _commit_group(staged: list[AtomicOutput], stale: list[Path]) -> None:
         raise
     for moved in aside.values():
         moved.unlink(missing_ok=True)
+    _committed.extend(output.final for output in staged)
+
+
+def committed() -> list[Path]:
+    """The final paths of every group of outputs this process has committed, oldest first."""
+    return list(_committed)
 
 
 class AtomicOutput:

@@ -150,3 +150,23 @@ def test_a_stop_in_the_analysis_stops_the_reading_thread_before_the_source_can_c
             caught = exc  # noqa: F841 (its traceback keeps run()'s frame, and what it holds, alive)
             readers = [t for t in threading.enumerate() if t.name == "fervideo-prefetch"]
     assert readers == []  # a reader still running now would decode from a source about to be released
+
+
+def test_a_stop_after_the_commit_keeps_the_result_and_says_so(tmp_path, monkeypatch, capsys):
+    from fervideo.cli import main
+    from tests.conftest import SAMPLE
+
+    def stopped_after(*args):
+        commit(*args)
+        raise KeyboardInterrupt  # the result is in place; the run has not returned yet
+
+    commit = job.commit_group
+    monkeypatch.setattr(job, "commit_group", stopped_after)
+    out = tmp_path / "out"
+    assert main(["analyze", str(SAMPLE), "-o", str(out), "--every", "10", "--no-video"]) == 130
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line == f"interrupted; the finished results in {out} were kept, unfinished outputs were removed"
+    assert read_json(out / "demo.json")["counts"]["frames_analysed"] > 0
+    monkeypatch.setattr(job, "commit_group", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert main(["analyze", str(SAMPLE), "-o", str(tmp_path / "again"), "--every", "10", "--no-video"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted; unfinished outputs were removed"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from fervideo import __version__
+from fervideo.atomic import committed
 from fervideo.choices import TORCH_HINT
 from fervideo.cli import analyze, batch, evaluate, export, live, report
 from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
@@ -47,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed as one line
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    earlier = len(committed())  # results of an earlier call in this process are not this run's
     try:
         _silence_opencv_log()  # inside: its import of cv2 (and numpy) is where an early Ctrl-C may land
         return args.run(args)
@@ -57,11 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"error: {printable(exc)}", markup=False)
         return EXIT_FAILED
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into it by fervideo.entry
-        err.print("interrupted; unfinished outputs were removed", markup=False)
+        err.print(interrupted_line(committed()[earlier:]), markup=False)
         return 128 + exc.signum if hasattr(exc, "signum") else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, the traceback on request; or a swallowed Ctrl-C
         if (signum := requested()) is not None:  # numpy turns a Ctrl-C during its import into an ImportError
-            err.print("interrupted; unfinished outputs were removed", markup=False)
+            err.print(interrupted_line(committed()[earlier:]), markup=False)
             return 128 + signum
         if isinstance(exc, ImportError) and _torch_missing(exc):  # a lean install: ONNX Runtime only
             err.print(f"error: this needs torch, which is not installed ({exc}); {TORCH_HINT}", markup=False)
@@ -72,6 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: internal error ({type(exc).__name__}: {exc}); set FERVIDEO_DEBUG=1 for the traceback", markup=False
         )
         return EXIT_FAILED
+
+
+def interrupted_line(kept: list[Path]) -> str:
+    """What a stop left: nothing unfinished, and the results (kept) that were complete before it landed."""
+    if not kept:
+        return "interrupted; unfinished outputs were removed"
+    folders = sorted({str(path.parent) for path in kept})
+    where = printable(folders[0]) if len(folders) == 1 else f"{len(folders)} folders"
+    return f"interrupted; the finished results in {where} were kept, unfinished outputs were removed"
 
 
 def _torch_missing(exc: ImportError) -> bool:
