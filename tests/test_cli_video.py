@@ -62,7 +62,9 @@ def test_smoothed_report_and_browser_ready_video(tmp_path, capsys, media):
     for before, after in zip(raw, smooth, strict=True):
         probs = np.array([[float(before[e]) for e in EMOTIONS]])
         expected = reference(np.array([int(before["face_id"])]), probs, float(before["time_s"]))[0]
-        np.testing.assert_allclose([float(after[e]) for e in EMOTIONS], expected, atol=1e-4)
+        # time_s has 4 decimals in the CSV: a frame gap off by 1e-4 s moves the EMA weight by 2e-4, times the
+        # frame's change in probability (up to about 1); an error in the smoothing itself would be far larger
+        np.testing.assert_allclose([float(after[e]) for e in EMOTIONS], expected, atol=3e-4)
     assert max(abs(float(a["happy"]) - float(b["happy"])) for a, b in zip(raw, smooth, strict=True)) > 0.01
     assert_same_tracks(summary["tracks"], fervideo.summarize(fervideo.load_results(out / "single_face.csv")))
 
