@@ -32,9 +32,11 @@ def per_class(probs: np.ndarray, labels: np.ndarray) -> list[tuple[int, float, f
     rows = []
     for c in range(len(EMOTIONS)):
         mine = labels == c
-        recall = 100 * float(np.mean(probs[mine].argmax(axis=1) == c)) if mine.any() else float("nan")
-        rank = float(ranks[mine].mean()) if mine.any() else float("nan")
-        rows.append((int(mine.sum()), recall, rank, float(probs[mine, c].mean()) if mine.any() else float("nan")))
+        if not mine.any():
+            rows.append((0, float("nan"), float("nan"), float("nan")))
+            continue
+        recall = 100 * float(np.mean(probs[mine].argmax(axis=1) == c))
+        rows.append((int(mine.sum()), recall, float(ranks[mine].mean()), float(probs[mine, c].mean())))
     return rows
 
 

@@ -160,6 +160,9 @@ def test_a_stop_after_the_commit_keeps_the_result_and_says_so(tmp_path, monkeypa
         commit(*args)
         raise KeyboardInterrupt  # the result is in place; the run has not returned yet
 
+    def stopped_before(*args):
+        raise KeyboardInterrupt  # nothing of this run is in place
+
     commit = job.commit_group
     monkeypatch.setattr(job, "commit_group", stopped_after)
     out = tmp_path / "out"
@@ -167,6 +170,6 @@ def test_a_stop_after_the_commit_keeps_the_result_and_says_so(tmp_path, monkeypa
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line == f"interrupted; the finished results in {out} were kept, unfinished outputs were removed"
     assert read_json(out / "demo.json")["counts"]["frames_analysed"] > 0
-    monkeypatch.setattr(job, "commit_group", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(job, "commit_group", stopped_before)
     assert main(["analyze", str(SAMPLE), "-o", str(tmp_path / "again"), "--every", "10", "--no-video"]) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted; unfinished outputs were removed"
