@@ -85,6 +85,11 @@ def committed() -> list[Path]:
     return list(_committed)
 
 
+def record_committed(finals: list[Path]) -> None:
+    """Count a group that another process (a batch worker) committed for this one as committed here."""
+    _committed.extend(finals)
+
+
 class AtomicOutput:
     """A temporary path beside the final one; close() renames it into place, discard() removes it."""
 

@@ -215,5 +215,8 @@ def test_ctrl_c_stops_cleanly_and_writes_the_index(folder, tmp_path):
     assert b"interrupted" in err
     statuses = {row["status"] for row in read_index(out).values()}
     assert "ok" in statuses or "failed" in statuses
+    # the last line says whether results finished before the stop were kept: the index's "ok" rows
+    kept = b"finished results in" in err.strip().splitlines()[-1]
+    assert kept == ("ok" in statuses), err
     assert any(row["error"] == "interrupted" for row in read_index(out).values())
     assert not list(out.rglob(".*partial*"))

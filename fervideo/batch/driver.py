@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from fervideo.atomic import abandoned, prepare_out_dir
+from fervideo.atomic import abandoned, prepare_out_dir, record_committed
 from fervideo.batch.engines import Engine
 from fervideo.batch.jobs import Job, failed_row, skipped_row, write_index
 from fervideo.batch.overview import write_overview
@@ -141,6 +141,8 @@ def run_batch(
                     events("start", job)
                     continue
                 job.row = {"input": str(job.input)} | {k: v for k, v in row.items() if k != "transient"}
+                if job.row["status"] == "ok":  # a worker committed it, so a stop from now on keeps it
+                    record_committed([output_paths(job.input, job.out_dir, job.stem)["json"]])
                 pending -= 1
                 events("done", job)
                 write_index(out_dir, jobs)
