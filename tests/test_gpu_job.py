@@ -40,6 +40,7 @@ def test_gpu_job_runs_both_phases_on_the_cpu(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     log = (out / "log.txt").read_text()
     assert "ensemble val TTA" in log and "student1: best val accuracy" in log
+    assert "analyze --device cpu: exit 0" in log  # the default model timed on the job's device
     student = load_checkpoint(out / "student1.pt")
     assert student["config"]["width"] == 48 and student["arch"] == "fernet_plus" and student["hp"]["ferplus"]
     assert student["metrics"]["val_labels"] == "ferplus-majority"

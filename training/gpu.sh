@@ -12,6 +12,7 @@
 # ones with different seeds. --budget fits each run's cosine schedule into its phase's minutes. MODEL is
 # fernet_plus (the default: FER+ votes from the pack, camera augmentation, equalised faces) or fernet (the
 # FER2013 labels, for the literature's table).
+# Last, it times `fervideo analyze --device $DEVICE` on the sample clip once (the CUDA path has not run on a GPU).
 set -uo pipefail
 OUT=${OUT:-out/gpu}
 DATA=${DATA:-.gpu/fer2013.npz.xz}
@@ -83,5 +84,12 @@ PYEOF
 fi
 run_phase student "$STUDENTS" "$PHASE2" 20 --config width=48 "${teachers[@]}"
 cp "$WORK"/student?.pt "$OUT"/ 2>/dev/null
+# The shipped default on this device, timed once over the sample clip (the CUDA path runs on torch unless
+# ONNX Runtime's CUDA provider is installed); the JSON says which runtime and device ran it.
+t0=$(date +%s.%N)
+$PY -m fervideo analyze samples/demo.mp4 --device "$DEVICE" -o "$WORK/analyze" -q >"$WORK/analyze.log" 2>&1
+rc=$?
+say "analyze --device $DEVICE: exit $rc in $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $t0}") s" \
+    "$(grep -o '"runtime": *"[a-z]*"' "$WORK/analyze/demo.json" 2>/dev/null | tr '\n' ' ')$(tail -n 2 "$WORK/analyze.log")"
 for f in "$WORK"/*.log; do echo "== $f" && grep -E "epoch|best|parameters" "$f"; done >>"$LOG"
 say "done: $(ls "$OUT" | tr '\n' ' ')"
