@@ -42,7 +42,13 @@ def teachers(folder_data, tmp_path_factory):
 
 def test_soft_targets_average_the_teachers_tta_probabilities(teachers):
     faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
-    targets = soft_targets(teachers, faces, device="cpu")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # training's cores: loading the teachers must not take them away
+    try:
+        targets = soft_targets(teachers, faces, device="cpu")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
     assert targets.shape == (5, 7) and targets.dtype == torch.float32
     each = [EmotionClassifier.load(str(p), device="cpu").predict(faces, tta=True) for p in teachers]
     np.testing.assert_allclose(targets.exp().numpy(), (each[0] + each[1]) / 2, atol=1e-5)
