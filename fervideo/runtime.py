@@ -21,7 +21,9 @@ from fervideo.onnx_model import CUDA, available, providers
 from fervideo.preprocess import PreprocessSpec
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-_threads = {"n": 1}  # the classifier's share of the cores, set once per process by use_threads()
+# The classifier's share of the cores, once use_threads() asked for one; until then ONNX sessions take one
+# thread and torch keeps the process's setting (a model load must not take a training run's cores away).
+_threads: dict[str, int | None] = {"n": None}
 
 
 class Runtime(Protocol):
@@ -80,12 +82,13 @@ def open_runtime(choice: Choice, precision: str = "auto") -> tuple[Runtime, Prep
     if choice.runtime == "onnx":
         from fervideo.onnx_model import load_onnx
 
-        return load_onnx(choice.path, choice.device, _threads["n"])
+        return load_onnx(choice.path, choice.device, _threads["n"] or 1)
     try:
         from fervideo.torch_model import load_torch
     except ImportError:  # a lean install without torch
         raise UsageError(f"{choice.path} needs torch, which is not installed: {TORCH_HINT}") from None
-    use_threads(_threads["n"])
+    if (asked := _threads["n"]) is not None:  # asked for before torch was imported
+        use_threads(asked)
     return load_torch(choice.path, choice.device, precision)
 
 

@@ -40,7 +40,10 @@ def teachers(folder_data, tmp_path_factory):
     return paths
 
 
-def test_soft_targets_average_the_teachers_tta_probabilities(teachers):
+def test_soft_targets_average_the_teachers_tta_probabilities(teachers, monkeypatch):
+    from fervideo import runtime
+
+    monkeypatch.setitem(runtime._threads, "n", None)  # as in training, which never asks for a classifier's share
     faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
     threads = torch.get_num_threads()
     torch.set_num_threads(2)  # training's cores: loading the teachers must not take them away

@@ -18,7 +18,6 @@ from torch import nn
 
 from fervideo.atomic import write_bytes
 from fervideo.classifier import EmotionClassifier
-from fervideo.runtime import use_threads
 
 
 def soft_targets(
@@ -34,9 +33,6 @@ def soft_targets(
     if cache is not None and cache.is_file():
         probs = np.load(cache)
     else:
-        # Loading a classifier gives torch the classifier's share of the cores (one), for the rest of the
-        # process: training after it ran on one thread (1.7x as long an epoch on two cores) until this.
-        use_threads(torch.get_num_threads())
         load = EmotionClassifier.load
         probs = sum(load(str(p), device=device).predict(images, batch_size=256, tta=True) for p in teachers)
         probs = (probs / len(teachers)).astype(np.float32)
