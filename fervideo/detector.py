@@ -47,20 +47,26 @@ class FaceDetector:
             raise ModelError(f"unknown detector strategy {config.strategy!r}; use one of {STRATEGIES}")
         if config.full_every < 1:
             raise ModelError(f"full-range model every {config.full_every} frames: use 1 or more")
-        mp = _import_mediapipe()
+        self._mp = _import_mediapipe()
         self.config = config
-        floor = min(config.min_score, 0.5)
         selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
+        self._models = self._graphs(selections)
+        self._twins: dict[int, object] = {}  # second graphs for pair(), made on its first call
+        # mediapipe releases the GIL, so a second thread runs a second model (or frame) on the other core
+        self._beside = ThreadPoolExecutor(1, thread_name_prefix="fervideo-detect")
+        self.reset()
+
+    def _graphs(self, selections: tuple[int, ...]) -> dict[int, object]:
+        floor = min(self.config.min_score, 0.5)
+        face_detection = self._mp.solutions.face_detection
         with native_stderr_silenced():  # TFLite and absl announce themselves on the first frame
-            self._models = {
-                sel: mp.solutions.face_detection.FaceDetection(model_selection=sel, min_detection_confidence=floor)
+            graphs = {
+                sel: face_detection.FaceDetection(model_selection=sel, min_detection_confidence=floor)
                 for sel in selections
             }
-            for model in self._models.values():
-                model.process(np.zeros((64, 64, 3), np.uint8))
-        # the short-range model runs beside the full-range one: mediapipe releases the GIL, so two cores share them
-        self._beside = ThreadPoolExecutor(1, thread_name_prefix="fervideo-short") if len(self._models) > 1 else None
-        self.reset()
+            for graph in graphs.values():
+                graph.process(np.zeros((64, 64, 3), np.uint8))
+        return graphs
 
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame runs every model (call before a new video)."""
@@ -69,18 +75,47 @@ class FaceDetector:
 
     def __call__(self, rgb: np.ndarray) -> Detections:
         """Detect faces in one (H, W, 3) uint8 RGB frame of a sequence (see reset)."""
-        height, width = rgb.shape[:2]
-        if self._beside is None:
-            return _merge([self._kept(self._run(next(iter(self._models)), rgb, width, height))], self.config.nms_iou)
+        if len(self._models) == 1:
+            return _merge([self._kept(self._run(self._models, rgb))], self.config.nms_iou)  # by confidence
         due, self._frames = self._frames % self.config.full_every == 0, self._frames + 1
+        full = None
         if due:
-            pending = self._beside.submit(self._run, 0, rgb, width, height)
-            full = self._kept(self._run(1, rgb, width, height))
+            pending = self._beside.submit(self._run, self._models, rgb, 0)
+            full = self._kept(self._run(self._models, rgb, 1))
             short = self._kept(pending.result())
         else:
-            short, full = self._kept(self._run(0, rgb, width, height)), None
-            if self._uncovered(short):  # a face only the full-range model sees: keep it in every frame
-                full = self._kept(self._run(1, rgb, width, height))
+            short = self._kept(self._run(self._models, rgb, 0))
+        return self._combined(rgb, short, full)
+
+    def pair(self, first: np.ndarray, second: np.ndarray) -> tuple[Detections, Detections]:
+        """Faces in two consecutive RGB frames of a sequence, found on two cores; the same as two calls."""
+        if not self._twins:
+            self._twins = self._graphs(tuple(self._models))
+        if len(self._models) == 1:
+            pending = self._beside.submit(self._run, self._twins, second)
+            firsts = self._kept(self._run(self._models, first))
+            return _merge([firsts], self.config.nms_iou), _merge([self._kept(pending.result())], self.config.nms_iou)
+        frames = (first, second)
+        due = [(self._frames + i) % self.config.full_every == 0 for i in range(2)]
+        self._frames += 2
+        fulls: list[Detections | None] = [None, None]
+        if any(due):  # beside: both short-range passes (3.2 ms here); this thread: the full-range one (3.8 ms)
+            pending = self._beside.submit(lambda: [self._run(self._twins, rgb, 0) for rgb in frames])
+            fulls = [
+                self._kept(self._run(self._models, rgb, 1)) if d else None for rgb, d in zip(frames, due, strict=True)
+            ]
+            shorts = pending.result()
+        else:
+            pending = self._beside.submit(self._run, self._twins, second, 0)
+            shorts = [self._run(self._models, first, 0), pending.result()]
+        # in frame order: whether the first frame runs the full-range model again decides what the second sees
+        firsts = self._combined(first, self._kept(shorts[0]), fulls[0])
+        return firsts, self._combined(second, self._kept(shorts[1]), fulls[1])
+
+    def _combined(self, rgb: np.ndarray, short: Detections, full: Detections | None) -> Detections:
+        """A frame's faces from both models; the full-range one runs now too if a face it found lacks cover."""
+        if full is None and self._uncovered(short):  # a face only the full-range model sees: keep it in every frame
+            full = self._kept(self._run(self._models, rgb, 1))
         if full is None:
             return short
         self._full = full
@@ -144,8 +179,10 @@ class FaceDetector:
         wh = found.xyxy[:, 2:] - found.xyxy[:, :2]
         return found[(found.confidence >= self.config.min_score) & (wh.min(axis=1) >= self.config.min_size)]
 
-    def _run(self, selection: int, rgb: np.ndarray, width: int, height: int) -> Detections:
-        result = self._models[selection].process(rgb)
+    def _run(self, graphs: dict[int, object], rgb: np.ndarray, selection: int | None = None) -> Detections:
+        selection = next(iter(graphs)) if selection is None else selection
+        height, width = rgb.shape[:2]
+        result = graphs[selection].process(rgb)
         boxes, scores, rolls = [], [], []
         for det in result.detections or []:
             rel = det.location_data.relative_bounding_box
@@ -163,10 +200,9 @@ class FaceDetector:
 
     def close(self) -> None:
         """Release mediapipe's graphs."""
-        if self._beside is not None:
-            self._beside.shutdown()
-        for model in self._models.values():
-            model.close()
+        self._beside.shutdown()
+        for graph in [*self._models.values(), *self._twins.values()]:
+            graph.close()
 
     def __enter__(self) -> FaceDetector:
         return self

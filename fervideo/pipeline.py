@@ -118,10 +118,27 @@ class Analyzer:
         return faces
 
     def _found(self, frames: Iterator[Frame], photo: bool = False) -> Iterator[tuple[Frame, Detections | None]]:
-        """Decoded frames with the faces the detector finds in the sampled ones (run ahead in a thread)."""
-        detect = self.detector.photo if photo else self.detector
+        """Decoded frames with the faces the detector finds in the sampled ones (run ahead in a thread).
+
+        Two sampled frames in a row are searched at once (FaceDetector.pair), one on each core: detection sets
+        the pace of --no-video. A sampled frame is held back for its partner only while the next frame is too.
+        """
+        held: Frame | None = None
         for frame in frames:
-            yield frame, detect(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)) if frame.sampled else None
+            if photo or not frame.sampled:
+                if held is not None:
+                    yield held, self.detector(_rgb(held))
+                    held = None
+                yield frame, (self.detector.photo(_rgb(frame)) if frame.sampled else None)
+            elif held is None:
+                held = frame
+            else:
+                faces = self.detector.pair(_rgb(held), _rgb(frame))
+                yield held, faces[0]
+                yield frame, faces[1]
+                held = None
+        if held is not None:
+            yield held, self.detector(_rgb(held))
 
     def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
         return self._track(image, self.detector(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)), tracker, face_size)
@@ -175,6 +192,10 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rgb(frame: Frame) -> np.ndarray:
+    return cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
 
 
 # Above this gap between analysed frames a face may well have moved or gone by the next one: waiting for a

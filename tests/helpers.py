@@ -213,6 +213,9 @@ class ScriptedDetector:
         boxes = [LEFT, RIGHT] if rgb.mean() > 128 else [LEFT]
         return Detections(np.array(boxes, np.float32), np.full(len(boxes), 0.9))
 
+    def pair(self, first: np.ndarray, second: np.ndarray) -> tuple[Detections, Detections]:
+        return self(first), self(second)
+
     def reset(self) -> None:
         pass
 

@@ -18,7 +18,8 @@ def scripted(detector: FaceDetector, short: list, full: list) -> list[int]:
     """Make the detector's models return fixed boxes; returns the log of which model ran."""
     calls: list[int] = []
 
-    def run(selection: int, rgb: np.ndarray, width: int, height: int) -> Detections:
+    def run(graphs: dict, rgb: np.ndarray, selection: int | None = None) -> Detections:
+        selection = next(iter(graphs)) if selection is None else selection
         calls.append(selection)
         boxes = short if selection == SHORT else full
         return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32))
@@ -82,6 +83,21 @@ def test_one_model_strategies_ignore_the_schedule(frame):
     assert calls == [SHORT] * 3
 
 
+@pytest.mark.parametrize("full", [[NEAR], [NEAR, FAR], [FAR]])
+@pytest.mark.parametrize("strategy", ["auto", "short"])
+def test_pairs_of_frames_run_the_same_models_and_find_the_same_faces_as_single_frames(frame, full, strategy):
+    found = {}
+    for paired in (False, True):
+        with FaceDetector(DetectorConfig(strategy=strategy, full_every=3)) as detector:
+            calls = scripted(detector, short=[NEAR], full=full)
+            if paired:
+                faces = [f for _ in range(5) for f in detector.pair(frame, frame)] + [detector(frame)]
+            else:
+                faces = [detector(frame) for _ in range(11)]
+            found[paired] = sorted(calls), [f.xyxy.tolist() for f in faces]
+    assert found[True] == found[False]
+
+
 def test_full_every_must_be_positive():
     with pytest.raises(ModelError, match="1 or more"):
         FaceDetector(DetectorConfig(full_every=0))
@@ -99,11 +115,24 @@ def test_real_models_find_the_face_in_every_frame_with_steady_boxes(media):
             assert np.abs(a.xyxy[0] - b.xyxy[0]).max() < 0.05 * side  # short-range frames: about 2% off
 
 
+def test_real_models_find_the_same_faces_in_pairs_of_frames(media):
+    capture = cv2.VideoCapture(str(media("single_face.mp4")))
+    frames = [cv2.cvtColor(capture.read()[1], cv2.COLOR_BGR2RGB) for _ in range(12)]
+    with FaceDetector() as detector:
+        one_by_one = [detector(rgb) for rgb in frames]
+        detector.reset()
+        paired = [faces for i in range(0, 12, 2) for faces in detector.pair(frames[i], frames[i + 1])]
+    for a, b in zip(one_by_one, paired, strict=True):
+        assert len(a) == len(b) == 1
+        assert np.allclose(a.xyxy, b.xyxy, atol=1e-3) and np.allclose(a.confidence, b.confidence, atol=1e-4)
+
+
 def test_a_photo_with_no_face_is_searched_again_inside_a_border(frame):
     with FaceDetector(DetectorConfig(strategy="short")) as detector:
         seen = []
 
-        def run(selection, rgb, width, height):
+        def run(graphs, rgb, selection=None):
+            height, width = rgb.shape[:2]
             seen.append(rgb.shape[:2])  # a face only once the picture has a margin around it
             boxes = [(width / 4, height / 4, 3 * width / 4, 3 * height / 4)] if len(seen) > 1 else []
             return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32))

@@ -1,4 +1,4 @@
-"""fervideo.pipeline: temporal smoothing in the Analyzer, with a scripted detector and classifier (no models)."""
+"""fervideo.pipeline: smoothing and paired detection in the Analyzer, with a scripted detector and classifier."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import pytest
 
 from fervideo.errors import UsageError
 from fervideo.labels import EMOTIONS
+from fervideo.pipeline import AnalyzeOptions, Analyzer
 from fervideo.smoothing import EmaSmoother
 from fervideo.source import Sampling, VideoSource
 from tests.helpers import (
+    FRAMES,
     SWITCH,
+    ScriptedClassifier,
+    ScriptedDetector,
     make_step_video,
     scripted_analyzer,
 )
@@ -75,3 +79,31 @@ def test_use_cores_leaves_one_core_to_the_detector_thread():
         assert use_cores(1) == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+class CountingDetector(ScriptedDetector):
+    """The scripted detector, counting frames searched alone and in pairs."""
+
+    def __init__(self) -> None:
+        self.alone = self.paired = 0
+
+    def __call__(self, rgb: np.ndarray):
+        self.alone += 1
+        return super().__call__(rgb)
+
+    def pair(self, first: np.ndarray, second: np.ndarray):
+        self.paired += 2
+        self.alone -= 2  # the two calls below are the pair's, not frames searched alone
+        return super().pair(first, second)
+
+
+@pytest.mark.parametrize(("every", "paired"), [(1, 30), (2, 0), (3, 0)])
+def test_consecutive_sampled_frames_are_searched_in_pairs_and_results_stay_in_order(video, every, paired):
+    detector = CountingDetector()
+    analyzer = Analyzer(AnalyzeOptions(sampling=Sampling(every=every), batch_size=4), ScriptedClassifier(), detector)
+    with VideoSource(video) as source:
+        results = list(analyzer.run(source))
+    assert [r.index for r in results] == list(range(FRAMES))
+    assert [r.index for r in results if r.analysed] == list(range(0, FRAMES, every))
+    assert detector.paired == paired and detector.alone == len(range(0, FRAMES, every)) - paired
+    assert all(len(r.faces) == (2 if r.index >= SWITCH else 1) for r in results if r.analysed)
