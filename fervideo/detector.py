@@ -1,19 +1,15 @@
-"""Face detection with mediapipe's BlazeFace; the only module that imports mediapipe."""
+"""Face detection: mediapipe's two BlazeFace models, scheduled and merged into one kind of box."""
 
 from __future__ import annotations
 
-import math
-import sys
-import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from fervideo.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace
 from fervideo.detections import Detections, box_iou
 from fervideo.errors import ModelError
-from fervideo.quiet import native_stderr_silenced
-from fervideo.signals import deferred
 
 # mediapipe's two BlazeFace models frame a face differently. Short-range boxes are mapped onto
 # the full-range geometry (measured on FER2013 faces by training/calibrate_crop.py) so later
@@ -40,33 +36,23 @@ class DetectorConfig:
 
 
 class FaceDetector:
-    """Finds faces in RGB frames and returns them as Detections in source pixels."""
+    """Finds faces in BGR frames (OpenCV's order) and returns them as Detections in source pixels."""
 
     def __init__(self, config: DetectorConfig = DetectorConfig()) -> None:
         if config.strategy not in STRATEGIES:
             raise ModelError(f"unknown detector strategy {config.strategy!r}; use one of {STRATEGIES}")
         if config.full_every < 1:
             raise ModelError(f"full-range model every {config.full_every} frames: use 1 or more")
-        self._mp = _import_mediapipe()
         self.config = config
         selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
         self._models = self._graphs(selections)
         self._twins: dict[int, object] = {}  # second graphs for pair(), made on its first call
-        # mediapipe releases the GIL, so a second thread runs a second model (or frame) on the other core
+        # the TFLite runtime releases the GIL, so a second thread runs a second model (or frame) on the other core
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="fervideo-detect")
         self.reset()
 
-    def _graphs(self, selections: tuple[int, ...]) -> dict[int, object]:
-        floor = min(self.config.min_score, 0.5)
-        face_detection = self._mp.solutions.face_detection
-        with native_stderr_silenced():  # TFLite and absl announce themselves on the first frame
-            graphs = {
-                sel: face_detection.FaceDetection(model_selection=sel, min_detection_confidence=floor)
-                for sel in selections
-            }
-            for graph in graphs.values():
-                graph.process(np.zeros((64, 64, 3), np.uint8))
-        return graphs
+    def _graphs(self, selections: tuple[int, ...]) -> dict[int, BlazeFace]:
+        return {sel: BlazeFace((SHORT_RANGE, FULL_RANGE)[sel]) for sel in selections}  # mediapipe's numbering
 
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame runs every model (call before a new video)."""
@@ -74,7 +60,7 @@ class FaceDetector:
         self._full = Detections.empty()  # what the full-range model found the last time it ran
 
     def __call__(self, rgb: np.ndarray) -> Detections:
-        """Detect faces in one (H, W, 3) uint8 RGB frame of a sequence (see reset)."""
+        """Detect faces in one (H, W, 3) uint8 BGR frame of a sequence (see reset)."""
         if len(self._models) == 1:
             return _merge([self._kept(self._run(self._models, rgb))], self.config.nms_iou)  # by confidence
         due, self._frames = self._frames % self.config.full_every == 0, self._frames + 1
@@ -88,7 +74,7 @@ class FaceDetector:
         return self._combined(rgb, short, full)
 
     def pair(self, first: np.ndarray, second: np.ndarray) -> tuple[Detections, Detections]:
-        """Faces in two consecutive RGB frames of a sequence, found on two cores; the same as two calls."""
+        """Faces in two consecutive BGR frames of a sequence, found on two cores; the same as two calls."""
         if not self._twins:
             self._twins = self._graphs(tuple(self._models))
         if len(self._models) == 1:
@@ -122,7 +108,7 @@ class FaceDetector:
         return _merge([full, short], self.config.nms_iou)
 
     def photo(self, rgb: np.ndarray) -> Detections:
-        """Faces in one still (H, W, 3) RGB photo, large ones searched in tiles too; else again inside a border."""
+        """Faces in one still (H, W, 3) BGR photo, large ones searched in tiles too; else again inside a border."""
         self.reset()
         found = _merge([self(rgb), *self._tiles(rgb)], self.config.nms_iou)
         if len(found):
@@ -179,30 +165,22 @@ class FaceDetector:
         wh = found.xyxy[:, 2:] - found.xyxy[:, :2]
         return found[(found.confidence >= self.config.min_score) & (wh.min(axis=1) >= self.config.min_size)]
 
-    def _run(self, graphs: dict[int, object], rgb: np.ndarray, selection: int | None = None) -> Detections:
+    def _run(self, graphs: dict[int, BlazeFace], bgr: np.ndarray, selection: int | None = None) -> Detections:
         selection = next(iter(graphs)) if selection is None else selection
-        height, width = rgb.shape[:2]
-        result = graphs[selection].process(rgb)
-        boxes, scores, rolls = [], [], []
-        for det in result.detections or []:
-            rel = det.location_data.relative_bounding_box
-            x, y, w, h = rel.xmin * width, rel.ymin * height, rel.width * width, rel.height * height
-            if selection == 0:
-                x, y, w, h = _short_to_full(x, y, w, h)
-            boxes.append((x, y, x + w, y + h))
-            scores.append(det.score[0])
-            right, left = det.location_data.relative_keypoints[:2]  # the person's eyes: right first
-            rolls.append(math.atan2((left.y - right.y) * height, (left.x - right.x) * width))
-        dets = Detections(np.array(boxes, np.float32), np.array(scores, np.float32), roll=np.array(rolls, np.float32))
+        height, width = bgr.shape[:2]
+        found = graphs[selection](bgr, bgr=True)
+        xyxy = found.xyxy
+        if selection == 0:
+            xyxy = _short_to_full(xyxy)
+        eyes = found.keypoints[:, 1] - found.keypoints[:, 0]  # the person's right eye to their left one
+        dets = Detections(xyxy, found.score, roll=np.arctan2(eyes[:, 1], eyes[:, 0]).astype(np.float32))
         dets.xyxy[:, 0::2] = np.clip(dets.xyxy[:, 0::2], 0, width)
         dets.xyxy[:, 1::2] = np.clip(dets.xyxy[:, 1::2], 0, height)
         return dets
 
     def close(self) -> None:
-        """Release mediapipe's graphs."""
+        """Stop the second thread (the models go with the detector)."""
         self._beside.shutdown()
-        for graph in [*self._models.values(), *self._twins.values()]:
-            graph.close()
 
     def __enter__(self) -> FaceDetector:
         return self
@@ -211,11 +189,12 @@ class FaceDetector:
         self.close()
 
 
-def _short_to_full(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
-    cx = x + w / 2 + SHORT_TO_FULL_SHIFT[0] * w
-    cy = y + h / 2 + SHORT_TO_FULL_SHIFT[1] * h
-    w, h = w * SHORT_TO_FULL_SCALE, h * SHORT_TO_FULL_SCALE
-    return cx - w / 2, cy - h / 2, w, h
+def _short_to_full(xyxy: np.ndarray) -> np.ndarray:
+    """Short-range boxes (N, 4) moved and scaled onto the full-range model's framing."""
+    side = xyxy[:, 2:] - xyxy[:, :2]
+    centre = (xyxy[:, :2] + xyxy[:, 2:]) / 2 + np.array(SHORT_TO_FULL_SHIFT, np.float32) * side
+    half = side * (SHORT_TO_FULL_SCALE / 2)
+    return np.concatenate([centre - half, centre + half], axis=1)
 
 
 def _merge(found: list[Detections], iou: float) -> Detections:
@@ -235,28 +214,3 @@ def _merge(found: list[Detections], iou: float) -> Detections:
         )
     order = np.argsort(-kept.confidence, kind="stable")
     return kept[order]
-
-
-def _import_mediapipe() -> object:
-    """mediapipe, imported on first use so that importing fervideo stays light.
-
-    Importing it also imports matplotlib.pyplot (for drawing_utils.plot_landmarks) and sounddevice (for
-    audio recording, which runs ldconfig to find PortAudio): 0.6 s of a photo's analysis here, for code face
-    detection never calls. Placeholders stand in for those modules while mediapipe loads (sounddevice as
-    missing, which mediapipe allows for) and are removed at once, so a later import gets the real module.
-    """
-    if "mediapipe" not in sys.modules:
-        pyplot = types.ModuleType("matplotlib.pyplot", "placeholder while mediapipe loads")
-        stand_ins = {"matplotlib": types.ModuleType("matplotlib"), "matplotlib.pyplot": pyplot, "sounddevice": None}
-        stand_ins["matplotlib"].pyplot = pyplot
-        placed = [name for name in stand_ins if name not in sys.modules]
-        if "matplotlib" not in placed:  # the real matplotlib is loaded: its pyplot too, or none at all
-            placed = [name for name in placed if not name.startswith("matplotlib")]
-        sys.modules.update({name: stand_ins[name] for name in placed})
-        try:
-            with deferred():
-                import mediapipe  # noqa: F401
-        finally:
-            for name in placed:
-                del sys.modules[name]
-    return sys.modules["mediapipe"]

@@ -127,21 +127,21 @@ class Analyzer:
         for frame in frames:
             if photo or not frame.sampled:
                 if held is not None:
-                    yield held, self.detector(_rgb(held))
+                    yield held, self.detector(held.image)
                     held = None
-                yield frame, (self.detector.photo(_rgb(frame)) if frame.sampled else None)
+                yield frame, (self.detector.photo(frame.image) if frame.sampled else None)
             elif held is None:
                 held = frame
             else:
-                faces = self.detector.pair(_rgb(held), _rgb(frame))
+                faces = self.detector.pair(held.image, frame.image)
                 yield held, faces[0]
                 yield frame, faces[1]
                 held = None
         if held is not None:
-            yield held, self.detector(_rgb(held))
+            yield held, self.detector(held.image)
 
     def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
-        return self._track(image, self.detector(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)), tracker, face_size)
+        return self._track(image, self.detector(image), tracker, face_size)
 
     def _track(
         self, image: np.ndarray, found: Detections, tracker: IoUTracker, face_size: int
@@ -192,10 +192,6 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _rgb(frame: Frame) -> np.ndarray:
-    return cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
 
 
 # Above this gap between analysed frames a face may well have moved or gone by the next one: waiting for a

@@ -18,7 +18,7 @@ def scripted(detector: FaceDetector, short: list, full: list) -> list[int]:
     """Make the detector's models return fixed boxes; returns the log of which model ran."""
     calls: list[int] = []
 
-    def run(graphs: dict, rgb: np.ndarray, selection: int | None = None) -> Detections:
+    def run(graphs: dict, image: np.ndarray, selection: int | None = None) -> Detections:
         selection = next(iter(graphs)) if selection is None else selection
         calls.append(selection)
         boxes = short if selection == SHORT else full
@@ -107,9 +107,8 @@ def test_real_models_find_the_face_in_every_frame_with_steady_boxes(media):
     capture = cv2.VideoCapture(str(media("single_face.mp4")))
     frames = [capture.read()[1] for _ in range(12)]
     with FaceDetector() as scheduled, FaceDetector(DetectorConfig(full_every=1)) as every:
-        for bgr in frames:
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            a, b = scheduled(rgb), every(rgb)
+        for image in frames:
+            a, b = scheduled(image), every(image)
             assert len(a) == len(b) == 1
             side = b.xyxy[0, 2] - b.xyxy[0, 0]
             assert np.abs(a.xyxy[0] - b.xyxy[0]).max() < 0.05 * side  # short-range frames: about 2% off
@@ -117,9 +116,9 @@ def test_real_models_find_the_face_in_every_frame_with_steady_boxes(media):
 
 def test_real_models_find_the_same_faces_in_pairs_of_frames(media):
     capture = cv2.VideoCapture(str(media("single_face.mp4")))
-    frames = [cv2.cvtColor(capture.read()[1], cv2.COLOR_BGR2RGB) for _ in range(12)]
+    frames = [capture.read()[1] for _ in range(12)]
     with FaceDetector() as detector:
-        one_by_one = [detector(rgb) for rgb in frames]
+        one_by_one = [detector(image) for image in frames]
         detector.reset()
         paired = [faces for i in range(0, 12, 2) for faces in detector.pair(frames[i], frames[i + 1])]
     for a, b in zip(one_by_one, paired, strict=True):
@@ -131,9 +130,9 @@ def test_a_photo_with_no_face_is_searched_again_inside_a_border(frame):
     with FaceDetector(DetectorConfig(strategy="short")) as detector:
         seen = []
 
-        def run(graphs, rgb, selection=None):
-            height, width = rgb.shape[:2]
-            seen.append(rgb.shape[:2])  # a face only once the picture has a margin around it
+        def run(graphs, image, selection=None):
+            height, width = image.shape[:2]
+            seen.append(image.shape[:2])  # a face only once the picture has a margin around it
             boxes = [(width / 4, height / 4, 3 * width / 4, 3 * height / 4)] if len(seen) > 1 else []
             return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32))
 
@@ -144,11 +143,11 @@ def test_a_photo_with_no_face_is_searched_again_inside_a_border(frame):
 
 
 def test_real_models_find_a_tightly_cropped_face_only_with_the_border(media):
-    rgb = cv2.cvtColor(cv2.imread(str(media("single_face.jpg"))), cv2.COLOR_BGR2RGB)
+    image = cv2.imread(str(media("single_face.jpg")))
     with FaceDetector() as detector:
-        ((x0, y0, x1, y1),) = detector.photo(rgb).xyxy.astype(int)
+        ((x0, y0, x1, y1),) = detector.photo(image).xyxy.astype(int)
         inset = (x1 - x0) // 10
-        tight = np.ascontiguousarray(rgb[y0 + inset : y1 - inset, x0 + inset : x1 - inset])
+        tight = np.ascontiguousarray(image[y0 + inset : y1 - inset, x0 + inset : x1 - inset])
         detector.reset()
         assert len(detector(tight)) == 0  # no margin: BlazeFace sees no face in the photo as it is
         faces = detector.photo(tight)
@@ -161,8 +160,8 @@ def test_real_models_find_a_tightly_cropped_face_only_with_the_border(media):
 
 @pytest.mark.parametrize(("across", "down"), [(2, 1), (2, 2), (3, 2)])
 def test_a_wide_group_photo_is_searched_in_tiles(media, across, down):
-    rgb = cv2.cvtColor(cv2.imread(str(media("multi_face.jpg"))), cv2.COLOR_BGR2RGB)
-    group = np.tile(rgb, (down, across, 1))  # the same five people, across x down times over
+    image = cv2.imread(str(media("multi_face.jpg")))
+    group = np.tile(image, (down, across, 1))  # the same five people, across x down times over
     with FaceDetector() as detector:
         faces = detector.photo(group)
         detector.reset()
@@ -172,19 +171,19 @@ def test_a_wide_group_photo_is_searched_in_tiles(media, across, down):
 
 
 def test_tiling_leaves_single_face_photos_as_they_were(media):
-    rgb = cv2.cvtColor(cv2.imread(str(media("single_face.jpg"))), cv2.COLOR_BGR2RGB)
+    image = cv2.imread(str(media("single_face.jpg")))
     with FaceDetector() as detector:
-        assert len(detector.photo(rgb)) == 1
+        assert len(detector.photo(image)) == 1
 
 
 @pytest.mark.parametrize("degrees", [0, 20, -25])
 def test_real_models_measure_the_roll_of_a_turned_face(media, degrees):
     bgr = cv2.imread(str(media("single_face.jpg")))
     with FaceDetector() as detector:
-        level = float(detector.photo(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).roll[0])
+        level = float(detector.photo(bgr).roll[0])
         height, width = bgr.shape[:2]
         turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)  # counter-clockwise on screen
         turned = cv2.warpAffine(bgr, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
-        faces = detector.photo(cv2.cvtColor(turned, cv2.COLOR_BGR2RGB))
+        faces = detector.photo(turned)
     assert abs(np.degrees(level)) < 10 and len(faces) == 1 and faces.roll is not None
     assert np.degrees(faces.roll[0] - level) == pytest.approx(-degrees, abs=6)

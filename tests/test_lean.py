@@ -16,7 +16,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def no_torch(tmp_path_factory):
-    """An environment in which `import torch` (and torchvision, einops) fails, as where torch is not installed."""
+    """An environment in which `import torch` (and torchvision, einops) fails, as where torch is not installed.
+
+    `import mediapipe` fails too: fervideo only runs the BlazeFace models its wheel holds, never its graphs."""
     blocker = tmp_path_factory.mktemp("no_torch")
     (blocker / "sitecustomize.py").write_text(ABSENT)
     return os.environ | {"PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
@@ -28,7 +30,7 @@ import sys
 
 class Absent:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "torchvision", "einops"):
+        if name.split(".")[0] in ("torch", "torchvision", "einops", "mediapipe"):
             raise ModuleNotFoundError(f"No module named {name!r} (blocked for this test)", name=name)
         return None
 

@@ -36,7 +36,7 @@ def measure(detector: FaceDetector, face: np.ndarray, side: int) -> np.ndarray |
     """The single detection's box (x0, y0, x1, y1) in FER-frame units (frame = unit square), or None."""
     canvas = np.full((side * 3, side * 3), 128, np.uint8)
     canvas[side : 2 * side, side : 2 * side] = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
-    dets = detector(cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB))
+    dets = detector(cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR))
     return (dets.xyxy[0] - side) / side if len(dets) == 1 else None
 
 

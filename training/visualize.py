@@ -57,10 +57,10 @@ def load_face(path: Path) -> tuple[np.ndarray, str]:
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     height, width = gray.shape
     if max(height, width) > FACE_SIZE:
-        from fervideo.detector import FaceDetector  # mediapipe loads only when a photo needs it
+        from fervideo.detector import FaceDetector  # the detector loads only when a photo needs it
 
         with FaceDetector() as detector:
-            faces = detector(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            faces = detector(bgr)
         if len(faces):
             return crop_faces(gray, faces.xyxy[[faces.area.argmax()]])[0], "largest detected face"
     side = min(height, width)

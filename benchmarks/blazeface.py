@@ -1,0 +1,67 @@
+"""BlazeFace run by fervideo (fervideo/blazeface.py) against mediapipe's own graph: ms a frame, one thread.
+
+    python benchmarks/blazeface.py [--video ../shared/media/single_face.mp4] [--frames 300] [--repeat 3]
+
+Both see the same decoded frames; the graph gets them in RGB as its Python API wants, fervideo in BGR as
+decoded. Prints the best of --repeat passes for each model and each way, and how many faces each found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+from throughput import machine
+
+from fervideo.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace
+from fervideo.quiet import native_stderr_silenced
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def best_ms(run, frames: list, repeat: int) -> tuple[float, int]:
+    """Best ms a frame over repeat passes, and the faces found in the last pass."""
+    best, found = float("inf"), 0
+    for _ in range(repeat):
+        start, found = time.perf_counter(), 0
+        for frame in frames:
+            found += run(frame)
+        best = min(best, (time.perf_counter() - start) / len(frames) * 1e3)
+    return best, found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not args.video.is_file():
+        parser.error(f"{args.video} not found")
+    capture, frames = cv2.VideoCapture(str(args.video)), []
+    while len(frames) < args.frames:
+        ok, frame = capture.read()
+        if not ok:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = capture.read()
+        frames.append(frame)
+    with native_stderr_silenced():
+        from mediapipe.python.solutions.face_detection import FaceDetection
+
+        graphs = {sel: FaceDetection(model_selection=sel, min_detection_confidence=0.5) for sel in (0, 1)}
+    rgb = [cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for frame in frames]
+    height, width = frames[0].shape[:2]
+    print(f"{machine()}; {len(frames)} frames of {args.video.name}, {width}x{height}; best of {args.repeat}")
+    print(f"{'model':<13}{'mediapipe graph':>18}{'fervideo':>12}{'faces (graph / fervideo)':>28}")
+    for sel, spec in ((0, SHORT_RANGE), (1, FULL_RANGE)):
+        model = BlazeFace(spec)
+        graph_ms, graph_faces = best_ms(lambda f, g=graphs[sel]: len(g.process(f).detections or []), rgb, args.repeat)
+        own_ms, own_faces = best_ms(lambda f, m=model: len(m(f, bgr=True).score), frames, args.repeat)
+        name = ("short-range", "full-range")[sel]
+        print(f"{name:<13}{graph_ms:>15.2f} ms{own_ms:>9.2f} ms{f'{graph_faces} / {own_faces}':>28}")
+
+
+if __name__ == "__main__":
+    main()
