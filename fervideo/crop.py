@@ -26,25 +26,32 @@ def face_squares(xyxy: np.ndarray, scale: float = FER_FRAME_SCALE, shift: tuple 
     return np.column_stack([cx - half, cy - half, cx + half, cy + half])
 
 
-def crop_faces(gray: np.ndarray, xyxy: np.ndarray, size: int = FACE_SIZE, roll: np.ndarray | None = None) -> np.ndarray:
-    """Grey face crops (N, size, size) uint8 from a (H, W) uint8 frame, edges replicated past the border.
+def crop_faces(
+    image: np.ndarray, xyxy: np.ndarray, size: int = FACE_SIZE, roll: np.ndarray | None = None
+) -> np.ndarray:
+    """Grey face crops (N, size, size) uint8 from a (H, W) grey or (H, W, 3) BGR uint8 frame, edges replicated.
 
     roll (N,) radians, when given, turns each square about its centre so that the eyes come out level.
+    A BGR frame is turned grey only where a face is (a whole 640x360 frame costs 0.2 ms a frame here).
     """
-    assert gray.ndim == 2 and gray.dtype == np.uint8, "crop from a single-channel uint8 frame"
+    assert image.ndim in (2, 3) and image.dtype == np.uint8, "crop from a grey or BGR uint8 frame"
+    if roll is not None and image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     squares = np.round(face_squares(xyxy)).astype(np.int64)
-    height, width = gray.shape
+    height, width = image.shape[:2]
     out = np.empty((len(squares), size, size), np.uint8)
     for i, (x0, y0, x1, y1) in enumerate(squares):
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
         if roll is not None:
-            out[i] = _levelled(gray, (x0, y0, x1, y1), float(roll[i]), size)
+            out[i] = _levelled(image, (x0, y0, x1, y1), float(roll[i]), size)
             continue
         # ends clamped at 0 too: a negative end would slice from the far side of the frame instead
-        inside = gray[max(y0, 0) : max(min(y1, height), 0), max(x0, 0) : max(min(x1, width), 0)]
+        inside = image[max(y0, 0) : max(min(y1, height), 0), max(x0, 0) : max(min(x1, width), 0)]
         if inside.size == 0:  # box entirely outside the frame: nothing to see
             out[i] = 0
             continue
+        if inside.ndim == 3:
+            inside = cv2.cvtColor(inside, cv2.COLOR_BGR2GRAY)
         pads = (max(-y0, 0), max(y1 - height, 0), max(-x0, 0), max(x1 - width, 0))
         if any(pads):
             inside = cv2.copyMakeBorder(inside, *pads, cv2.BORDER_REPLICATE)

@@ -8,7 +8,6 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from fervideo.background import prefetch
@@ -148,7 +147,7 @@ class Analyzer:
     ) -> tuple[Detections, np.ndarray]:
         faces = tracker.update(found)  # tracker_id holds track keys until _flush
         roll = faces.roll if self.options.align else None
-        crops = crop_faces(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), faces.xyxy, face_size, roll)  # (N, 48, 48)
+        crops = crop_faces(image, faces.xyxy, face_size, roll)  # (N, 48, 48) from the BGR frame
         return faces, crops
 
     def _flush(

@@ -128,9 +128,9 @@ def test_crop_straddling_the_edge_keeps_geometry():
     assert bottom[0].mean() < 100
 
 
-def test_crop_requires_grey_uint8():
+def test_crop_requires_a_grey_or_bgr_uint8_frame():
     with pytest.raises(AssertionError):
-        crop_faces(np.zeros((10, 10, 3), np.uint8), np.array([[0, 0, 5, 5]]))
+        crop_faces(np.zeros((10, 10, 3, 1), np.uint8), np.array([[0, 0, 5, 5]]))
     with pytest.raises(AssertionError):
         crop_faces(np.zeros((10, 10), np.float32), np.array([[0, 0, 5, 5]]))
 
@@ -160,3 +160,13 @@ def test_a_zero_roll_is_the_plain_crop(box):
     frame = np.random.default_rng(0).integers(0, 256, (240, 320), dtype=np.uint8)
     boxes = np.array([box], np.float32)
     np.testing.assert_array_equal(crop_faces(frame, boxes, roll=np.zeros(1)), crop_faces(frame, boxes))
+
+
+@pytest.mark.parametrize("roll", [None, np.array([0.0, 0.3, -0.2], np.float32)])
+def test_a_bgr_frame_gives_the_crops_of_its_grey_conversion(roll):
+    import cv2
+
+    bgr = np.random.default_rng(0).integers(0, 256, (120, 200, 3), dtype=np.uint8)
+    boxes = np.array([[20, 20, 70, 70], [-15, 60, 40, 130], [150, -10, 230, 60]], np.float32)  # two past edges
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    assert np.array_equal(crop_faces(bgr, boxes, roll=roll), crop_faces(grey, boxes, roll=roll))
