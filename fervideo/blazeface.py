@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fervideo.checksum import sha256
 from fervideo.detections import box_iou
 from fervideo.errors import ModelError
 from fervideo.quiet import native_stderr_silenced
@@ -33,10 +34,25 @@ class BlazeSpec:
     strides: tuple[int, ...]  # one per SSD layer; consecutive equal strides share a grid
     interpolated: bool  # a second anchor per layer (interpolated_scale_aspect_ratio 1.0)
     min_score: float  # the graph drops anchors under this before blending (its own, whatever the caller asks)
+    sha256: str  # of the file in mediapipe 0.10.21's wheels: TFLite crashes the process on a damaged one
 
 
-SHORT_RANGE = BlazeSpec("face_detection_short_range.tflite", 128, (8, 16, 16, 16), True, 0.5)
-FULL_RANGE = BlazeSpec("face_detection_full_range_sparse.tflite", 192, (4,), False, 0.6)
+SHORT_RANGE = BlazeSpec(
+    "face_detection_short_range.tflite",
+    128,
+    (8, 16, 16, 16),
+    True,
+    0.5,
+    "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+)
+FULL_RANGE = BlazeSpec(
+    "face_detection_full_range_sparse.tflite",
+    192,
+    (4,),
+    False,
+    0.6,
+    "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+)
 
 
 @dataclass
@@ -54,9 +70,13 @@ class BlazeFace:
     def __init__(self, spec: BlazeSpec) -> None:
         self.spec = spec
         self._anchors = anchors(spec)
+        path = model_file(spec)
+        if sha256(path) != spec.sha256:
+            raise ModelError(
+                f"{path} is not the model mediapipe 0.10.21 ships (damaged?); reinstall mediapipe==0.10.21"
+            )
         with native_stderr_silenced():  # the runtime announces its XNNPACK delegate
-            self._interpreter = _interpreter(model_file(spec))
-            self._interpreter.allocate_tensors()
+            self._interpreter = _interpreter(path)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = {tuple(d["shape"]): d["index"] for d in self._interpreter.get_output_details()}
         n = len(self._anchors)
@@ -157,4 +177,6 @@ def _interpreter(path: Path) -> object:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise ModelError("no TFLite runtime: pip install tflite-runtime (or ai-edge-litert)") from None
-    return Interpreter(model_path=str(path), num_threads=1)
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    return interpreter

@@ -77,3 +77,19 @@ def test_weighted_nms_blends_a_cluster_and_keeps_a_separate_face():
     assert merged[0, 0] == pytest.approx(0.6 / 1.5) and merged[1].tolist() == [50, 50, 60, 60]
     empty = weighted_nms(boxes[:0], scores[:0], points[:0], 0.3)
     assert [len(part) for part in empty] == [0, 0, 0]
+
+
+def test_a_broken_model_file_is_one_clear_error(tmp_path, monkeypatch):
+    import fervideo.blazeface as blazeface
+    from fervideo.errors import ModelError
+
+    broken = tmp_path / "face_detection_short_range.tflite"
+    broken.write_bytes(blazeface.model_file(SHORT_RANGE).read_bytes()[:5000])  # cut short, as by a failed install
+    monkeypatch.setattr(blazeface, "model_file", lambda spec: broken)
+    with pytest.raises(ModelError, match="reinstall mediapipe==0.10.21"):
+        BlazeFace(SHORT_RANGE)  # checked before TFLite reads it: TFLite would crash the process
+    other = tmp_path / "other.tflite"
+    other.write_bytes(blazeface.model_file(FULL_RANGE).read_bytes())  # a model, but not the one asked for
+    monkeypatch.setattr(blazeface, "model_file", lambda spec: other)
+    with pytest.raises(ModelError, match="not the model mediapipe 0.10.21 ships"):
+        BlazeFace(SHORT_RANGE)
