@@ -40,6 +40,8 @@ def test_the_same_faces_as_mediapipes_graph(media, selection, spec):
     images = frames(SAMPLE, 10) + frames(media("face_noface.mov"), 40)[::4]
     images += [cv2.imread(str(media(name))) for name in ("multi_face.jpg", "single_face.jpg")]
     images += [np.zeros((240, 320, 3), np.uint8), cv2.rotate(images[-1], cv2.ROTATE_90_CLOCKWISE)]  # none; tall
+    small = cv2.resize(images[-3], (59, 100), interpolation=cv2.INTER_AREA)  # odd sizes: the warp's rounding shows
+    images += [small, cv2.copyMakeBorder(small, 25, 25, 50, 50, cv2.BORDER_CONSTANT, value=(128, 128, 128))]
     model = BlazeFace(spec)
     with FaceDetection(model_selection=selection, min_detection_confidence=0.5) as graph:
         found = 0
@@ -51,7 +53,7 @@ def test_the_same_faces_as_mediapipes_graph(media, selection, spec):
             assert np.abs(mine.xyxy - boxes).max(initial=0) < 0.05  # px
             assert np.abs(mine.keypoints - points).max(initial=0) < 0.05
             found += len(scores)
-    assert found >= len(images) - 2  # most pictures hold a face: the comparison is not of empty lists
+    assert found >= len(images) - 4  # most pictures hold a face: the comparison is not of empty lists
 
 
 def test_rgb_and_bgr_input_find_the_same_faces():
