@@ -9,6 +9,7 @@ non-maximum suppression) and map back to the frame. tests/test_blazeface.py chec
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,11 +71,7 @@ class BlazeFace:
     def __init__(self, spec: BlazeSpec) -> None:
         self.spec = spec
         self._anchors = anchors(spec)
-        path = model_file(spec)
-        if sha256(path) != spec.sha256:
-            raise ModelError(
-                f"{path} is not the model mediapipe 0.10.21 ships (damaged?); reinstall mediapipe==0.10.21"
-            )
+        path = _verified(spec)
         with native_stderr_silenced():  # the runtime announces its XNNPACK delegate
             self._interpreter = _interpreter(path)
         self._input = self._interpreter.get_input_details()[0]["index"]
@@ -84,14 +81,8 @@ class BlazeFace:
 
     def __call__(self, image: np.ndarray, bgr: bool = False) -> Found:
         """Faces in one (H, W, 3) uint8 image, RGB unless bgr."""
-        height, width = image.shape[:2]
-        side, span = self.spec.side, max(height, width)
-        x0, y0 = (width - span) / 2, (height - span) / 2  # the square the model sees, centred on the image
-        # the square's corners onto the input's, solved and warped as mediapipe's graph does: a warpAffine of
-        # the same mapping rounds differently, enough to move a score by 0.002 on a small photo
-        corners = np.array([[x0, y0 + span], [x0, y0], [x0 + span, y0], [x0 + span, y0 + span]], np.float32)
-        target = np.array([[0, side], [0, 0], [side, 0], [side, side]], np.float32)
-        warp = cv2.getPerspectiveTransform(corners, target)
+        side = self.spec.side
+        warp, (x0, y0), span = _letterbox(*image.shape[:2], side)
         square = cv2.warpPerspective(image, warp, (side, side), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
         tensor = (cv2.cvtColor(square, cv2.COLOR_BGR2RGB) if bgr else square).astype(np.float32)
         tensor *= 2 / 255  # in place: a quarter of the time of numpy's expression and its temporaries
@@ -155,6 +146,35 @@ def weighted_nms(
     if not boxes:
         return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, KEYPOINTS, 2), np.float32)
     return np.stack(boxes), np.array(scores), np.stack(keypoints)
+
+
+@functools.lru_cache(maxsize=8)
+def _letterbox(height: int, width: int, side: int) -> tuple[np.ndarray, tuple[float, float], int]:
+    """The warp of an image this size onto the model's square input, the square's corner and side in the image.
+
+    The square is centred on the image; its corners are mapped onto the input's and the warp solved as
+    mediapipe's graph does: a warpAffine of the same mapping rounds differently, enough to move a score by
+    0.002 on a small photo. A video's frames all share one size, so this is solved once.
+    """
+    span = max(height, width)
+    x0, y0 = (width - span) / 2, (height - span) / 2
+    corners = np.array([[x0, y0 + span], [x0, y0], [x0 + span, y0], [x0 + span, y0 + span]], np.float32)
+    target = np.array([[0, side], [0, 0], [side, 0], [side, side]], np.float32)
+    return cv2.getPerspectiveTransform(corners, target), (x0, y0), span
+
+
+def _verified(spec: BlazeSpec) -> Path:
+    """The model's file once its sha256 is checked."""
+    path = model_file(spec)
+    if not _intact(path, spec.sha256):
+        raise ModelError(f"{path} is not the model mediapipe 0.10.21 ships (damaged?); reinstall mediapipe==0.10.21")
+    return path
+
+
+@functools.lru_cache(maxsize=8)
+def _intact(path: Path, expected: str) -> bool:
+    """Whether the file hashes to expected, read once per process however many copies of a model are made."""
+    return sha256(path) == expected
 
 
 def model_file(spec: BlazeSpec) -> Path:

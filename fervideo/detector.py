@@ -45,38 +45,35 @@ class FaceDetector:
             raise ModelError(f"full-range model every {config.full_every} frames: use 1 or more")
         self.config = config
         selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
-        self._models = self._graphs(selections)
-        self._twins: dict[int, object] = {}  # second graphs for pair(), made on its first call
+        self._models = _load(selections)
+        self._twins: dict[int, BlazeFace] = {}  # second copies for pair(), made on its first call
         # the TFLite runtime releases the GIL, so a second thread runs a second model (or frame) on the other core
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="fervideo-detect")
         self.reset()
-
-    def _graphs(self, selections: tuple[int, ...]) -> dict[int, BlazeFace]:
-        return {sel: BlazeFace((SHORT_RANGE, FULL_RANGE)[sel]) for sel in selections}  # mediapipe's numbering
 
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame runs every model (call before a new video)."""
         self._frames = 0
         self._full = Detections.empty()  # what the full-range model found the last time it ran
 
-    def __call__(self, rgb: np.ndarray) -> Detections:
+    def __call__(self, bgr: np.ndarray) -> Detections:
         """Detect faces in one (H, W, 3) uint8 BGR frame of a sequence (see reset)."""
         if len(self._models) == 1:
-            return _merge([self._kept(self._run(self._models, rgb))], self.config.nms_iou)  # by confidence
+            return _merge([self._kept(self._run(self._models, bgr))], self.config.nms_iou)  # by confidence
         due, self._frames = self._frames % self.config.full_every == 0, self._frames + 1
         full = None
         if due:
-            pending = self._beside.submit(self._run, self._models, rgb, 0)
-            full = self._kept(self._run(self._models, rgb, 1))
+            pending = self._beside.submit(self._run, self._models, bgr, 0)
+            full = self._kept(self._run(self._models, bgr, 1))
             short = self._kept(pending.result())
         else:
-            short = self._kept(self._run(self._models, rgb, 0))
-        return self._combined(rgb, short, full)
+            short = self._kept(self._run(self._models, bgr, 0))
+        return self._combined(bgr, short, full)
 
     def pair(self, first: np.ndarray, second: np.ndarray) -> tuple[Detections, Detections]:
         """Faces in two consecutive BGR frames of a sequence, found on two cores; the same as two calls."""
         if not self._twins:
-            self._twins = self._graphs(tuple(self._models))
+            self._twins = _load(tuple(self._models))
         if len(self._models) == 1:
             pending = self._beside.submit(self._run, self._twins, second)
             firsts = self._kept(self._run(self._models, first))
@@ -86,9 +83,9 @@ class FaceDetector:
         self._frames += 2
         fulls: list[Detections | None] = [None, None]
         if any(due):  # beside: both short-range passes (3.2 ms here); this thread: the full-range one (3.8 ms)
-            pending = self._beside.submit(lambda: [self._run(self._twins, rgb, 0) for rgb in frames])
+            pending = self._beside.submit(lambda: [self._run(self._twins, bgr, 0) for bgr in frames])
             fulls = [
-                self._kept(self._run(self._models, rgb, 1)) if d else None for rgb, d in zip(frames, due, strict=True)
+                self._kept(self._run(self._models, bgr, 1)) if d else None for bgr, d in zip(frames, due, strict=True)
             ]
             shorts = pending.result()
         else:
@@ -98,24 +95,24 @@ class FaceDetector:
         firsts = self._combined(first, self._kept(shorts[0]), fulls[0])
         return firsts, self._combined(second, self._kept(shorts[1]), fulls[1])
 
-    def _combined(self, rgb: np.ndarray, short: Detections, full: Detections | None) -> Detections:
+    def _combined(self, bgr: np.ndarray, short: Detections, full: Detections | None) -> Detections:
         """A frame's faces from both models; the full-range one runs now too if a face it found lacks cover."""
         if full is None and self._uncovered(short):  # a face only the full-range model sees: keep it in every frame
-            full = self._kept(self._run(self._models, rgb, 1))
+            full = self._kept(self._run(self._models, bgr, 1))
         if full is None:
             return short
         self._full = full
         return _merge([full, short], self.config.nms_iou)
 
-    def photo(self, rgb: np.ndarray) -> Detections:
+    def photo(self, bgr: np.ndarray) -> Detections:
         """Faces in one still (H, W, 3) BGR photo, large ones searched in tiles too; else again inside a border."""
         self.reset()
-        found = _merge([self(rgb), *self._tiles(rgb)], self.config.nms_iou)
+        found = _merge([self(bgr), *self._tiles(bgr)], self.config.nms_iou)
         if len(found):
             return found
-        height, width = rgb.shape[:2]
+        height, width = bgr.shape[:2]
         pad = max(1, round(PHOTO_BORDER * max(height, width)))
-        framed = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=128)
+        framed = np.pad(bgr, ((pad, pad), (pad, pad), (0, 0)), constant_values=128)
         self.reset()
         found = self(framed)
         found.xyxy[:] -= pad  # back to the photo's pixels, clipped to it as every detection is
@@ -124,14 +121,14 @@ class FaceDetector:
         wh = found.xyxy[:, 2:] - found.xyxy[:, :2]
         return found[wh.min(axis=1) >= self.config.min_size]
 
-    def _tiles(self, rgb: np.ndarray) -> list[Detections]:
+    def _tiles(self, bgr: np.ndarray) -> list[Detections]:
         """Faces found in overlapping square tiles of a large photo, in its pixels.
 
         BlazeFace sees the picture at 128 or 192 px: in a wide group photo each face shrinks below what it
         finds. Tiles of the shorter side, then of half that, down to TILE_MIN px, overlapping by half, give
         every face a tile it fills enough; a face cut by a tile's inner edge is left to a neighbouring tile.
         """
-        height, width = rgb.shape[:2]
+        height, width = bgr.shape[:2]
         found = []
         side = min(height, width) if max(height, width) >= 1.5 * min(height, width) else min(height, width) // 2
         while side >= TILE_MIN:
@@ -139,7 +136,7 @@ class FaceDetector:
             for y in range(0, max(height - side, 0) + 1, step):
                 for x in range(0, max(width - side, 0) + 1, step):
                     self.reset()
-                    faces = self(np.ascontiguousarray(rgb[y : y + side, x : x + side]))
+                    faces = self(np.ascontiguousarray(bgr[y : y + side, x : x + side]))
                     x0, y0, x1, y1 = faces.xyxy.T
                     inner = (  # touching an edge of the tile that is not an edge of the photo
                         ((x0 <= 1) & (x > 0))
@@ -165,10 +162,10 @@ class FaceDetector:
         wh = found.xyxy[:, 2:] - found.xyxy[:, :2]
         return found[(found.confidence >= self.config.min_score) & (wh.min(axis=1) >= self.config.min_size)]
 
-    def _run(self, graphs: dict[int, BlazeFace], bgr: np.ndarray, selection: int | None = None) -> Detections:
-        selection = next(iter(graphs)) if selection is None else selection
+    def _run(self, models: dict[int, BlazeFace], bgr: np.ndarray, selection: int | None = None) -> Detections:
+        selection = next(iter(models)) if selection is None else selection
         height, width = bgr.shape[:2]
-        found = graphs[selection](bgr, bgr=True)
+        found = models[selection](bgr, bgr=True)
         xyxy = found.xyxy
         if selection == 0:
             xyxy = _short_to_full(xyxy)
@@ -187,6 +184,11 @@ class FaceDetector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _load(selections: tuple[int, ...]) -> dict[int, BlazeFace]:
+    """One model for each selection, keyed by mediapipe's numbering (0 short-range, 1 full-range)."""
+    return {sel: BlazeFace((SHORT_RANGE, FULL_RANGE)[sel]) for sel in selections}
 
 
 def _short_to_full(xyxy: np.ndarray) -> np.ndarray:
