@@ -89,6 +89,9 @@ def test_choices_name_the_runtime_and_refuse_what_cannot_run(tmp_path):
         choose("fernet_plus", "cpu", precision="int8", runtime="torch")
     with pytest.raises(UsageError, match="'cnn' ships no int8 file .*fernet_plus"):  # not "use --runtime torch"
         choose("cnn", "cpu", precision="int8")
+    with pytest.raises(ModelError, match="no such checkpoint file"):  # not "export it": there is nothing to export
+        choose(str(tmp_path / "mine.pt"), runtime="onnx")
+    (tmp_path / "mine.pt").write_bytes(b"x")
     with pytest.raises(UsageError, match="export it with"):
         choose(str(tmp_path / "mine.pt"), runtime="onnx")
     with pytest.raises(UsageError, match="needs a .pt"):
