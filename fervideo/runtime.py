@@ -63,9 +63,9 @@ def choose(name_or_path: str, device: str = "auto", precision: str = "auto", run
             raise UsageError(f"{path} is an ONNX file; --precision bf16 runs on torch, with a .pt checkpoint")
         return Choice("onnx", path, _onnx_device(device))
     if path.suffix in (".pt", ".pth") or path.is_file() or os.sep in name_or_path:
-        if runtime == "onnx" and not path.is_file():
-            raise ModelError(f"{path}: no such checkpoint file")
         if runtime == "onnx":
+            if not path.is_file():  # nothing to export: say so, as load_checkpoint would
+                raise ModelError(f"{path}: no such checkpoint file")
             raise UsageError(f"{path} is a torch checkpoint; export it with 'python -m training.export --onnx'")
         return _torch(path, device, precision)
     onnx = _shipped_onnx(name_or_path, precision)
