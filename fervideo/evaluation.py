@@ -17,7 +17,7 @@ from fervideo.detections import Detections
 from fervideo.errors import InputError
 from fervideo.ferplus import majority_split
 from fervideo.labels import EMOTIONS
-from fervideo.metrics import confusion_matrix, report
+from fervideo.metrics import confusion_matrix, macro_accuracy, report
 from fervideo.pipeline import AnalyzeOptions, Analyzer
 from fervideo.preprocess import PreprocessSpec
 from fervideo.source import VideoSource
@@ -56,12 +56,6 @@ def _scored(classifier: EmotionClassifier, probs: np.ndarray, labels: np.ndarray
         "tta": tta,
         "seconds": round(time.perf_counter() - tic, 3),
     }
-
-
-def macro_accuracy(rep: dict) -> float:
-    """Mean of the per-class accuracies over the classes that have faces."""
-    rows = [row["accuracy"] for row in rep["per_class"].values() if row["total"]]
-    return float(np.mean(rows)) if rows else 0.0
 
 
 def evaluate_split(

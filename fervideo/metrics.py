@@ -30,6 +30,12 @@ def report(confusion: np.ndarray) -> dict:
     }
 
 
+def macro_accuracy(rep: dict) -> float:
+    """The mean of the per-class accuracies over the classes present: a majority-class guess scores 1 / K."""
+    rows = [row["accuracy"] for row in rep["per_class"].values() if row["total"]]
+    return float(np.mean(rows)) if rows else 0.0
+
+
 def per_class_lines(rep: dict) -> list[str]:
     """The study's table: 'Angry: 10% (54/491)' per class."""
     return [

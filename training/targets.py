@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from fervideo.dataset import Split, is_pack, pack_votes, split_files
 from fervideo.ferplus import majority_labels, read_votes, soft_targets, vote_matrix
 
 
-def ferplus_splits(data: Path, votes: Path, train: Split, val: Split) -> tuple[Split, Split]:
+def ferplus_splits(data: Path, votes: Path, train: Split, val: Split, mix: float = 0.0) -> tuple[Split, Split]:
     """train with FER+ vote shares as its soft targets; val relabelled by FER+ majority, its images only.
+
+    mix > 0 blends the folder label into the targets: mix * one-hot(folder) + (1 - mix) * vote shares, so the
+    model learns the posed intent (FER2013) as well as the crowd's reading (FER+).
 
     votes is a FER+ CSV (with folder data), or a pack written with `training.pack --ferplus`, which holds them.
     """
@@ -21,6 +26,9 @@ def ferplus_splits(data: Path, votes: Path, train: Split, val: Split) -> tuple[S
     assert len(train_votes) == len(train) and len(val_votes) == len(val), "votes follow load_split's order"
     labels = majority_labels(val_votes)
     kept = labels >= 0
-    return Split(train.images, train.labels, soft_targets(train_votes, train.labels)), Split(
+    assert 0.0 <= mix <= 1.0, "mix is a weight in [0, 1]"
+    soft = soft_targets(train_votes, train.labels)
+    soft = (1 - mix) * soft + mix * np.eye(soft.shape[1], dtype=np.float32)[train.labels]  # (N, 7)
+    return Split(train.images, train.labels, soft.astype(np.float32)), Split(
         val.images[kept], labels[kept]
     )

@@ -23,7 +23,7 @@ from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.cli.common import HelpFormatter
 from fervideo.dataset import Split, default_cache_dir, load_split
 from fervideo.errors import FervideoError, UsageError
-from fervideo.metrics import confusion_matrix, per_class_lines, report
+from fervideo.metrics import confusion_matrix, macro_accuracy, per_class_lines, report
 from fervideo.models import create_model, get_entry
 from fervideo.preprocess import PreprocessSpec
 from fervideo.torch_model import model_input, resolve_device
@@ -56,6 +56,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         metavar="VOTES",
         help="FER+ votes (a CSV, or a pack holding them): train on their shares, select on their majority",
+    )
+    parser.add_argument(
+        "--mix", type=float, metavar="W", help="with --ferplus: targets W * folder label + (1 - W) * vote shares"
+    )
+    parser.add_argument(
+        "--select",
+        choices=("accuracy", "balanced"),
+        help="keep the epoch with the best val accuracy, or (with --ferplus) the best mean of the FER2013-val "
+        "and FER+-val macro accuracies, which does not reward saying the majority class (default: accuracy)",
     )
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="e.g. width=48")
     parser.add_argument("--freeze", help="head | last:K | none: what trains of a pretrained backbone (vit_b16)")
@@ -107,6 +116,14 @@ def settings(args: argparse.Namespace) -> dict:
         recipe["augment"] = {**recipe["augment"], "erase": args.erase}
     if args.ferplus is not None:
         recipe["ferplus"] = str(args.ferplus)
+    if (args.mix is not None or args.select == "balanced") and args.ferplus is None:
+        raise UsageError("--mix and --select balanced need --ferplus VOTES: they weigh folder labels against votes")
+    if args.mix is not None:
+        if not 0.0 <= args.mix <= 1.0:
+            raise UsageError(f"--mix {args.mix}: the folder label's weight is a fraction in [0, 1], such as 0.5")
+        recipe["mix"] = args.mix
+    if args.select is not None:
+        recipe["select"] = args.select
     if args.teacher:  # checked now, not after minutes of teacher predictions
         if not 0.0 <= args.kd_alpha <= 1.0 or not args.kd_temperature > 0:
             raise UsageError(f"--kd-alpha {args.kd_alpha} must be in [0, 1] and --kd-temperature above 0")
@@ -188,8 +205,9 @@ def main(args: argparse.Namespace) -> dict:
         checkpoint = load_checkpoint(args.resume)
         state = checkpoint["train_state"]
         hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
+    folder_val = val  # FER2013's own labels, scored beside FER+'s when selection is balanced
     if hp.get("ferplus"):
-        train, val = ferplus_splits(Path(args.data), Path(hp["ferplus"]), train, val)
+        train, val = ferplus_splits(Path(args.data), Path(hp["ferplus"]), train, val, hp.get("mix", 0.0))
     if args.limit:
         keep = np.random.default_rng(args.seed).permutation(len(train))[: args.limit]
         train = Split(train.images[keep], train.labels[keep], None if train.soft is None else train.soft[keep])
@@ -245,15 +263,23 @@ def main(args: argparse.Namespace) -> dict:
         torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
         train_loss = train_one_epoch(step_model, fit, optimizer, train, spec, hp, device, generator, amp, teacher, ema)
-        rep = evaluate(step_model if ema is None else kept, criterion, val, spec, device, amp)
+        judged = step_model if ema is None else kept
+        rep = evaluate(judged, criterion, val, spec, device, amp)
+        score = rep["accuracy"]
+        extra = {}
+        if hp.get("select") == "balanced":
+            folder = evaluate(judged, criterion, folder_val, spec, device, amp)
+            score = (macro_accuracy(rep) + macro_accuracy(folder)) / 2
+            extra = {"val_fer2013_accuracy": folder["accuracy"], "val_fer2013_per_class": folder["per_class"]}
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
             "val_loss": rep["loss"],
             "val_accuracy": rep["accuracy"],
             "val_labels": "ferplus-majority" if hp.get("ferplus") else "fer2013",
+            "val_score": score,
             "seconds": time.perf_counter() - tic,
-        }
+        } | extra
         history.append(row)
         if args.budget:  # refitted every epoch from the latest ones, so a busy machine shortens the plan
             recent = [r["seconds"] for r in history[-3:]]
@@ -262,9 +288,11 @@ def main(args: argparse.Namespace) -> dict:
         scheduler.step()
         console.print(
             f"epoch {epoch + 1}/{hp['epochs']}  train loss {train_loss:.4f}  val loss {rep['loss']:.4f}  "
-            f"val acc {rep['accuracy']:.2%}  ({row['seconds']:.0f}s)"
+            f"val acc {rep['accuracy']:.2%}"
+            + (f"  FER2013 {extra['val_fer2013_accuracy']:.2%}  balanced {score:.2%}" if extra else "")
+            + f"  ({row['seconds']:.0f}s)"
         )
-        if rep["accuracy"] > best["val_accuracy"]:
+        if score > best.get("val_score", best["val_accuracy"]):
             best = {**row, "val_per_class": rep["per_class"], "val_confusion": rep["confusion"], "n_val": rep["n"]}
             save_checkpoint(out, kept, args.model, spec, metrics=best, hp=_plain(hp))
         train_state = {
@@ -277,7 +305,10 @@ def main(args: argparse.Namespace) -> dict:
         } | ({} if ema is None else {"ema": ema.state_dict()})
         save_checkpoint(last_path, model, args.model, spec, metrics=row, train_state=train_state)
         epoch += 1
-    console.print(f"best val accuracy {best['val_accuracy']:.2%} (epoch {best['epoch'] + 1}) -> {out}")
+    console.print(
+        f"best val accuracy {best['val_accuracy']:.2%}, score {best.get('val_score', best['val_accuracy']):.2%} "
+        f"(epoch {best['epoch'] + 1}) -> {out}"
+    )
     if "val_per_class" in best:
         console.print("\n".join(per_class_lines({"per_class": best["val_per_class"]})))
     return best
