@@ -32,7 +32,7 @@ bench: setup
 sample: setup
 	$(BIN)/python samples/make_sample.py
 
-# after a new fervideo/weights/*.pt: its ONNX files again (tests/test_onnx.py fails while they are stale); the
+# after a new fervideo/weights/*.pt: its ONNX files again (tests/engine/test_onnx.py fails while they are stale); the
 # int8 twins of the fernets are calibrated on FER2013 in ../shared and checked on its val split and the wild photos
 SHARED ?= ../shared
 onnx: setup
@@ -40,7 +40,7 @@ onnx: setup
 	$(BIN)/python -m training.export --checkpoint fervideo/weights/fernet.pt --onnx fervideo/weights/fernet.onnx --int8 $(SHARED)/fer2013 --wild $(SHARED)/wild
 	for m in fernet_plus fernet_lite; do $(BIN)/python -m training.export --checkpoint fervideo/weights/$$m.pt --onnx fervideo/weights/$$m.onnx --int8 $(SHARED)/fer2013 --labels $(SHARED)/fer2013/ferplus.csv --wild $(SHARED)/wild; done
 
-# fervideo (and pandas, for fervideo.results.load_results) into the Python that PYTHON names: an activated
+# fervideo (and pandas, for fervideo.outputs.results.load_results) into the Python that PYTHON names: an activated
 # virtual environment, a conda environment, or pass PYTHON=/path/to/python. The shipped models run on ONNX
 # Runtime; `make install EXTRAS=torch,pandas` adds torch (training, eval, .pt checkpoints)
 EXTRAS ?= pandas

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from fervideo.batch import LocalEngine, find_inputs, plan, run_batch
-from fervideo.pipeline import AnalyzeOptions
+from fervideo.engine.pipeline import AnalyzeOptions
+from fervideo.run.batch import LocalEngine, find_inputs, plan, run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""BlazeFace run by fervideo (fervideo/blazeface.py) against mediapipe's own graph: ms a frame, one thread.
+"""BlazeFace run by fervideo (fervideo/engine/blazeface.py) against mediapipe's own graph: ms a frame, one thread.
 
     python benchmarks/blazeface.py [--video ../shared/media/single_face.mp4] [--frames 300] [--repeat 3]
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 from throughput import machine
 
-from fervideo.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace
-from fervideo.quiet import native_stderr_silenced
+from fervideo.core.quiet import native_stderr_silenced
+from fervideo.engine.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,10 +14,10 @@ import time
 
 import numpy as np
 
-from fervideo.choices import PRECISIONS, RUNTIMES
-from fervideo.classifier import EmotionClassifier
-from fervideo.errors import ModelError, UsageError
-from fervideo.runtime import use_threads
+from fervideo.core.choices import PRECISIONS, RUNTIMES
+from fervideo.core.errors import ModelError, UsageError
+from fervideo.engine.classifier import EmotionClassifier
+from fervideo.engine.runtime import use_threads
 
 
 def load(name: str, precision: str = "auto", runtime: str = "auto") -> EmotionClassifier:
@@ -27,8 +27,8 @@ def load(name: str, precision: str = "auto", runtime: str = "auto") -> EmotionCl
     except ModelError:
         import torch
 
-        from fervideo.models import create_model, get_entry
-        from fervideo.torch_model import TorchModel
+        from fervideo.engine.models import create_model, get_entry
+        from fervideo.engine.torch_model import TorchModel
 
         entry = get_entry(name)
         info = {"name": name, "arch": name, "checkpoint": None, "sha256": None}

@@ -25,8 +25,8 @@ from classify import faces_per_second, load
 from memory import run_analyze
 from throughput import best_time, decode_encode_h264, looped_copy, machine
 
-from fervideo.choices import DEFAULT_MODEL
-from fervideo.runtime import use_threads
+from fervideo.core.choices import DEFAULT_MODEL
+from fervideo.engine.runtime import use_threads
 
 # issue 17's --no-video target as a share of the floor measured beside it when filed: 450 of 824 frames/s
 FILED_NO_VIDEO = 450 / 824

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from throughput import looped_copy
 
-from fervideo.choices import DEFAULT_MODEL
+from fervideo.core.choices import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 50.0

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fervideo.choices import DEFAULT_MODEL
-from fervideo.classifier import EmotionClassifier
-from fervideo.dataset import folder_files, load_split
-from fervideo.evaluation import largest_faces
-from fervideo.ferplus import majority_split
-from fervideo.labels import EMOTIONS
-from fervideo.pipeline import AnalyzeOptions, Analyzer
+from fervideo.core.choices import DEFAULT_MODEL
+from fervideo.core.labels import EMOTIONS
+from fervideo.data.dataset import folder_files, load_split
+from fervideo.data.ferplus import majority_split
+from fervideo.engine.classifier import EmotionClassifier
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.run.evaluation import largest_faces
 
 
 def scores(log_probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:

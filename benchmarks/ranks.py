@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fervideo.choices import DEFAULT_MODEL
-from fervideo.classifier import EmotionClassifier
-from fervideo.dataset import folder_files, load_split
-from fervideo.evaluation import largest_faces
-from fervideo.labels import EMOTIONS
-from fervideo.pipeline import AnalyzeOptions, Analyzer
+from fervideo.core.choices import DEFAULT_MODEL
+from fervideo.core.labels import EMOTIONS
+from fervideo.data.dataset import folder_files, load_split
+from fervideo.engine.classifier import EmotionClassifier
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.run.evaluation import largest_faces
 
 
 def per_class(probs: np.ndarray, labels: np.ndarray) -> list[tuple[int, float, float, float]]:

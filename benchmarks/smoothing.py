@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fervideo.pipeline import analyze_video
-from fervideo.smoothing import EmaSmoother
+from fervideo.engine.pipeline import analyze_video
+from fervideo.engine.smoothing import EmaSmoother
 
 Series = dict[int, list[tuple[float, np.ndarray]]]  # track id -> [(time, probs)]
 

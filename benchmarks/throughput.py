@@ -22,13 +22,13 @@ from pathlib import Path
 
 import cv2
 
-from fervideo.choices import DEFAULT_MODEL
-from fervideo.encoder import H264Sink
-from fervideo.job import analyze_file
-from fervideo.models import list_models
-from fervideo.pipeline import AnalyzeOptions, Analyzer, use_cores
-from fervideo.runtime import use_threads
-from fervideo.source import Sampling
+from fervideo.core.choices import DEFAULT_MODEL
+from fervideo.engine.models import list_models
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer, use_cores
+from fervideo.engine.runtime import use_threads
+from fervideo.engine.source import Sampling
+from fervideo.outputs.encoder import H264Sink
+from fervideo.run.job import analyze_file
 
 sys.path.insert(0, str(Path(__file__).parent))
 from classify import faces_per_second, load  # noqa: E402  (the sibling benchmark, not a package)

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from classify import faces_per_second  # benchmarks/ is on the path when the script runs
 
-from fervideo.checkpoint import WEIGHTS_DIR
-from fervideo.classifier import EmotionClassifier
-from fervideo.dataset import load_split
-from fervideo.evaluation import evaluate, evaluate_photos
-from fervideo.ferplus import majority_split
-from fervideo.models import list_models
-from fervideo.pipeline import AnalyzeOptions
-from fervideo.runtime import use_threads
+from fervideo.data.dataset import load_split
+from fervideo.data.ferplus import majority_split
+from fervideo.engine.checkpoint import WEIGHTS_DIR
+from fervideo.engine.classifier import EmotionClassifier
+from fervideo.engine.models import list_models
+from fervideo.engine.pipeline import AnalyzeOptions
+from fervideo.engine.runtime import use_threads
+from fervideo.run.evaluation import evaluate, evaluate_photos
 
 HEADER = (
     "| model | FER2013 val | + TTA | FER+ val | wild | wild macro | faces found | ECE FER2013 | ECE FER+ | faces/s |\n"

@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fervideo.job import analyze_file
-from fervideo.pipeline import AnalyzeOptions, Analyzer
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.run.job import analyze_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = Path("samples/demo.mp4")  # relative to ROOT, so that the report shows no local folder

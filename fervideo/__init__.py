@@ -1,4 +1,13 @@
-"""fervideo: read the emotions on the faces in a video, frame by frame."""
+"""fervideo: read the emotions on the faces in a video, frame by frame.
+
+    import fervideo
+    for result in fervideo.analyze_video("clip.mp4"):  # one FrameResult per frame; writes nothing
+        print(result.index, result.faces.probs)  # (faces, 7) in EMOTIONS order
+    df = fervideo.load_results("out/clip.csv")  # a run's CSV as a pandas DataFrame
+    tracks = fervideo.summarize(df)  # one row per tracked face
+
+The package's folders are its layers, bottom to top: core, data and engine, outputs, run, cli.
+"""
 
 import os
 
@@ -8,18 +17,23 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 
 __version__ = "0.1.0"
 
-from fervideo.labels import EMOTIONS  # noqa: E402
+from fervideo.core.labels import EMOTIONS  # noqa: E402
 
 # The public API is imported on first use (PEP 562): `import fervideo` stays light, and the command line can
 # catch a Ctrl-C that lands while torch is still loading.
 _LAZY = {
-    "AnalyzeOptions": "fervideo.pipeline",
-    "Analyzer": "fervideo.pipeline",
-    "FrameResult": "fervideo.pipeline",
-    "analyze_video": "fervideo.pipeline",
-    "load_results": "fervideo.results",
-    "summarize": "fervideo.results",
+    "AnalyzeOptions": "fervideo.engine.pipeline",
+    "Analyzer": "fervideo.engine.pipeline",
+    "FrameResult": "fervideo.core.frames",
+    "analyze_video": "fervideo.engine.pipeline",
+    "load_results": "fervideo.outputs.results",
+    "summarize": "fervideo.outputs.results",
 }
+
+
+def __dir__() -> list[str]:
+    """The public API (what `from fervideo import *` gives), loaded or not."""
+    return sorted(__all__)
 
 
 def __getattr__(name: str) -> object:

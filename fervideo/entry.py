@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from fervideo.signals import STOPS, Stopped, deferred, request
+from fervideo.core.signals import STOPS, Stopped, deferred, request
 
 
 def _stop(signum: int, frame: object) -> None:

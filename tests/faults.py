@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import torch
 
-from fervideo.checkpoint import resolve
 from fervideo.cli import main
+from fervideo.engine.checkpoint import resolve
 
 # --- running the CLI -------------------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ class RatelessCapture:
 
 
 class Cv2WithoutRate:
-    """cv2 for fervideo.source alone, so that the writers' own checks still see the real frame count."""
+    """cv2 for fervideo.engine.source alone, so that the writers' own checks still see the real frame count."""
 
     VideoCapture = RatelessCapture
 

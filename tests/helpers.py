@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from fervideo.cli import main
-from fervideo.dataset import split_files
-from fervideo.detections import Detections
-from fervideo.ferplus import VOTE_COLUMNS
-from fervideo.labels import EMOTIONS
-from fervideo.media import ffmpeg_exe
-from fervideo.pipeline import AnalyzeOptions, Analyzer
-from fervideo.sinks import CSV_HEADER, VideoSink
+from fervideo.core.detections import Detections
+from fervideo.core.labels import EMOTIONS
+from fervideo.core.media import ffmpeg_exe
+from fervideo.data.dataset import split_files
+from fervideo.data.ferplus import VOTE_COLUMNS
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.outputs.sinks import CSV_HEADER, VideoSink
 
 
 def read_csv(path: Path) -> list[dict]:

@@ -2,8 +2,8 @@
 
 Each 48x48 validation face is upscaled and pasted onto a grey canvas, both BlazeFace models run on it,
 and the FER2013 frame is expressed relative to the detector's box: its side as a multiple of the box side
-and its centre as a shift in box sides. The medians become the constants in fervideo/crop.py and
-fervideo/detector.py.
+and its centre as a shift in box sides. The medians become the constants in fervideo/engine/crop.py and
+fervideo/engine/detector.py.
 
     python -m training.calibrate_crop --data ../shared/fer2013 --limit 600
 """
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from fervideo.cli.common import HelpFormatter
-from fervideo.detector import DetectorConfig, FaceDetector
+from fervideo.engine.detector import DetectorConfig, FaceDetector
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fervideo.atomic import write_bytes
-from fervideo.classifier import EmotionClassifier
+from fervideo.core.atomic import write_bytes
+from fervideo.engine.classifier import EmotionClassifier
 
 
 def soft_targets(

@@ -19,14 +19,14 @@ import torch
 from rich.console import Console
 from torch import nn
 
-from fervideo.calibration import expected_calibration_error, fit_temperature, softmax
-from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.cli.common import HelpFormatter
-from fervideo.dataset import load_split
-from fervideo.errors import FervideoError, UsageError
-from fervideo.ferplus import majority_split
-from fervideo.preprocess import PreprocessSpec
-from fervideo.torch_model import model_input
+from fervideo.core.errors import FervideoError, UsageError
+from fervideo.data.dataset import load_split
+from fervideo.data.ferplus import majority_split
+from fervideo.engine.calibration import expected_calibration_error, fit_temperature, softmax
+from fervideo.engine.checkpoint import build_model, load_checkpoint, save_checkpoint
+from fervideo.engine.preprocess import PreprocessSpec
+from fervideo.engine.torch_model import model_input
 from training.initial import same_architecture
 from training.onnx_export import MAX_DROP, check_out, describe, export_float, export_int8, trace
 

@@ -5,7 +5,7 @@
 #                --out .gpu/fer2013.npz.xz                                                   (.gpu is git-ignored)
 #   there:   bash training/gpu.sh            (carry .gpu; checkpoints, targets and the log land in $OUT)
 #   smoke:   DEVICE=cpu EPOCHS=2 TEACHERS=2 STUDENTS=2 PHASE1=0.5 PHASE2=0.5 OUT=/tmp/g bash training/gpu.sh
-#            (tests/test_gpu_job.py runs it so on a tiny pack)
+#            (tests/training/test_gpu_job.py runs it so on a tiny pack)
 #
 # Phase 1 trains TEACHERS models of width 64 side by side (small models leave a GPU mostly idle, so several
 # processes share it well); phase 2 distils their ensemble, with the shipped model, into STUDENTS width-48
@@ -67,7 +67,7 @@ if [ -z "$LIMIT" ]; then  # once here, not once per student: the cache is keyed 
 import sys
 from pathlib import Path
 import numpy as np
-from fervideo.dataset import load_split
+from fervideo.data.dataset import load_split
 from training.distill import soft_targets
 from training.targets import ferplus_splits
 work, device, model, paths = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[5::2]

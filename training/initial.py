@@ -7,8 +7,8 @@ import argparse
 import torch
 from torch import nn
 
-from fervideo.errors import UsageError
-from fervideo.models import create_model, get_entry
+from fervideo.core.errors import UsageError
+from fervideo.engine.models import create_model, get_entry
 
 
 def init_backbone(model: nn.Module, args: argparse.Namespace) -> str:

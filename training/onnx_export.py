@@ -18,13 +18,13 @@ import torch
 from onnx import helper, numpy_helper
 from torch import nn
 
-from fervideo.atomic import AtomicOutput
-from fervideo.checksum import sha256
-from fervideo.dataset import Split, load_split
-from fervideo.errors import UsageError
-from fervideo.models import get_entry
-from fervideo.onnx_model import DESCRIPTION_KEY, FORMAT, OnnxModel
-from fervideo.preprocess import PreprocessSpec, prepare
+from fervideo.core.atomic import AtomicOutput
+from fervideo.core.checksum import sha256
+from fervideo.core.errors import UsageError
+from fervideo.data.dataset import Split, load_split
+from fervideo.engine.models import get_entry
+from fervideo.engine.onnx_model import DESCRIPTION_KEY, FORMAT, OnnxModel
+from fervideo.engine.preprocess import PreprocessSpec, prepare
 
 OPSET = 17
 MAX_DROP = 0.3  # points of val accuracy an int8 file may lose against float32 and still ship
@@ -121,8 +121,8 @@ def export_int8(
 
 def photo_accuracy(path: Path, photos: Path) -> float:
     """Accuracy in points of a described ONNX file on photos, detected, cropped and classified as analyze does."""
-    from fervideo.evaluation import evaluate_photos
-    from fervideo.pipeline import AnalyzeOptions
+    from fervideo.engine.pipeline import AnalyzeOptions
+    from fervideo.run.evaluation import evaluate_photos
 
     return 100 * evaluate_photos(photos, AnalyzeOptions(model=str(path), runtime="onnx"))["accuracy"]
 

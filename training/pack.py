@@ -15,9 +15,9 @@ from pathlib import Path
 from rich.console import Console
 
 from fervideo.cli.common import HelpFormatter
-from fervideo.dataset import PACK_SUFFIXES, load_split, save_pack, split_files
-from fervideo.errors import FervideoError, UsageError
-from fervideo.ferplus import read_votes, vote_matrix
+from fervideo.core.errors import FervideoError, UsageError
+from fervideo.data.dataset import PACK_SUFFIXES, load_split, save_pack, split_files
+from fervideo.data.ferplus import read_votes, vote_matrix
 
 console = Console(stderr=True)
 

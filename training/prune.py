@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
-from fervideo.errors import FervideoError, UsageError
-from fervideo.models.vgg import ConvBlock, FerNet, FerNetConfig, layer_widths
+from fervideo.core.errors import FervideoError, UsageError
+from fervideo.engine.checkpoint import build_model, load_checkpoint, save_checkpoint
+from fervideo.engine.models.vgg import ConvBlock, FerNet, FerNetConfig, layer_widths
 
 MULTIPLE = 8  # kept widths are multiples of 8, the vector width the CPU kernels like
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 
-from fervideo.errors import UsageError
+from fervideo.core.errors import UsageError
 from training.augment import AugmentConfig
 
 

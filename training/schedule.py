@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from fervideo.torch_model import native_bf16
+from fervideo.engine.torch_model import native_bf16
 
 
 def make_optimizer(model: nn.Module, hp: dict) -> torch.optim.Optimizer:

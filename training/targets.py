@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fervideo.dataset import Split, is_pack, pack_votes, split_files
-from fervideo.ferplus import majority_labels, read_votes, soft_targets, vote_matrix
+from fervideo.data.dataset import Split, is_pack, pack_votes, split_files
+from fervideo.data.ferplus import majority_labels, read_votes, soft_targets, vote_matrix
 
 
 def ferplus_splits(data: Path, votes: Path, train: Split, val: Split, mix: float = 0.0) -> tuple[Split, Split]:

@@ -19,14 +19,14 @@ from rich.console import Console
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from fervideo.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.cli.common import HelpFormatter
-from fervideo.dataset import Split, default_cache_dir, load_split
-from fervideo.errors import FervideoError, UsageError
-from fervideo.metrics import confusion_matrix, macro_accuracy, per_class_lines, report
-from fervideo.models import create_model, get_entry
-from fervideo.preprocess import PreprocessSpec
-from fervideo.torch_model import model_input, resolve_device
+from fervideo.core.errors import FervideoError, UsageError
+from fervideo.data.dataset import Split, default_cache_dir, load_split
+from fervideo.data.metrics import confusion_matrix, macro_accuracy, per_class_lines, report
+from fervideo.engine.checkpoint import build_model, load_checkpoint, save_checkpoint
+from fervideo.engine.models import create_model, get_entry
+from fervideo.engine.preprocess import PreprocessSpec
+from fervideo.engine.torch_model import model_input, resolve_device
 from training.augment import AugmentConfig, augment
 from training.distill import DistillLoss, soft_targets
 from training.initial import freeze, init_backbone, same_architecture
@@ -305,10 +305,9 @@ def main(args: argparse.Namespace) -> dict:
         } | ({} if ema is None else {"ema": ema.state_dict()})
         save_checkpoint(last_path, model, args.model, spec, metrics=row, train_state=train_state)
         epoch += 1
-    console.print(
-        f"best val accuracy {best['val_accuracy']:.2%}, score {best.get('val_score', best['val_accuracy']):.2%} "
-        f"(epoch {best['epoch'] + 1}) -> {out}"
-    )
+    console.print(f"best val accuracy {best['val_accuracy']:.2%} (epoch {best['epoch'] + 1}) -> {out}")
+    if hp.get("select") == "balanced":
+        console.print(f"kept for its balanced score {best['val_score']:.2%} (FER2013 and FER+ val macro accuracy)")
     if "val_per_class" in best:
         console.print("\n".join(per_class_lines({"per_class": best["val_per_class"]})))
     return best

@@ -21,15 +21,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from fervideo.checkpoint import WEIGHTS_DIR
-from fervideo.classifier import EmotionClassifier
 from fervideo.cli.common import HelpFormatter
-from fervideo.crop import FACE_SIZE, crop_faces
-from fervideo.errors import FervideoError, InputError, ModelError, OutputError
-from fervideo.labels import EMOTIONS
-from fervideo.models import create_model, get_entry
-from fervideo.preprocess import PreprocessSpec
-from fervideo.torch_model import model_input
+from fervideo.core.errors import FervideoError, InputError, ModelError, OutputError
+from fervideo.core.labels import EMOTIONS
+from fervideo.engine.checkpoint import WEIGHTS_DIR
+from fervideo.engine.classifier import EmotionClassifier
+from fervideo.engine.crop import FACE_SIZE, crop_faces
+from fervideo.engine.models import create_model, get_entry
+from fervideo.engine.preprocess import PreprocessSpec
+from fervideo.engine.torch_model import model_input
 
 TILE = 96  # side of one map in a grid, pixels
 GAP = 4  # pixels between tiles
@@ -57,7 +57,7 @@ def load_face(path: Path) -> tuple[np.ndarray, str]:
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     height, width = gray.shape
     if max(height, width) > FACE_SIZE:
-        from fervideo.detector import FaceDetector  # the detector loads only when a photo needs it
+        from fervideo.engine.detector import FaceDetector  # the detector loads only when a photo needs it
 
         with FaceDetector() as detector:
             faces = detector(bgr)

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from fervideo import __version__
-from fervideo.atomic import committed
-from fervideo.choices import TORCH_HINT
 from fervideo.cli import analyze, batch, evaluate, export, live, report
 from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
-from fervideo.errors import FervideoError, UsageError
-from fervideo.signals import deferred, requested
+from fervideo.core.atomic import committed
+from fervideo.core.choices import TORCH_HINT
+from fervideo.core.errors import FervideoError, UsageError
+from fervideo.core.signals import deferred, requested
 
 
 class _Parser(argparse.ArgumentParser):

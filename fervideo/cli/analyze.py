@@ -20,8 +20,8 @@ from fervideo.cli.common import (
     printable,
     shown,
 )
-from fervideo.errors import FervideoError
-from fervideo.labels import EMOTIONS
+from fervideo.core.errors import FervideoError
+from fervideo.core.labels import EMOTIONS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -47,9 +47,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_analyze(args: argparse.Namespace) -> int:
     """fervideo analyze: each input in turn; one bad input does not stop the others."""
-    from fervideo.atomic import prepare_out_dir
-    from fervideo.job import analyze_file
-    from fervideo.pipeline import Analyzer, use_cores
+    from fervideo.core.atomic import prepare_out_dir
+    from fervideo.engine.pipeline import Analyzer, use_cores
+    from fervideo.run.job import analyze_file
 
     options = make_options(args)
     use_cores()
@@ -75,7 +75,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def _completed(path: Path, out_dir: Path, options: object, args: argparse.Namespace) -> bool:
     """Whether an earlier run left complete outputs of path from the same options (batch's rule)."""
-    from fervideo.batch import completed  # only with --skip-existing: the batch machinery costs 0.1 s to import
+    from fervideo.run.batch import completed  # only with --skip-existing: the batch machinery costs 0.1 s to import
 
     return completed(path, out_dir, options, output_options(args)) is not None
 

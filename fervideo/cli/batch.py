@@ -20,7 +20,7 @@ from fervideo.cli.common import (
     printable,
     shown,
 )
-from fervideo.errors import UsageError
+from fervideo.core.errors import UsageError
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -44,7 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Exit 0 when every input is ok or skipped, 1 when some failed (index.csv lists them)."""
-    from fervideo import batch as engine_mod
+    from fervideo.run import batch as engine_mod
 
     workers = max(1, (os.cpu_count() or 1) // 2) if args.workers is None else args.workers  # 0 is an error
     if workers < 1 or args.retries < 0:

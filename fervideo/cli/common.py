@@ -9,10 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from fervideo.choices import DEFAULT_MODEL, PRECISIONS, RUNTIMES
-from fervideo.detector import STRATEGIES, DetectorConfig
-from fervideo.errors import UsageError
-from fervideo.layout import OutputOptions
+from fervideo.core.choices import DEFAULT_MODEL, PRECISIONS, RUNTIMES
+from fervideo.core.errors import UsageError
+from fervideo.core.layout import OutputOptions
+from fervideo.engine.detector import STRATEGIES, DetectorConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # halves the changes of the top label on real clips for 0.13 s of delay (benchmarks/smoothing.py, docs/how-it-works.md)
@@ -69,7 +69,7 @@ def parse_time(text: str) -> float:
 
 def export_formats(text: str) -> tuple[str, ...]:
     """--export eaf,boris as a tuple of known formats."""
-    from fervideo.exports import FORMATS
+    from fervideo.outputs.exports import FORMATS
 
     formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
     unknown = [f for f in formats if f not in FORMATS]
@@ -198,8 +198,8 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
 
 def make_options(args: argparse.Namespace) -> object:
     """AnalyzeOptions from parsed arguments; raises UsageError for values that make no sense."""
-    from fervideo.pipeline import AnalyzeOptions
-    from fervideo.source import Sampling
+    from fervideo.engine.pipeline import AnalyzeOptions
+    from fervideo.engine.source import Sampling
 
     if not 0.0 <= args.min_face_score <= 1.0:
         raise UsageError(f"--min-face-score must be between 0 and 1, not {args.min_face_score}")
@@ -236,8 +236,8 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
 
 def check_distinct_outputs(inputs: Sequence[Path], out_dir: Path) -> None:
     """Two inputs must never write the same output files."""
-    from fervideo.job import refuse_overwriting_inputs
-    from fervideo.layout import output_paths
+    from fervideo.core.layout import output_paths
+    from fervideo.run.job import refuse_overwriting_inputs
 
     refuse_overwriting_inputs(list(inputs), out_dir)
     seen: dict[Path, Path] = {}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from rich.table import Table
 
-from fervideo.choices import TORCH_HINT
 from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, err, out
-from fervideo.errors import UsageError
-from fervideo.metrics import per_class_lines
+from fervideo.core.choices import TORCH_HINT
+from fervideo.core.errors import UsageError
+from fervideo.data.metrics import per_class_lines
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -51,8 +51,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     """fervideo eval: accuracy, per-class table and confusion matrix, or all of it as one JSON object."""
-    from fervideo.evaluation import evaluate_photos, evaluate_split
-    from fervideo.pipeline import AnalyzeOptions
+    from fervideo.engine.pipeline import AnalyzeOptions
+    from fervideo.run.evaluation import evaluate_photos, evaluate_split
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be 1 or more, not {args.batch_size}")
@@ -125,8 +125,8 @@ def _print_eval(result: dict) -> None:
 
 def run_models(args: argparse.Namespace) -> int:
     """fervideo models: the registered models, their size, input and shipped validation accuracy."""
-    from fervideo.evaluation import model_catalog
-    from fervideo.runtime import torch_installed
+    from fervideo.engine.runtime import torch_installed
+    from fervideo.run.evaluation import model_catalog
 
     rows = model_catalog()
     if not torch_installed():  # the catalogue came from the ONNX files: say what a lean install leaves out

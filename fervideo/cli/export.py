@@ -27,7 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the files; episodes are cut with the minimum the analysis used (the JSON's episodes.min_seconds)."""
-    from fervideo.exports import export_result
+    from fervideo.outputs.exports import export_result
 
     written = export_result(args.csv, args.formats, args.out_dir)
     if not args.quiet:

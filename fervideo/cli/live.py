@@ -16,7 +16,7 @@ from fervideo.cli.common import (
     err,
     make_options,
 )
-from fervideo.errors import UsageError
+from fervideo.core.errors import UsageError
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -54,9 +54,9 @@ def outputs(args: argparse.Namespace) -> list[Path]:
 
 def run_live(args: argparse.Namespace) -> int:
     """Run until q/Esc, Ctrl-C, --max-frames or the end of the stream; then print what it cost."""
-    from fervideo.atomic import prepare_out_dir
-    from fervideo.live import LiveOptions, run_live
-    from fervideo.pipeline import Analyzer
+    from fervideo.core.atomic import prepare_out_dir
+    from fervideo.engine.pipeline import Analyzer
+    from fervideo.run.live import LiveOptions, run_live
 
     if not args.no_window and not has_display():
         raise UsageError("no display: use --no-window (and --record or --csv to keep what it sees)")

@@ -21,7 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Write CLIP.report.html and CLIP.timeline.png; faces come from the source video when it is still there."""
-    from fervideo.report import report_from_result
+    from fervideo.outputs.report import report_from_result
 
     paths, warnings = report_from_result(args.csv, args.out_dir)
     for warning in warnings:

@@ -1,0 +1,205 @@
+"""BlazeFace, mediapipe's face detector, run on the TFLite models inside the mediapipe wheel.
+
+The only module that touches mediapipe, and only for those two files: mediapipe's Python graph costs about
+0.9 ms a frame on top of the model's own 1.4 ms (short-range model, 640x360 frame, one core here) and 0.3 s
+to import. The steps of its face-detection graph are reproduced here: letterbox the frame into the model's
+square input, decode the outputs against SSD anchors, drop low scores, blend overlapping boxes (weighted
+non-maximum suppression) and map back to the frame. tests/engine/test_blazeface.py checks that against the graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fervideo.core.checksum import sha256
+from fervideo.core.detections import box_iou
+from fervideo.core.errors import ModelError
+from fervideo.core.quiet import native_stderr_silenced
+
+NMS_IOU = 0.3  # mediapipe's face-detection graph: boxes overlapping more than this are blended into one
+KEYPOINTS = 6  # right eye, left eye, nose tip, mouth, right ear, left ear (the person's right and left)
+
+
+@dataclass(frozen=True)
+class BlazeSpec:
+    """One BlazeFace model as mediapipe's graph configures it."""
+
+    file: str
+    side: int  # px: the model's square input
+    strides: tuple[int, ...]  # one per SSD layer; consecutive equal strides share a grid
+    interpolated: bool  # a second anchor per layer (interpolated_scale_aspect_ratio 1.0)
+    min_score: float  # the graph drops anchors under this before blending (its own, whatever the caller asks)
+    sha256: str  # of the file in mediapipe 0.10.21's wheels: TFLite crashes the process on a damaged one
+
+
+SHORT_RANGE = BlazeSpec(
+    "face_detection_short_range.tflite",
+    128,
+    (8, 16, 16, 16),
+    True,
+    0.5,
+    "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+)
+FULL_RANGE = BlazeSpec(
+    "face_detection_full_range_sparse.tflite",
+    192,
+    (4,),
+    False,
+    0.6,
+    "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+)
+
+
+@dataclass
+class Found:
+    """Faces one model found in one image, in its pixels, best first."""
+
+    xyxy: np.ndarray  # (N, 4) float32
+    score: np.ndarray  # (N,) float32
+    keypoints: np.ndarray  # (N, 6, 2) float32: x, y of each KEYPOINTS entry
+
+
+class BlazeFace:
+    """One BlazeFace model on one thread: BGR or RGB image in, Found out."""
+
+    def __init__(self, spec: BlazeSpec) -> None:
+        self.spec = spec
+        self._anchors = anchors(spec)
+        path = _verified(spec)
+        with native_stderr_silenced():  # the runtime announces its XNNPACK delegate
+            self._interpreter = _interpreter(path)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        outputs = {tuple(d["shape"]): d["index"] for d in self._interpreter.get_output_details()}
+        n = len(self._anchors)
+        self._boxes, self._logits = outputs[(1, n, 4 + 2 * KEYPOINTS)], outputs[(1, n, 1)]
+
+    def __call__(self, image: np.ndarray, bgr: bool = False) -> Found:
+        """Faces in one (H, W, 3) uint8 image, RGB unless bgr."""
+        side = self.spec.side
+        warp, (x0, y0), span = _letterbox(*image.shape[:2], side)
+        square = cv2.warpPerspective(image, warp, (side, side), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+        tensor = (cv2.cvtColor(square, cv2.COLOR_BGR2RGB) if bgr else square).astype(np.float32)
+        tensor *= 2 / 255  # in place: a quarter of the time of numpy's expression and its temporaries
+        tensor -= 1  # (S, S, 3) RGB in [-1, 1]
+        self._interpreter.set_tensor(self._input, tensor[None])
+        self._interpreter.invoke()  # releases the GIL
+        raw = self._interpreter.get_tensor(self._boxes)[0]  # (A, 16)
+        logits = self._interpreter.get_tensor(self._logits)[0, :, 0]  # (A,)
+        xyxy, score, points = decode(raw, logits, self._anchors, side, self.spec.min_score)
+        xyxy, score, points = weighted_nms(xyxy, score, points, NMS_IOU)
+        xyxy = xyxy * span + np.array([x0, y0, x0, y0], np.float32)  # model's unit square -> image pixels
+        points = points * span + np.array([x0, y0], np.float32)
+        return Found(xyxy.astype(np.float32), score.astype(np.float32), points.astype(np.float32))
+
+
+def anchors(spec: BlazeSpec) -> np.ndarray:
+    """(A, 2) anchor centres in the unit square, in the order of the model's outputs (SSD, fixed size)."""
+    centres, layer = [], 0
+    while layer < len(spec.strides):
+        stride = spec.strides[layer]
+        shared = 1
+        while layer + shared < len(spec.strides) and spec.strides[layer + shared] == stride:
+            shared += 1
+        grid = -(-spec.side // stride)
+        ys, xs = np.mgrid[0:grid, 0:grid]
+        cell = np.stack([(xs + 0.5) / grid, (ys + 0.5) / grid], axis=-1).reshape(-1, 1, 2)  # (G*G, 1, 2)
+        per_cell = shared * (2 if spec.interpolated else 1)
+        centres.append(np.repeat(cell, per_cell, axis=1).reshape(-1, 2))  # (G*G*per_cell, 2)
+        layer += shared
+    return np.concatenate(centres).astype(np.float32)
+
+
+def decode(
+    raw: np.ndarray, logits: np.ndarray, centres: np.ndarray, side: int, min_score: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boxes (N, 4) xyxy and keypoints (N, 6, 2) in the unit square, and scores (N,), of anchors over min_score."""
+    score = 0.5 * (1 + np.tanh(0.5 * np.clip(logits, -100, 100)))  # the sigmoid, without overflow
+    kept = score >= min_score
+    offsets, centres = raw[kept] / side, centres[kept]  # (N, 16): centre x, y, width, height, then keypoints
+    middle, size = offsets[:, :2] + centres, offsets[:, 2:4]
+    xyxy = np.concatenate([middle - size / 2, middle + size / 2], axis=1)
+    points = offsets[:, 4:].reshape(-1, KEYPOINTS, 2) + centres[:, None, :]
+    return xyxy, score[kept], points
+
+
+def weighted_nms(
+    xyxy: np.ndarray, score: np.ndarray, points: np.ndarray, iou: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BlazeFace's tie resolution: each cluster of overlapping boxes becomes their score-weighted mean."""
+    order = np.argsort(-score, kind="stable")
+    boxes, scores, keypoints = [], [], []
+    while len(order):
+        overlap = box_iou(xyxy[order[:1]], xyxy[order])[0]
+        together = overlap > iou
+        together[0] = True
+        cluster, weight = order[together], score[order[together]][:, None]
+        boxes.append((xyxy[cluster] * weight).sum(axis=0) / weight.sum())
+        keypoints.append((points[cluster] * weight[:, :, None]).sum(axis=0) / weight.sum())
+        scores.append(score[order[0]])
+        order = order[~together]
+    if not boxes:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, KEYPOINTS, 2), np.float32)
+    return np.stack(boxes), np.array(scores), np.stack(keypoints)
+
+
+@functools.lru_cache(maxsize=8)
+def _letterbox(height: int, width: int, side: int) -> tuple[np.ndarray, tuple[float, float], int]:
+    """The warp of an image this size onto the model's square input, the square's corner and side in the image.
+
+    The square is centred on the image; its corners are mapped onto the input's and the warp solved as
+    mediapipe's graph does: a warpAffine of the same mapping rounds differently, enough to move a score by
+    0.002 on a small photo. A video's frames all share one size, so this is solved once.
+    """
+    span = max(height, width)
+    x0, y0 = (width - span) / 2, (height - span) / 2
+    corners = np.array([[x0, y0 + span], [x0, y0], [x0 + span, y0], [x0 + span, y0 + span]], np.float32)
+    target = np.array([[0, side], [0, 0], [side, 0], [side, side]], np.float32)
+    return cv2.getPerspectiveTransform(corners, target), (x0, y0), span
+
+
+def _verified(spec: BlazeSpec) -> Path:
+    """The model's file once its sha256 is checked."""
+    path = model_file(spec)
+    if not _intact(path, spec.sha256):
+        raise ModelError(f"{path} is not the model mediapipe 0.10.21 ships (damaged?); reinstall mediapipe==0.10.21")
+    return path
+
+
+@functools.lru_cache(maxsize=8)
+def _intact(path: Path, expected: str) -> bool:
+    """Whether the file hashes to expected, read once per process however many copies of a model are made."""
+    return sha256(path) == expected
+
+
+def model_file(spec: BlazeSpec) -> Path:
+    """Where the mediapipe wheel keeps this model (read off its install record: mediapipe is never imported)."""
+    try:
+        wheel = importlib.metadata.distribution("mediapipe")
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelError(
+            "mediapipe is not installed, and its wheel holds the face detector: pip install mediapipe"
+        ) from None
+    path = Path(str(wheel.locate_file(f"mediapipe/modules/face_detection/{spec.file}")))
+    if not path.is_file():
+        raise ModelError(f"the face detector's model {path} is missing; reinstall mediapipe==0.10.21")
+    return path
+
+
+def _interpreter(path: Path) -> object:
+    """A one-thread TFLite interpreter: tflite-runtime up to Python 3.11, LiteRT after."""
+    try:
+        from tflite_runtime.interpreter import Interpreter
+    except ImportError:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ModelError("no TFLite runtime: pip install tflite-runtime (or ai-edge-litert)") from None
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    return interpreter

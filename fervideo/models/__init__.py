@@ -1,7 +1,0 @@
-"""The model zoo: importing this package registers every model."""
-
-from fervideo.choices import DEFAULT_MODEL
-from fervideo.models import cnn, vgg, vit, vit_b16  # noqa: F401  (registering imports)
-from fervideo.models.registry import ModelEntry, create_model, get_entry, list_models, register
-
-__all__ = ["DEFAULT_MODEL", "ModelEntry", "create_model", "get_entry", "list_models", "register"]

@@ -1,0 +1,164 @@
+"""Reading a result CSV back: as numpy arrays (for the report) or as a pandas DataFrame (for analysts)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fervideo.core.errors import InputError
+from fervideo.core.labels import EMOTIONS
+from fervideo.outputs.sinks import CSV_HEADER
+from fervideo.outputs.summary import MIN_EPISODE, TrackStats
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class PandasMissing(ImportError):
+    """The DataFrame API needs pandas, an optional dependency."""
+
+
+@dataclass
+class ResultTable:
+    """The rows of a result CSV as arrays; rows of analysed frames without a face have face_id 0."""
+
+    frame: np.ndarray  # (R,) int64, source frame index
+    time_s: np.ndarray  # (R,) float64
+    face_id: np.ndarray  # (R,) int64, 0 where no face
+    emotion: np.ndarray  # (R,) int64 index into EMOTIONS, -1 where no face
+    xyxy: np.ndarray  # (R, 4) float64 face box in source pixels, zeros where no face
+    probs: np.ndarray  # (R, 7) float64, zeros where no face
+
+    def track_ids(self) -> list[int]:
+        """Ids of the tracks in the table, ascending."""
+        return sorted(int(t) for t in np.unique(self.face_id) if t > 0)
+
+    def frame_times(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each analysed frame once, in order: (frame indices, times)."""
+        frames, first = np.unique(self.frame, return_index=True)
+        return frames, self.time_s[first]
+
+
+def read_table(path: str | Path) -> ResultTable:
+    """A result CSV written by fervideo analyze, as arrays."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a spreadsheet's byte-order mark
+            reader = csv.reader(f)
+            header = [name.strip() for name in next(reader, None) or []]
+            if header not in (CSV_HEADER, CSV_HEADER[:-1]):  # without valence: written before it was added
+                raise InputError(f"{path}: not a fervideo result CSV ({_header_problem(header)})")
+            rows = list(reader)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read this CSV: {exc}") from exc
+    col = {name: i for i, name in enumerate(CSV_HEADER)}
+    has_face = np.array([bool(r[col["face_id"]]) for r in rows], bool)
+    index = {name: k for k, name in enumerate(EMOTIONS)}
+    try:
+        probs = np.array([[float(r[col[e]] or 0) for e in EMOTIONS] for r in rows], np.float64).reshape(-1, 7)
+        return ResultTable(
+            frame=np.array([int(r[col["frame"]]) for r in rows], np.int64),
+            time_s=np.array([float(r[col["time_s"]]) for r in rows], np.float64),
+            face_id=np.array([int(r[col["face_id"]] or 0) for r in rows], np.int64),
+            emotion=np.array(
+                [index[r[col["emotion"]]] if f else -1 for r, f in zip(rows, has_face, strict=True)], np.int64
+            ),
+            xyxy=_xyxy(np.array([[float(r[col[k]] or 0) for k in "xywh"] for r in rows], np.float64)),
+            probs=probs,
+        )
+    except (ValueError, KeyError, IndexError) as exc:
+        raise InputError(f"{path}: a row does not have the values fervideo writes ({exc})") from exc
+
+
+def _header_problem(header: list[str]) -> str:
+    """What is wrong with a CSV's header, compared with the one fervideo writes."""
+    if not header:
+        return "it is empty"
+    for i, (got, want) in enumerate(zip(header, CSV_HEADER, strict=False)):
+        if got != want:
+            return f"column {i + 1} is {got!r} where fervideo writes {want!r}"
+    return f"it has {len(header)} columns where fervideo writes {len(CSV_HEADER)}"
+
+
+def _xyxy(xywh: np.ndarray) -> np.ndarray:
+    xywh = xywh.reshape(-1, 4)
+    return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+
+
+def track_summaries(table: ResultTable, min_episode: float = MIN_EPISODE) -> list[dict]:
+    """Per-track summaries with the same fields and numbers as the JSON summary's "tracks"."""
+    if not table.track_ids():
+        return []
+    frames, times = table.frame_times()
+    # an analysed frame counts until the next one; the last as long as the one before it
+    steps = np.diff(times, append=times[-1] + (times[-1] - times[-2] if len(times) > 1 else 0.0))
+    step_of = dict(zip(frames.tolist(), steps.tolist(), strict=True))
+    tracks = []
+    for track in table.track_ids():
+        rows = np.flatnonzero(table.face_id == track)
+        stats = TrackStats(  # the JSON's own record, so both give the same fields the same way
+            track,
+            int(table.frame[rows[0]]),
+            int(table.frame[rows[-1]]),
+            float(table.time_s[rows[0]]),
+            float(table.time_s[rows[-1]]),
+            frames=len(rows),
+            seconds=sum(step_of[f] for f in table.frame[rows].tolist()),
+            prob_sum=table.probs[rows].sum(axis=0),
+            top_counts=np.bincount(table.emotion[rows], minlength=len(EMOTIONS)),
+            series=list(zip(table.frame[rows].tolist(), table.time_s[rows].tolist(), table.probs[rows], strict=True)),
+        )
+        tracks.append(stats.to_dict(min_episode=min_episode))
+    return tracks
+
+
+def _pandas() -> object:
+    try:
+        import pandas
+    except ImportError:
+        raise PandasMissing('fervideo.load_results needs pandas: pip install "fervideo[pandas]"') from None
+    return pandas
+
+
+def load_results(path: str | Path) -> pd.DataFrame:
+    """A result CSV as a DataFrame: ints for frame and box, nullable Int64 face_id, categorical emotion."""
+    pd = _pandas()
+    read_table(path)  # the same checks and messages as everywhere else, before pandas sees the file
+    dtypes = {name: "float64" for name in ("time_s", "face_score", "confidence", *EMOTIONS)}
+    dtypes |= {name: "Int64" for name in ("face_id", "x", "y", "w", "h")}
+    df = pd.read_csv(path, dtype={**dtypes, "frame": "int64", "emotion": "string"})
+    df["emotion"] = pd.Categorical(df["emotion"], categories=list(EMOTIONS))
+    return df
+
+
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per track (index: face_id) with the JSON summary's numbers, from load_results' DataFrame.
+
+    Columns: first/last frame and time, frames, seconds on screen, dominant_emotion, mean_<emotion>
+    (mean probability) and frames_<emotion> (analysed frames in which that emotion was on top).
+    """
+    pd = _pandas()
+    faces = df["face_id"].notna().to_numpy()
+    table = ResultTable(
+        frame=df["frame"].to_numpy(np.int64),
+        time_s=df["time_s"].to_numpy(np.float64),
+        face_id=df["face_id"].fillna(0).to_numpy(np.int64),
+        emotion=np.where(faces, df["emotion"].cat.codes.to_numpy(np.int64), -1),
+        xyxy=_xyxy(df[list("xywh")].fillna(0).to_numpy(np.float64)),
+        probs=df[list(EMOTIONS)].fillna(0.0).to_numpy(np.float64),
+    )
+    rows = []
+    for track in track_summaries(table):
+        row = {k: v for k, v in track.items() if k not in ("mean_probs", "top_emotion_frames")}
+        row |= {f"mean_{name}": p for name, p in track["mean_probs"].items()}
+        row |= {f"frames_{name}": n for name, n in track["top_emotion_frames"].items()}
+        rows.append(row)
+    columns = ["id", "first_frame", "last_frame", "first_time_s", "last_time_s", "frames", "seconds"]
+    columns += ["dominant_emotion", *(f"mean_{e}" for e in EMOTIONS), *(f"frames_{e}" for e in EMOTIONS)]
+    return pd.DataFrame(rows, columns=columns).set_index("id").rename_axis("face_id")

@@ -1,0 +1,168 @@
+"""The report's interactive viewer: the video above each track's timeline, synced both ways.
+
+The video is referenced by a path relative to the page (the annotated video when written, else the source),
+never inlined. A small hand-written script draws each track's probabilities and valence on a canvas, moves a
+cursor with playback, seeks where a timeline is clicked or dragged, shows the current faces beside the
+player, hides and shows tracks, and jumps to an episode. Without JavaScript the section stays hidden and the
+rest of the report (tables, the timeline picture) reads as before. Nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from fervideo.core.labels import EMOTIONS
+from fervideo.core.layout import IMAGE_SUFFIXES
+from fervideo.outputs.episodes import track_episodes, valence
+from fervideo.outputs.results import ResultTable
+from fervideo.outputs.timeline import COLORS
+
+STYLE = """
+#fv { display: none; } #fv.on { display: block; }
+#fv .player { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+#fv video { width: 640px; max-width: 100%; background: #000; }
+#fv-now { min-width: 220px; font-size: 14px; } #fv-now div { margin: 2px 0; }
+#fv-tracks label { margin-right: 12px; font-size: 14px; }
+#fv canvas { width: 100%; height: 110px; display: block; cursor: crosshair; border: 1px solid #eee; }
+#fv .lane h3 { font-size: 14px; margin: 10px 0 2px; }
+#fv-episodes { font-size: 13px; columns: 2; } #fv-episodes button { font: inherit; cursor: pointer; }
+"""
+
+SCRIPT = """
+(function () {
+  const data = JSON.parse(document.getElementById('fv-data').textContent);
+  const root = document.getElementById('fv'), video = document.getElementById('fv-video');
+  root.classList.add('on');
+  const now = document.getElementById('fv-now'), lanes = {};
+  const duration = () => (isFinite(video.duration) && video.duration > 0 ? video.duration : data.duration);
+  function draw(id) {
+    const lane = lanes[id], track = data.tracks[id], c = lane.canvas, g = c.getContext('2d');
+    c.width = c.clientWidth; c.height = c.clientHeight;
+    const w = c.width, h = c.height, top = h * 0.7, x = t => (t / duration()) * w;
+    g.clearRect(0, 0, w, h);
+    data.emotions.forEach((name, k) => {
+      g.strokeStyle = data.colors[k]; g.beginPath();
+      track.t.forEach((t, i) => { const y = top - track.p[i][k] * top; i ? g.lineTo(x(t), y) : g.moveTo(x(t), y); });
+      g.stroke();
+    });
+    g.strokeStyle = '#444'; g.beginPath();  // valence in [-1, 1] below the probabilities
+    track.t.forEach((t, i) => {
+      const y = top + (1 - track.v[i]) / 2 * (h - top);
+      i ? g.lineTo(x(t), y) : g.moveTo(x(t), y);
+    });
+    g.stroke();
+    g.fillStyle = '#d00'; g.fillRect(x(video.currentTime) - 1, 0, 2, h);
+  }
+  function at(track, t) {  // the track's last analysed frame at or before t, if it is still on screen
+    let lo = 0, hi = track.t.length - 1, best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (track.t[mid] <= t + 1e-6) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return best >= 0 && t - track.t[best] <= data.gap ? best : -1;
+  }
+  function update() {
+    const t = video.currentTime, rows = [];
+    for (const id of Object.keys(data.tracks)) {
+      if (lanes[id].div.hidden) continue;
+      const track = data.tracks[id], i = at(track, t);
+      if (i < 0) continue;
+      const k = track.p[i].indexOf(Math.max(...track.p[i]));
+      rows.push(`<div data-face="${id}"><b>${id}</b>: <span class="emotion">${data.emotions[k]}</span> ` +
+        `${Math.round(track.p[i][k] * 100)}%, valence ${track.v[i].toFixed(2)}</div>`);
+    }
+    now.innerHTML = `<div class="time">${t.toFixed(2)} s</div>` + (rows.join('') || '<div>no face</div>');
+    Object.keys(lanes).forEach(draw);
+  }
+  for (const id of Object.keys(data.tracks)) {
+    const div = document.createElement('div'), canvas = document.createElement('canvas');
+    div.className = 'lane'; div.dataset.track = id;
+    div.innerHTML = `<h3>track ${id}</h3>`; div.appendChild(canvas);
+    document.getElementById('fv-lanes').appendChild(div);
+    lanes[id] = {div, canvas};
+    const seek = e => { const r = canvas.getBoundingClientRect();
+      video.currentTime = Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) * duration(); update(); };
+    canvas.addEventListener('mousedown', e => { seek(e); canvas.onmousemove = seek; });
+    window.addEventListener('mouseup', () => { canvas.onmousemove = null; });
+    const box = document.createElement('label');
+    box.innerHTML = `<input type="checkbox" checked data-track="${id}"> track ${id}`;
+    box.firstChild.addEventListener('change', e => { div.hidden = !e.target.checked; update(); });
+    document.getElementById('fv-tracks').appendChild(box);
+  }
+  const list = document.getElementById('fv-episodes');
+  data.episodes.forEach(e => {
+    const li = document.createElement('li'), b = document.createElement('button');
+    b.textContent = `track ${e.face_id}: ${e.emotion}, ${e.start_s.toFixed(2)}-${e.end_s.toFixed(2)} s`;
+    b.dataset.start = e.start_s;
+    b.addEventListener('click', () => { video.currentTime = e.start_s; update(); });
+    li.appendChild(b); list.appendChild(li);
+  });
+  ['timeupdate', 'seeked', 'loadedmetadata'].forEach(k => video.addEventListener(k, update));
+  window.addEventListener('resize', update);
+  update();
+})();
+"""
+
+
+def video_reference(summary: dict, page_dir: Path) -> str | None:
+    """The video the viewer plays, relative to the page: the annotated one (being written beside the page now, or
+    there from an earlier run), else the source if it is still there; None for a photo or no video at all."""
+    annotated, source = summary.get("outputs", {}).get("video"), summary.get("input", {}).get("absolute_path")
+    video = annotated or (source if source and Path(source).is_file() else None)
+    if video is None or Path(video).suffix.lower() in IMAGE_SUFFIXES:
+        return None
+    return Path(os.path.relpath(Path(video).resolve(), page_dir.resolve())).as_posix()
+
+
+def viewer_data(summary: dict, table: ResultTable) -> dict:
+    """What the script draws: per track its times, probabilities and valence; the episodes."""
+    min_episode = float(summary.get("episodes", {}).get("min_seconds", 0.5))
+    tracks, episodes = {}, []
+    frames, times = table.frame_times()
+    steps = np.diff(times)
+    gap = float(2.5 * np.median(steps)) if len(steps) else 1.0  # a face this long unseen is off screen
+    for face in table.track_ids():
+        rows = np.flatnonzero(table.face_id == face)
+        t, p = table.time_s[rows], table.probs[rows]
+        tracks[str(face)] = {
+            "t": np.round(t, 4).tolist(),
+            "p": np.round(p, 4).tolist(),
+            "v": np.round(valence(p), 4).tolist(),
+        }
+        episodes += [e.row() for e in track_episodes(face, table.frame[rows], t, p, min_episode)]
+    duration = float(summary.get("input", {}).get("duration") or (times[-1] if len(times) else 0.0))
+    colors = [COLORS[name] for name in EMOTIONS]
+    return {
+        "duration": duration,
+        "gap": gap,
+        "emotions": list(EMOTIONS),
+        "colors": colors,
+        "tracks": tracks,
+        "episodes": sorted(episodes, key=lambda e: (e["start_s"], e["face_id"])),
+    }
+
+
+def viewer_html(summary: dict, table: ResultTable, page_dir: Path) -> str:
+    """The viewer's section of the report, or "" when there is no video to play (a photo)."""
+    video = video_reference(summary, page_dir)
+    if video is None or not table.track_ids():
+        return ""
+    data = json.dumps(viewer_data(summary, table), separators=(",", ":")).replace("</", "<\\/")
+    return "\n".join(
+        [
+            f"<style>{STYLE}</style>",
+            '<section id="fv"><h2>Viewer</h2><div class="player">',
+            f'<video id="fv-video" controls preload="auto" src="{escape(video)}"></video>',
+            '<div id="fv-now"></div></div>',
+            '<p id="fv-tracks" class="sub">Click or drag on a timeline to seek; coloured lines: the seven '
+            "probabilities, grey: valence (happy minus the strongest negative emotion). Show: </p>",
+            '<div id="fv-lanes"></div><h3>Episodes</h3><ol id="fv-episodes"></ol></section>',
+            f'<script type="application/json" id="fv-data">{data}</script>',
+            f"<script>{SCRIPT}</script>",
+        ]
+    )

@@ -1,0 +1,109 @@
+"""fervideo.engine.pipeline: smoothing and paired detection in the Analyzer, with a scripted detector and classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fervideo.core.errors import UsageError
+from fervideo.core.labels import EMOTIONS
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.engine.smoothing import EmaSmoother
+from fervideo.engine.source import Sampling, VideoSource
+from tests.helpers import (
+    FRAMES,
+    SWITCH,
+    ScriptedClassifier,
+    ScriptedDetector,
+    make_step_video,
+    scripted_analyzer,
+)
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory):
+    return make_step_video(tmp_path_factory.mktemp("clip") / "step.mp4")
+
+
+def analyse(video, **options):
+    analyzer = scripted_analyzer(**options)
+    with VideoSource(video) as source:
+        results = list(analyzer.run(source))
+    return [(r.index, r.time_s, r.faces.tracker_id.copy(), r.faces.probs.copy()) for r in results if r.analysed]
+
+
+def test_smoothing_is_the_ema_of_the_raw_probabilities(video):
+    raw = analyse(video, batch_size=4)  # small batches: smoothing state must carry across flushes
+    smooth = analyse(video, batch_size=4, smooth=0.5)
+    reference = EmaSmoother(0.5)
+    for (index, time_s, ids, probs), (index2, _, ids2, smoothed) in zip(raw, smooth, strict=True):
+        assert index == index2 and ids.tolist() == ids2.tolist()
+        np.testing.assert_allclose(smoothed, reference(ids, probs, time_s), atol=1e-6)
+        np.testing.assert_allclose(smoothed.sum(axis=1), 1, atol=1e-5)
+    left_after_step = [probs[0] for index, _, _, probs in smooth if index == SWITCH]
+    assert left_after_step[0].argmax() == EMOTIONS.index("happy")  # raw has switched; smoothed has not yet
+    assert smooth[-1][3][0].argmax() == EMOTIONS.index("sad")  # it follows 1.5 s (3 time constants) later
+
+
+def test_a_new_track_starts_fresh(video):
+    smooth = analyse(video, smooth=5.0)
+    first = next((ids, probs) for _, _, ids, probs in smooth if len(ids) == 2)
+    assert first[0].tolist() == [1, 2]
+    assert first[1][1].argmax() == EMOTIONS.index("sad") and first[1][1].max() == pytest.approx(0.7)
+    assert first[1][0].argmax() == EMOTIONS.index("happy")  # track 1 still remembers, 5 s time constant
+
+
+def test_sampling_keeps_the_time_constant_in_seconds(video):
+    every = analyse(video, smooth=0.5)
+    sparse = analyse(video, smooth=0.5, sampling=Sampling(every=3))
+    dense = {index: probs for index, _, _, probs in every}
+    # same time constant: before the step nothing changes; later the two agree within the sampling error
+    for index, _, _, probs in sparse:
+        tolerance = 1e-6 if index < SWITCH else 0.2
+        np.testing.assert_allclose(probs[0], dense[index][0], atol=tolerance)
+
+
+def test_negative_smoothing_is_a_usage_error():
+    with pytest.raises(UsageError, match="--smooth"):
+        scripted_analyzer(smooth=-1)
+
+
+def test_use_cores_leaves_one_core_to_the_detector_thread():
+    import torch
+
+    from fervideo.engine.pipeline import use_cores
+
+    before = torch.get_num_threads()
+    try:
+        assert use_cores(4) == 3 and torch.get_num_threads() == 3
+        assert use_cores(1) == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+class CountingDetector(ScriptedDetector):
+    """The scripted detector, counting frames searched alone and in pairs."""
+
+    def __init__(self) -> None:
+        self.alone = self.paired = 0
+
+    def __call__(self, rgb: np.ndarray):
+        self.alone += 1
+        return super().__call__(rgb)
+
+    def pair(self, first: np.ndarray, second: np.ndarray):
+        self.paired += 2
+        self.alone -= 2  # the two calls below are the pair's, not frames searched alone
+        return super().pair(first, second)
+
+
+@pytest.mark.parametrize(("every", "paired"), [(1, 30), (2, 0), (3, 0)])
+def test_consecutive_sampled_frames_are_searched_in_pairs_and_results_stay_in_order(video, every, paired):
+    detector = CountingDetector()
+    analyzer = Analyzer(AnalyzeOptions(sampling=Sampling(every=every), batch_size=4), ScriptedClassifier(), detector)
+    with VideoSource(video) as source:
+        results = list(analyzer.run(source))
+    assert [r.index for r in results] == list(range(FRAMES))
+    assert [r.index for r in results if r.analysed] == list(range(0, FRAMES, every))
+    assert detector.paired == paired and detector.alone == len(range(0, FRAMES, every)) - paired
+    assert all(len(r.faces) == (2 if r.index >= SWITCH else 1) for r in results if r.analysed)

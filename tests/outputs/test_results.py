@@ -1,0 +1,68 @@
+"""fervideo.load_results and fervideo.summarize: the CSV back as a DataFrame, and the JSON's track numbers from it."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+import pytest
+
+import fervideo
+from fervideo.core.errors import InputError
+from fervideo.core.labels import EMOTIONS
+from fervideo.engine.source import Sampling
+from fervideo.outputs.results import PandasMissing, read_table, track_summaries
+from fervideo.outputs.sinks import CSV_HEADER
+from fervideo.run.job import analyze_file
+from tests.helpers import assert_same_tracks, make_step_video, read_json, scripted_analyzer
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    """A scripted run (no models): two tracks, every other frame analysed, smoothed."""
+    folder = tmp_path_factory.mktemp("result")
+    video = make_step_video(folder / "step.mp4")
+    analyze_file(video, folder, scripted_analyzer(sampling=Sampling(every=2), smooth=0.3), write_video=False)
+    return folder
+
+
+def test_load_results_dtypes(result):
+    df = fervideo.load_results(result / "step.csv")
+    assert df["frame"].dtype == "int64" and df["time_s"].dtype == "float64"
+    assert str(df["face_id"].dtype) == "Int64" and str(df["x"].dtype) == "Int64"
+    assert isinstance(df["emotion"].dtype, pd.CategoricalDtype) and list(df["emotion"].cat.categories) == list(EMOTIONS)
+    assert all(df[name].dtype == "float64" for name in EMOTIONS)
+    assert df["frame"].tolist() == sorted(df["frame"].tolist()) and df["face_id"].notna().all()
+
+
+def test_summarize_matches_the_json(result):
+    summary = fervideo.summarize(fervideo.load_results(result / "step.csv"))
+    tracks = read_json(result / "step.json")["tracks"]
+    assert len(tracks) == 2
+    assert_same_tracks(tracks, summary)
+    assert summary.loc[1, "seconds"] == pytest.approx(3.0, abs=1e-3)  # 30 frames at 10 fps, in view throughout
+
+
+def test_rows_without_a_face(tmp_path):
+    csv = tmp_path / "empty.csv"
+    csv.write_text(",".join(CSV_HEADER) + "\n0,0.0000" + "," * 15 + "\n1,0.0400" + "," * 15 + "\n")
+    df = fervideo.load_results(csv)
+    assert df["face_id"].isna().all() and len(df) == 2
+    assert fervideo.summarize(df).empty
+    assert track_summaries(read_table(csv)) == []
+
+
+def test_not_a_result(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="not a fervideo result CSV"):
+        fervideo.load_results(other)
+    with pytest.raises(InputError, match="no such file"):
+        fervideo.load_results(tmp_path / "missing.csv")
+
+
+def test_without_pandas_the_error_says_what_to_install(result, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r'pip install "fervideo\[pandas\]"') as info:
+        fervideo.load_results(result / "step.csv")
+    assert isinstance(info.value, PandasMissing)
