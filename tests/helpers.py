@@ -256,3 +256,16 @@ def one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     return lines[0]
+
+
+# markup that runs a script wherever a value reaches a page unescaped (issue 33: a hand-edited result)
+PAYLOAD = "\"'><img src=x onerror=\"window.pwned=1\"><script>window.pwned=1</script><!--"
+
+
+def poisoned(value: object) -> object:
+    """value with every leaf (string, number, flag) replaced by PAYLOAD, its keys and nesting kept."""
+    if isinstance(value, dict):
+        return {k: poisoned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [poisoned(v) for v in value] or [PAYLOAD]
+    return PAYLOAD

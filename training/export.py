@@ -26,9 +26,9 @@ from fervideo.data.ferplus import majority_split
 from fervideo.engine.calibration import expected_calibration_error, fit_temperature, softmax
 from fervideo.engine.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.engine.preprocess import PreprocessSpec
-from fervideo.engine.torch_model import model_input
 from training.initial import same_architecture
 from training.onnx_export import MAX_DROP, check_out, describe, export_float, export_int8, trace
+from training.prior import fold_adjustment, logits_of, train_prior
 
 console = Console(stderr=True)
 
@@ -46,6 +46,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--calibrate", type=Path, metavar="DATA", help="fit the temperature on DATA's val split")
     parser.add_argument(
         "--labels", type=Path, metavar="FERPLUS_CSV", help="FER+ majority labels for --calibrate and --int8's check"
+    )
+    parser.add_argument(
+        "--both-labels",
+        action="store_true",
+        help="with --calibrate and --labels: fit the temperature on FER2013 val's folder labels and FER+ val's "
+        "majority labels together, for a model trained on both",
+    )
+    parser.add_argument(
+        "--logit-adjust",
+        type=float,
+        metavar="TAU",
+        help="with --calibrate DATA: fold -TAU * log prior into the last layer's bias (the prior: the model's mean "
+        "prediction on DATA's training faces); choose TAU on validation with `python -m training.prior`",
     )
     parser.add_argument("--onnx", type=Path, metavar="FILE", help="also write the model as ONNX (FILE.onnx)")
     parser.add_argument(
@@ -74,10 +87,15 @@ def main(args: argparse.Namespace) -> Path:
     model, spec = build_model(payload)
     kept = {k: payload[k] for k in ("hp", "temperature") if k in payload}
     metrics = dict(payload.get("metrics") or {})
+    if args.logit_adjust:
+        prior = train_prior(model, spec, args.calibrate)
+        fold_adjustment(model, prior, args.logit_adjust)
+        kept["logit_adjustment"] = {"tau": args.logit_adjust, "prior": [round(float(p), 6) for p in prior]}
+        console.print(f"logit adjustment tau {args.logit_adjust:g}, prior {np.round(prior, 3).tolist()}")
     if args.calibrate:
         # fitted on the weights as shipped: float16 rounding moves the logits a little
         shipped = model.half().float() if args.half else model
-        calibration = calibrate(shipped, spec, args.calibrate, args.labels)
+        calibration = calibrate(shipped, spec, args.calibrate, args.labels, args.both_labels)
         kept["temperature"] = calibration["temperature"]
         metrics["calibration"] = calibration
         console.print(
@@ -103,6 +121,10 @@ def check(args: argparse.Namespace) -> None:
         raise UsageError("--out is the checkpoint itself; export to another file")
     if args.out is None and (args.half or args.calibrate or args.name):
         raise UsageError("--half, --calibrate and --name shape a new checkpoint: give --out FILE.pt")
+    if args.logit_adjust is not None and not args.calibrate:
+        raise UsageError("--logit-adjust TAU needs --calibrate DATA: the prior comes from DATA's training faces")
+    if args.both_labels and not (args.calibrate and args.labels):
+        raise UsageError("--both-labels needs --calibrate DATA and --labels FERPLUS_CSV")
     if args.labels and not (args.calibrate or args.int8):
         raise UsageError("--labels goes with --calibrate or --int8 DATA: they name the split it labels")
     if args.wild and not args.int8:
@@ -139,23 +161,24 @@ def onnx_files(args: argparse.Namespace, checkpoint: Path) -> Path:
 
 
 @torch.inference_mode()
-def calibrate(model: nn.Module, spec: PreprocessSpec, data: Path, labels: Path | None = None) -> dict:
+def calibrate(
+    model: nn.Module, spec: PreprocessSpec, data: Path, labels: Path | None = None, both: bool = False
+) -> dict:
     """The temperature fitted on data's val split in float32, and the calibration error before and after it."""
-    val = load_split(data, "val")
+    folder = load_split(data, "val")
+    sets = {"fer2013": folder}
     if labels is not None:
-        val = majority_split(data, "val", val, labels)
-    model = model.float().eval()
-    logits = np.concatenate(
-        [model(model_input(val.images[i : i + 512], spec)).numpy() for i in range(0, len(val), 512)]
+        sets = {"ferplus-majority": majority_split(data, "val", folder, labels)} | (sets if both else {})
+    logits = {name: logits_of(model, spec, split.images) for name, split in sets.items()}
+    temperature = fit_temperature(
+        np.concatenate(list(logits.values())), np.concatenate([split.labels for split in sets.values()])
     )
-    temperature = fit_temperature(logits, val.labels)
-    return {
-        "temperature": temperature,
-        "ece_before": expected_calibration_error(softmax(logits), val.labels),
-        "ece": expected_calibration_error(softmax(logits, temperature), val.labels),
-        "labels": "ferplus-majority" if labels else "fer2013",
-        "n": len(val),
-    }
+    result = {"temperature": temperature, "labels": " + ".join(sets), "n": sum(len(s) for s in sets.values())}
+    for name, split in sets.items():  # the first set's figures under the plain keys, as before
+        suffix = "" if name == next(iter(sets)) else f"_{name}"
+        result[f"ece_before{suffix}"] = expected_calibration_error(softmax(logits[name]), split.labels)
+        result[f"ece{suffix}"] = expected_calibration_error(softmax(logits[name], temperature), split.labels)
+    return result
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,6 +66,17 @@ def parse_time(text: str) -> float:
     for n in numbers:
         seconds = seconds * 60 + n
     return seconds
+
+
+def seconds(text: str) -> float:
+    """A duration of 0 or more seconds (--smooth, --min-episode); inf or nan would freeze or void what it sets."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds, 0 or more")
+    return value
 
 
 def export_formats(text: str) -> tuple[str, ...]:
@@ -166,7 +178,7 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     add_detector_options(parser)
     parser.add_argument(
         "--smooth",
-        type=float,
+        type=seconds,
         default=DEFAULT_SMOOTH,
         metavar="SECONDS",
         help="average each face's probabilities over about this many seconds of video; 0: raw, frame by frame",
@@ -183,11 +195,12 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
         type=export_formats,
         default=(),
         metavar="FORMATS",
-        help="also write for annotation tools, comma-separated: eaf (ELAN), boris (BORIS events and time series)",
+        help="also write for annotation tools, comma-separated: eaf (ELAN), boris (a BORIS project, time series) "
+        "(default: none)",
     )
     parser.add_argument(
         "--min-episode",
-        type=float,
+        type=seconds,
         default=0.5,
         metavar="SECONDS",
         help="in CLIP.episodes.csv, shorter stretches of one top emotion join a neighbour",

@@ -18,7 +18,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=export_formats,
         required=True,
         metavar="FORMATS",
-        help="eaf (ELAN), boris (BORIS events and a time series per face), or both: eaf,boris",
+        help="eaf (ELAN), boris (a BORIS project and a time series per face), or both: eaf,boris",
     )
     export.add_argument("-o", "--out-dir", type=Path, help="where the files go (default: the CSV's folder)")
     add_quiet(export)
@@ -27,8 +27,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the files; episodes are cut with the minimum the analysis used (the JSON's episodes.min_seconds)."""
+    from fervideo.core.journal import recover
     from fervideo.outputs.exports import export_result
 
+    recover(args.csv.parent)  # a commit that a crash cut short there: finished before its CSV and JSON are read
     written = export_result(args.csv, args.formats, args.out_dir)
     if not args.quiet:
         for path in written:

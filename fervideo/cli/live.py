@@ -15,6 +15,7 @@ from fervideo.cli.common import (
     add_quiet,
     err,
     make_options,
+    seconds,
 )
 from fervideo.core.errors import UsageError
 
@@ -32,7 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     live.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     live.add_argument(
         "--smooth",
-        type=float,
+        type=seconds,
         default=DEFAULT_SMOOTH,
         metavar="SECONDS",
         help="average each face's probabilities over about this many seconds; 0: raw",
@@ -54,7 +55,7 @@ def outputs(args: argparse.Namespace) -> list[Path]:
 
 def run_live(args: argparse.Namespace) -> int:
     """Run until q/Esc, Ctrl-C, --max-frames or the end of the stream; then print what it cost."""
-    from fervideo.core.atomic import prepare_out_dir
+    from fervideo.core.atomic import prepare_out_dir, special_kind
     from fervideo.engine.pipeline import Analyzer
     from fervideo.run.live import LiveOptions, run_live
 
@@ -67,6 +68,10 @@ def run_live(args: argparse.Namespace) -> int:
     camera = Path(args.camera)
     if not args.camera.isdigit() and camera.exists() and any(p.resolve() == camera.resolve() for p in outputs(args)):
         raise UsageError(f"{args.camera} is the input; --record and --csv must name other files")
+    for flag, path, example in (("--record", args.record, "live.mp4"), ("--csv", args.csv, "live.csv")):
+        if path is not None and (kind := special_kind(path)) is not None:  # a rename would replace it with a file
+            advice = f"a file in it, such as {path / example}" if kind == "a directory" else "a file's name"
+            raise UsageError(f"{flag} {path} is {kind}, not a file; give {advice}")
     args.every, args.fps, args.start, args.end = 1, None, 0.0, None
     analyze_options = make_options(args)  # checks the values before any folder is made
     for path in (args.record, args.csv):

@@ -21,9 +21,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Write CLIP.report.html and CLIP.timeline.png; faces come from the source video when it is still there."""
-    from fervideo.outputs.report import report_from_result
+    from fervideo.core.journal import recover
+    from fervideo.core.signals import check, deferred
 
+    # numpy turns a Ctrl-C that lands while a native extension loads into an ImportError, which matplotlib's
+    # optional imports may swallow: so they load here, with stops held back, not midway through the report
+    with deferred():
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+
+        from fervideo.outputs.report import report_from_result
+
+    recover(args.csv.parent)  # a commit that a crash cut short there: finished before its CSV and JSON are read
     paths, warnings = report_from_result(args.csv, args.out_dir)
+    check()  # a stop that a library swallowed all the same: the report is in place, the exit status says stopped
     for warning in warnings:
         err.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
     if not args.quiet:

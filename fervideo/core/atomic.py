@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
+from fervideo.core import journal
 from fervideo.core.errors import OutputError
 from fervideo.core.signals import deferred
 
@@ -33,17 +35,7 @@ def abandoned(path: Path) -> bool:
     match = PARTIAL.search(path.name)
     if match is None or not path.name.startswith("."):
         return False
-    pid = int(match.group(1))
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError):  # alive under another user; or no pid at all
-        return False
-    try:  # killed but not yet reaped (a zombie) is dead too
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False  # its writer is still running
+    return journal.gone(int(match.group(1)))
 
 
 def commit_group(staged: list[AtomicOutput], stale: list[Path] = ()) -> None:
@@ -51,32 +43,31 @@ def commit_group(staged: list[AtomicOutput], stale: list[Path] = ()) -> None:
 
     The old files are moved aside first (a file that cannot be moved, such as an immutable one, stops the
     commit before anything changed); stale names old outputs the new set does not replace, removed with it.
+    A journal written first lets the next command in the folder finish or undo a commit that a crash cut short.
     """
+    refuse_special([output.final for output in staged] + list(stale))
     with deferred():  # a Ctrl-C between two renames would leave half a group, and the old set moved aside
         _commit_group(staged, stale)
 
 
 def _commit_group(staged: list[AtomicOutput], stale: list[Path]) -> None:
-    aside: dict[Path, Path] = {}
-    placed: list[AtomicOutput] = []
+    def aside(final: Path) -> Path | None:
+        return final.with_name(partial_name(final.name)) if os.path.lexists(final) else None
+
+    moves = [journal.Move.of(o.final, o.tmp, aside(o.final)) for o in staged]
+    moves += [journal.Move(path, None, aside(path)) for path in stale if os.path.lexists(path)]
+    if not moves:
+        return
+    path = journal.begin(moves)
     try:
-        for final in [output.final for output in staged] + list(stale):
-            if final.exists():
-                aside[final] = final.with_name(partial_name(final.name))
-                os.replace(final, aside[final])
-        for output in staged:  # in the caller's order: the JSON, which marks a complete result, last
-            os.replace(output.tmp, output.final)
-            placed.append(output)
+        journal.forward(moves)
     except OSError:
-        for output in placed:
-            with contextlib.suppress(OSError):
-                os.replace(output.final, output.tmp)  # back to its temporary name, which the caller discards
-        for final, moved in aside.items():
-            with contextlib.suppress(OSError):
-                os.replace(moved, final)
+        with contextlib.suppress(OSError):  # should undoing fail too, the journal stays for the next command
+            journal.back(moves)
+            journal.end(path)
         raise
-    for moved in aside.values():
-        moved.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the new set is in place; a journal left behind is cleared by the next run
+        journal.end(path)
     _committed.extend(output.final for output in staged)
 
 
@@ -107,6 +98,7 @@ class AtomicOutput:
 
     def commit(self) -> None:
         """Give the finished file its final name, replacing an older result."""
+        refuse_special([self.final])
         os.replace(self.tmp, self.final)
 
     def discard(self) -> None:
@@ -164,10 +156,13 @@ def guarded() -> Iterator[None]:
 
 
 def prepare_out_dir(out_dir: str | Path) -> Path:
-    """Create the output folder if needed and check that files can be written in it."""
+    """Create the output folder if needed, check that files can be written in it, and finish any commit in it
+    that a crash cut short (journal.recover), so that nothing here sees half a group."""
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        with deferred():  # stopped halfway, the recovery would run again next time, but a reader could see a mix
+            journal.recover(out_dir)
         probe = out_dir / f".fervideo-probe-{uuid.uuid4().hex}"
         with deferred():  # stopped between the two, the probe would stay behind
             probe.touch()
@@ -185,3 +180,28 @@ def write_bytes(final: Path, data: bytes) -> None:
         out.commit()
     finally:
         out.discard()
+
+
+def special_kind(path: Path) -> str | None:
+    """What path is when it is there but no regular file ("a directory", "a FIFO", ...); None otherwise."""
+    try:
+        mode = os.stat(path).st_mode  # through a link: a link to /dev/null names the device
+    except (OSError, ValueError):  # nothing there (a dangling link included): a new file is welcome
+        return None
+    kinds = {
+        stat.S_ISDIR: "a directory",
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+    }
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in kinds.items() if test(mode)), "not a regular file")
+
+
+def refuse_special(finals: list[Path]) -> None:
+    """Raise OutputError before a rename would replace something other than a file (a device, a FIFO, a folder)."""
+    for final in finals:
+        if (kind := special_kind(final)) is not None:
+            raise OutputError(f"{final} is {kind}, not a file fervideo may replace; move it or write elsewhere")

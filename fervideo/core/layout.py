@@ -15,7 +15,7 @@ class OutputOptions:
     write_video: bool = True  # the annotated video (or photo)
     codec: str = "h264"  # h264 (with the source's sound) or mp4v
     report: bool = False  # CLIP.report.html and CLIP.timeline.png
-    export: tuple[str, ...] = ()  # "eaf" (ELAN), "boris" (BORIS's events and a time series per face)
+    export: tuple[str, ...] = ()  # "eaf" (ELAN), "boris" (a BORIS project and a time series per face)
     min_episode: float = 0.5  # seconds: shorter stretches of one emotion join a neighbour in CLIP.episodes.csv
 
     def kwargs(self) -> dict:
@@ -39,12 +39,23 @@ def output_paths(input_path: str | Path, out_dir: str | Path, stem: str | None =
         "timeline": out_dir / f"{stem}.timeline.png",
         "episodes": out_dir / f"{stem}.episodes.csv",
         "eaf": out_dir / f"{stem}.eaf",
-        "boris": out_dir / f"{stem}.boris.tsv",
+        "boris": out_dir / f"{stem}.boris",
     }
 
 
-def face_series_glob(input_path: str | Path, stem: str | None = None) -> str:
-    """The glob pattern of an input's per-face BORIS time series (CLIP.face<ID>.tsv), its stem escaped."""
-    import glob
+def face_series_name(stem: str, face_id: int) -> str:
+    """The file name of one face's BORIS time series: CLIP.face<ID>.tsv."""
+    return f"{stem}.face{face_id}.tsv"
 
-    return glob.escape(stem or Path(input_path).stem) + ".face*.tsv"
+
+def face_series_files(out_dir: str | Path, input_path: str | Path, stem: str | None = None) -> list[Path]:
+    """An input's per-face BORIS time series already in out_dir: CLIP.face<digits>.tsv, nothing else.
+
+    The digits matter: a.face2.mp4's own a.face2.face1.tsv also fits the glob a.face*.tsv of a.mp4.
+    """
+    import glob
+    import re
+
+    stem = stem or Path(input_path).stem
+    own = re.compile(re.escape(stem) + r"\.face[0-9]+\.tsv")
+    return sorted(path for path in Path(out_dir).glob(glob.escape(stem) + ".face*.tsv") if own.fullmatch(path.name))

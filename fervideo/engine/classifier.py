@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from fervideo.core.checksum import sha256
+from fervideo.core.errors import ModelError
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.calibration import softmax
 from fervideo.engine.preprocess import PreprocessSpec, prepare
@@ -52,10 +53,23 @@ class EmotionClassifier:
             batch = faces[start : start + batch_size]
             views = tta_views(batch) if tta else [batch]
             # one forward pass per view: tta costs time, but memory stays bounded by batch_size
-            probs = sum(softmax(self.model.logits(prepare(v, self.spec)), self.temperature) for v in views)
+            probs = sum(softmax(self.finite(self.model.logits(prepare(v, self.spec))), self.temperature) for v in views)
             out.append(probs / len(views))
         probs = np.concatenate(out).astype(np.float64)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def finite(self, logits: np.ndarray) -> np.ndarray:
+        """The runtime's logits, or a ModelError where any is NaN or infinite (every runtime's outputs pass here)."""
+        logits = np.asarray(logits)
+        if not np.isfinite(logits).all():
+            # softmax would turn them into NaN probabilities, shown as "angry 100%" and written as NaN to the CSV
+            bad = np.count_nonzero(~np.isfinite(logits).all(axis=-1))
+            where = self.info.get("checkpoint") or self.info.get("name", "the model")
+            raise ModelError(
+                f"{where}: the model's outputs are not finite (NaN or infinity) for {bad} of {len(logits)} faces; "
+                "the file is damaged or was exported wrongly: export it again or choose another --model"
+            )
+        return logits
 
 
 def tta_views(faces: np.ndarray) -> list[np.ndarray]:

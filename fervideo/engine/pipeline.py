@@ -27,6 +27,9 @@ from fervideo.engine.tracker import IoUTracker, TrackerConfig
 # while a batch is classified (640x360 on 2 cores: 123 frames/s with 8 frames ahead, 171 with 64).
 AHEAD_BYTES = 48 << 20
 PENDING_BYTES = 256 << 20  # frames held back while a batch of faces fills; bounds memory on 4K video
+# ... and their number: tiny frames with few faces never reach either bound above, so a 2-hour 16x16 clip
+# without faces was held whole (685 MB, released only at its end)
+PENDING_FRAMES = 512
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ class Analyzer:
                     pending_faces += len(item.faces)
                 pending.append(item)
                 pending_bytes += frame.image.nbytes if frame.image is not None else 0
-                if pending_faces >= self.options.batch_size or pending_bytes >= PENDING_BYTES:
+                full = pending_faces >= self.options.batch_size or pending_bytes >= PENDING_BYTES
+                if full or len(pending) >= PENDING_FRAMES:
                     cut = _releasable(pending, holdback)
                     last = yield from self._flush(pending[:cut], tracker, last, smoother)
                     pending = pending[cut:]

@@ -68,6 +68,8 @@ def choose(name_or_path: str, device: str = "auto", precision: str = "auto", run
                 raise ModelError(f"{path}: no such checkpoint file")
             raise UsageError(f"{path} is a torch checkpoint; export it with 'python -m training.export --onnx'")
         return _torch(path, device, precision)
+    if runtime == "onnx" and precision == "bf16":  # no ONNX file is bf16: not a missing file, a wrong pairing
+        raise UsageError("--precision bf16 runs on torch only; use --runtime torch (or auto), or another --precision")
     onnx = _shipped_onnx(name_or_path, precision)
     if onnx is None and precision == "int8":
         twins = ", ".join(_onnx_names("*.int8.onnx"))

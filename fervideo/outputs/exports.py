@@ -1,8 +1,8 @@
-"""Episodes and time series in the formats of researchers' annotation tools: ELAN (.eaf) and BORIS (.tsv).
+"""Episodes and time series in the formats of researchers' annotation tools: ELAN (.eaf) and BORIS (.boris).
 
 ELAN: one tier per face holding its episodes, the seven emotions as a controlled vocabulary, the video linked
-by a relative path. BORIS: the aggregated-events table of its export (one STATE event per episode) and, per face,
-a time series (time, then the seven probabilities and valence) that BORIS plots beside the video.
+by a relative path. BORIS (fervideo/outputs/boris.py): a project with one observation of the video, a state event
+per episode, and per face a time series (time, the seven probabilities, valence, frame) that BORIS plots.
 """
 
 from __future__ import annotations
@@ -15,40 +15,18 @@ import numpy as np
 
 from fervideo.core.atomic import AtomicOutput
 from fervideo.core.labels import EMOTIONS
-from fervideo.outputs.episodes import EPISODE_HEADER, Episode, track_episodes, valence
+from fervideo.core.layout import face_series_name
+from fervideo.outputs.boris import subject_name, write_boris_project, write_face_series
+from fervideo.outputs.episodes import EPISODE_HEADER, Episode, track_episodes
+from fervideo.outputs.record import Record
 
 FORMATS = ("eaf", "boris")
 VOCABULARY = "fervideo-emotions"
-# the columns of BORIS's aggregated-events export; those we have no value for stay empty
-BORIS_HEADER = [
-    "Observation id",
-    "Observation date",
-    "Description",
-    "Observation type",
-    "Source",
-    "Time offset (s)",
-    "Media duration (s)",
-    "FPS",
-    "Subject",
-    "Behavior",
-    "Behavioral category",
-    "Behavior type",
-    "Start (s)",
-    "Stop (s)",
-    "Duration (s)",
-    "Media file name",
-    "Image index start",
-    "Image index stop",
-    "Image file path start",
-    "Image file path stop",
-    "Comment start",
-    "Comment stop",
-]
 
 
 def tier_name(face_id: int) -> str:
-    """The ELAN tier of one face."""
-    return f"face {face_id}"
+    """The ELAN tier of one face: the face's name in BORIS too."""
+    return subject_name(face_id)
 
 
 def write_episodes(path: Path, episodes: list[Episode]) -> None:
@@ -82,48 +60,6 @@ def write_eaf(path: Path, episodes: list[Episode], media: Path, face_ids: list[i
     to_eaf(str(path), eaf, pretty=True)
 
 
-def write_boris_events(path: Path, episodes: list[Episode], media: Path, fps: float, duration: float) -> None:
-    """BORIS's aggregated events: Subject the face, Behavior the emotion, a STATE event per episode."""
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, BORIS_HEADER, delimiter="\t")
-        writer.writeheader()
-        for episode in episodes:
-            writer.writerow(
-                dict.fromkeys(BORIS_HEADER, "")
-                | {
-                    "Observation id": media.stem,
-                    "Observation type": "Media file",
-                    "Source": media.name,
-                    "Time offset (s)": 0,
-                    "Media duration (s)": round(duration, 3),
-                    "FPS": round(fps, 3),
-                    "Subject": tier_name(episode.face_id),
-                    "Behavior": episode.emotion,
-                    "Behavior type": "STATE",
-                    "Start (s)": round(episode.start_s, 3),
-                    "Stop (s)": round(episode.end_s, 3),
-                    "Duration (s)": round(episode.duration_s, 3),
-                    "Media file name": media.name,
-                }
-            )
-
-
-def write_face_series(path: Path, times: np.ndarray, probs: np.ndarray) -> None:
-    """One face's time series for BORIS: time first, then the seven probabilities and valence; times unique."""
-    times, probs = np.asarray(times, np.float64), np.asarray(probs, np.float64)
-    keep = np.r_[True, np.diff(times) > 0]  # BORIS refuses a repeated time
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, delimiter="\t")
-        writer.writerow(["time_s", *EMOTIONS, "valence"])
-        for t, p, v in zip(times[keep], probs[keep], valence(probs[keep]), strict=True):
-            writer.writerow([f"{t:.4f}", *(f"{x:.6f}" for x in p), f"{v:.6f}"])
-
-
-def face_series_path(boris: Path, face_id: int) -> Path:
-    """CLIP.face<ID>.tsv beside CLIP.boris.tsv."""
-    return boris.with_name(boris.name.removesuffix(".boris.tsv") + f".face{face_id}.tsv")
-
-
 def _relative(target: Path, folder: Path) -> str:
     import os
 
@@ -142,27 +78,28 @@ def write_exports(
     formats: tuple[str, ...],
     paths: dict[str, Path],
     episodes: list[Episode],
-    series: dict[int, tuple[np.ndarray, np.ndarray]],
+    series: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
     media: Path,
     timing: tuple[float, float],
     stage: Callable[[Path], AtomicOutput],
 ) -> None:
-    """Write the formats asked for from the episodes and each face's (times, probs); stage(final) names the
-    temporary file of each, for the caller to commit with the rest. timing: the media's (fps, duration)."""
+    """Write the formats asked for from the episodes and each face's (frames, times, probs); stage(final) names
+    the temporary file of each, for the caller to commit with the rest. timing: the media's (fps, duration)."""
     if "eaf" in formats:
         write_eaf(stage(paths["eaf"]).tmp, episodes, media, sorted(series))
     if "boris" in formats:
-        write_boris_events(stage(paths["boris"]).tmp, episodes, media, *timing)
-        for face_id, (times, probs) in sorted(series.items()):
-            write_face_series(stage(face_series_path(paths["boris"], face_id)).tmp, times, probs)
+        project, stem = paths["boris"], paths["boris"].name.removesuffix(".boris")
+        write_boris_project(stage(project).tmp, episodes, series, media, timing, stem)
+        for face_id, (frames, times, probs) in sorted(series.items()):
+            write_face_series(stage(project.with_name(face_series_name(stem, face_id))).tmp, frames, times, probs)
 
 
 def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str | Path | None = None) -> list[Path]:
     """`fervideo export`: the formats for an earlier result, from its CSV and the JSON beside it; the files written."""
     import json
 
-    from fervideo.core.atomic import commit_group, prepare_out_dir
-    from fervideo.core.errors import InputError
+    from fervideo.core.atomic import commit_group, guarded, prepare_out_dir
+    from fervideo.core.errors import InputError, OutputError
     from fervideo.core.layout import output_paths
     from fervideo.outputs.results import read_table
 
@@ -180,8 +117,12 @@ def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str |
     episodes, series = [], {}
     for face_id in table.track_ids():
         rows = np.flatnonzero(table.face_id == face_id)
-        series[face_id] = (table.time_s[rows], table.probs[rows])
+        series[face_id] = (table.frame[rows], table.time_s[rows], table.probs[rows])
         episodes += track_episodes(face_id, table.frame[rows], table.time_s[rows], table.probs[rows], min_episode)
+    written = {kind: paths[kind] for kind in formats}
+    faces = [paths["boris"].with_name(face_series_name(csv_path.stem, f)) for f in series] if "boris" in formats else []
+    record = Record(json_path, out_dir)  # the JSON beside them lists them as a fervideo run's own
+    record.check([*written.values(), *faces])  # a user's file at their names: refused before any work
     staged: list[AtomicOutput] = []
 
     def stage(final: Path) -> AtomicOutput:
@@ -189,10 +130,12 @@ def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str |
         return staged[-1]
 
     try:
-        write_exports(formats, paths, episodes, series, media, (info["fps"], info["duration"]), stage)
-        commit_group(staged)
-    except BaseException:
-        for output in staged:
-            output.discard()
-        raise
-    return [output.final for output in staged]
+        with guarded():  # a failure or a stop discards every staged file, the rewritten JSON's included
+            write_exports(formats, paths, episodes, series, media, (info["fps"], info["duration"]), stage)
+            files = [output.final for output in staged]
+            group = staged + record.stage(written, files)
+            record.verify(files)
+            commit_group(group)  # the JSON that records them last
+    except OSError as exc:  # a full disk or a read-only folder: one line, the earlier files as they were
+        raise OutputError(f"{out_dir}: could not write the exports: {exc.strerror or exc}") from exc
+    return files

@@ -153,7 +153,7 @@ class EpisodeSink(_Staged):
 
 
 class ExportSink(_Staged):
-    """CLIP.eaf for ELAN and CLIP.boris.tsv with CLIP.face<ID>.tsv for BORIS, as formats asks."""
+    """CLIP.eaf for ELAN and CLIP.boris with CLIP.face<ID>.tsv for BORIS, as formats asks."""
 
     def __init__(self, paths: dict[str, Path], stats: Summary, formats: tuple[str, ...], media: Path) -> None:
         super().__init__()
@@ -165,8 +165,8 @@ class ExportSink(_Staged):
     def finish(self, summary: dict) -> None:
         series = {}
         for face_id, track in self.stats.tracks.items():
-            _, times, probs = zip(*track.series, strict=True)
-            series[face_id] = (np.array(times), np.stack(probs))
+            frames, times, probs = zip(*track.series, strict=True)
+            series[face_id] = (np.array(frames), np.array(times), np.stack(probs))
         timing = (summary["input"]["fps"], summary["input"]["duration"])
         write_exports(self.formats, self.paths, self.stats.episodes(), series, self.media, timing, self._stage)
 

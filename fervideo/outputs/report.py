@@ -13,11 +13,13 @@ import json
 from html import escape
 from pathlib import Path
 
-from fervideo.core.atomic import prepare_out_dir, write_bytes
+from fervideo.core.atomic import AtomicOutput, commit_group, guarded, prepare_out_dir
 from fervideo.core.errors import InputError, OutputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
+from fervideo.outputs.fields import section, shown
 from fervideo.outputs.moments import Moment, moments_from_source
+from fervideo.outputs.record import Record
 from fervideo.outputs.results import ResultTable, read_table, track_summaries
 from fervideo.outputs.timeline import COLORS, MAX_PANELS, plotted_tracks, timeline_png
 from fervideo.outputs.viewer import viewer_html
@@ -43,16 +45,14 @@ figure .none { width: 96px; height: 96px; display: inline-block; background: #ee
 
 
 def write_report(paths: dict[str, Path], summary: dict, table: ResultTable, moments: dict[int, list[Moment]]) -> None:
-    """Write the timeline PNG and the HTML report, each atomically."""
+    """Write the timeline PNG and the HTML report to paths: temporary names, which the caller commits as a group."""
     plot = timeline_png(table)
     page = render_html(summary, table, plot, moments, paths["report"].parent).encode()  # both before either is written
     try:
-        write_bytes(paths["timeline"], plot)
-        write_bytes(paths["report"], page)
-    except OSError as exc:  # a full disk or a read-only folder: one line, and no plot without its page
-        for path in paths.values():
-            path.unlink(missing_ok=True)
-        raise OutputError(f"{paths['report']}: could not write the report: {exc.strerror or exc}") from exc
+        paths["timeline"].write_bytes(plot)
+        paths["report"].write_bytes(page)
+    except OSError as exc:  # a full disk or a read-only folder: one line; the caller discards both
+        raise OutputError(f"{paths['report'].parent}: could not write the report: {exc.strerror or exc}") from exc
 
 
 def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) -> tuple[dict[str, Path], list[str]]:
@@ -71,24 +71,37 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
         raise InputError(f"{json_path}: not a fervideo JSON summary ({exc})") from exc
     # the tracks come from the CSV itself: a hand-edited JSON may lack their fields, never the rows
     summary = {**summary, "tracks": track_summaries(table)}
-    source, warning = _find_source(source_info)
+    source, warning = _find_source(source_info if isinstance(source_info, dict) else {})
     warnings = [warning] if warning else []
     moments = moments_from_source(table, source)
-    paths = output_paths(csv_path, prepare_out_dir(out_dir or csv_path.parent))
-    paths = {k: paths[k] for k in ("report", "timeline")}
-    write_report(paths, {**summary, "warnings": summary.get("warnings", []) + warnings}, table, moments)
-    return paths, warnings
+    finals = output_paths(csv_path, prepare_out_dir(out_dir or csv_path.parent))
+    written = {k: finals[k] for k in ("timeline", "report")}
+    record = Record(json_path, finals["json"].parent)  # the JSON beside them lists them as a fervideo run's own
+    record.check(list(written.values()))  # a user's file at their names: refused before any work
+    earlier = summary.get("warnings")
+    summary["warnings"] = (earlier if isinstance(earlier, list) else [] if earlier is None else [earlier]) + warnings
+    with guarded():  # a failure or a stop, even between the renames, leaves the earlier report, plot and JSON
+        staged = {k: AtomicOutput(final) for k, final in written.items()}
+        write_report({k: output.tmp for k, output in staged.items()}, summary, table, moments)
+        try:
+            group = list(staged.values()) + record.stage(written, [])
+            record.verify(list(written.values()))
+            commit_group(group)  # the page after its plot, the JSON that records both last
+        except OSError as exc:
+            raise OutputError(f"{finals['report']}: could not put the report in place: {exc.strerror or exc}") from exc
+    return {k: staged[k].final for k in ("report", "timeline")}, warnings
 
 
 def _find_source(info: dict) -> tuple[Path | None, str | None]:
     """The analysed video, if it is still there unchanged; else None and why the report has no faces."""
-    for candidate in (info.get("absolute_path"), info.get("path")):
+    candidates = [c for c in (info.get("absolute_path"), info.get("path")) if isinstance(c, str) and "\0" not in c]
+    for candidate in candidates:
         if candidate and Path(candidate).is_file():
             path = Path(candidate)
             if info.get("size_bytes") not in (None, path.stat().st_size):
                 return None, f"{path} changed since it was analysed; the report has no face pictures"
             return path, None
-    name = info.get("absolute_path") or info.get("path") or "the source video"
+    name = next((c for c in candidates if c), "the source video")
     return None, f"{name} is gone; the report has no face pictures (put it back there to get them)"
 
 
@@ -96,8 +109,8 @@ def render_html(
     summary: dict, table: ResultTable, plot_png: bytes, moments: dict[int, list[Moment]], page_dir: Path | None = None
 ) -> str:
     """The whole page as one string; with page_dir, the interactive viewer plays the video from beside it."""
-    source = summary.get("input", {})
-    title = Path(source.get("path", "result")).name
+    source = section(summary, "input")
+    title = Path(shown(source.get("path")) or "result").name
     tracks = summary.get("tracks", [])
     parts = [
         "<!DOCTYPE html>",
@@ -106,9 +119,9 @@ def render_html(
         f"<title>fervideo report: {escape(title)}</title><style>{STYLE}</style></head><body><main>",
         f"<h1>{escape(title)}</h1>",
         f'<p class="sub">{_count(len(tracks), "track")}, '
-        f"{_count(summary.get('counts', {}).get('frames_analysed', 0), 'frame')} analysed, "
-        f"fervideo {escape(str(summary.get('fervideo_version', '')))}</p>",
-        *(f'<div class="warn">{escape(w)}</div>' for w in summary.get("warnings", [])),
+        f"{_count(section(summary, 'counts').get('frames_analysed', 0), 'frame')} analysed, "
+        f"fervideo {escape(shown(summary.get('fervideo_version')))}</p>",
+        *(f'<div class="warn">{escape(shown(w))}</div>' for w in summary.get("warnings", [])),
         viewer_html(summary, table, page_dir) if page_dir is not None else "",
         "<h2>Input and model</h2>",
         _meta_table(summary),
@@ -119,61 +132,61 @@ def render_html(
         f'<img class="plot" alt="stacked emotion probabilities over time, one panel per track" '
         f'src="data:image/png;base64,{base64.b64encode(plot_png).decode()}">',
         "<h2>Strongest moments</h2>",
-        "<p class=\"sub\">Each track's face at the frame where each emotion's probability was highest.</p>",
+        "<p class=\"sub\">Each track's face at the frame where each emotion it showed (on top in at least one "
+        "analysed frame) was strongest.</p>",
         *(_faces(track, moments.get(track["id"], [])) for track in tracks),
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
+def _count(n: object, noun: str) -> str:
+    return escape(f"{shown(n)} {noun}{'s' * (n != 1)}")
 
 
 def _meta_table(summary: dict) -> str:
-    source, model = summary.get("input", {}), summary.get("model", {})
-    sampling, smoothing = summary.get("sampling", {}), summary.get("smoothing", {})
+    source, model = section(summary, "input"), section(summary, "model")
+    sampling, smoothing = section(summary, "sampling"), section(summary, "smoothing")
+    processing = section(summary, "processing")
+    g = {k: shown(source.get(k)) for k in ("width", "height", "fps", "duration")}  # every field may be anything
+    frames = shown(source.get("frames_read", source.get("frames", 0)))
     rows = [
-        ("file", source.get("path", "")),
+        ("file", shown(source.get("path"))),
         (
-            ("photo", f"{source.get('width')}x{source.get('height')}")
-            if source.get("is_image")
-            else (
-                "video",
-                f"{source.get('width')}x{source.get('height')}, {source.get('fps', 0):g} fps, "
-                f"{source.get('duration', 0):g} s, {source.get('frames_read', source.get('frames', 0))} frames",
-            )
+            ("photo", f"{g['width']}x{g['height']}")
+            if source.get("is_image") is True
+            else ("video", f"{g['width']}x{g['height']}, {g['fps']} fps, {g['duration']} s, {frames} frames")
         ),
         ("analysed", _sampling_text(sampling)),
         (
             "model",
-            f"{model.get('name', '?')} (architecture {model.get('arch', '?')}, {model.get('input_size', '?')} px input"
-            f"{', test-time augmentation' if model.get('tta') else ''}), sha256 {str(model.get('sha256', ''))[:12]}",
+            f"{shown(model.get('name', '?'))} (architecture {shown(model.get('arch', '?'))}, "
+            f"{shown(model.get('input_size', '?'))} px input{', test-time augmentation' if model.get('tta') else ''}), "
+            f"sha256 {shown(model.get('sha256'))[:12]}",
         ),
         (
             "smoothing",
-            f"{smoothing['seconds']:g} s exponential moving average per track"
+            f"{shown(smoothing['seconds'])} s exponential moving average per track"
             if smoothing.get("seconds")
             else "none (raw per-frame probabilities)",
         ),
         (
             "processing",
-            f"{summary.get('processing', {}).get('seconds', 0):g} s, "
-            f"{summary.get('processing', {}).get('frames_per_second', 0):g} frames/s",
+            f"{shown(processing.get('seconds', 0))} s, {shown(processing.get('frames_per_second', 0))} frames/s",
         ),
     ]
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="meta">{body}</table>'
 
 
 def _sampling_text(sampling: dict) -> str:
     every = (
-        f"about {sampling['fps']:g} frames per second"
+        f"about {shown(sampling['fps'])} frames per second"
         if sampling.get("fps")
-        else ("every frame" if sampling.get("every", 1) == 1 else f"every {sampling['every']}th frame")
+        else ("every frame" if sampling.get("every", 1) == 1 else f"every {shown(sampling['every'])}th frame")
     )
-    end = sampling.get("end")
-    return f"{every}, from {sampling.get('start', 0):g} s to " + (f"{end:g} s" if end is not None else "the end")
+    end = f"{shown(sampling['end'])} s" if sampling.get("end") is not None else "the end"
+    return f"{every}, from {shown(sampling.get('start', 0))} s to {end}"
 
 
 def _tracks_table(tracks: list[dict]) -> str:
@@ -207,8 +220,10 @@ def _timeline_note(table: ResultTable) -> str:
 
 
 def _faces(track: dict, moments: list[Moment]) -> str:
+    on_top = track.get("top_emotion_frames", {})
     figures = []
-    for moment in moments:
+    # an emotion never on top has a "strongest" moment all the same, at "angry 0.00": no face for it
+    for moment in (m for m in moments if on_top.get(m.emotion, 1) > 0):
         picture = (
             f'<img alt="track {track["id"]}, {moment.emotion}" src="data:image/jpeg;base64,'
             f'{base64.b64encode(moment.jpeg).decode()}" style="border-color:{COLORS[moment.emotion]}">'

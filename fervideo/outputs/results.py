@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,7 @@ def read_table(path: str | Path) -> ResultTable:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read this CSV: {exc}") from exc
     col = {name: i for i, name in enumerate(CSV_HEADER)}
+    _check_finite(path, rows, col)
     has_face = np.array([bool(r[col["face_id"]]) for r in rows], bool)
     index = {name: k for k, name in enumerate(EMOTIONS)}
     try:
@@ -74,6 +76,25 @@ def read_table(path: str | Path) -> ResultTable:
         )
     except (ValueError, KeyError, IndexError) as exc:
         raise InputError(f"{path}: a row does not have the values fervideo writes ({exc})") from exc
+
+
+NUMBERS = ("time_s", "face_score", "x", "y", "w", "h", *EMOTIONS, "confidence", "valence")
+
+
+def _check_finite(path: Path, rows: list[list[str]], col: dict[str, int]) -> None:
+    """Refuse a NaN or an infinity (which float() accepts): it would reach the report as invalid JSON."""
+    for line, row in enumerate(rows, start=2):
+        for name in NUMBERS:
+            cell = row[col[name]] if col[name] < len(row) else ""
+            try:
+                finite = not cell or math.isfinite(float(cell))
+            except ValueError:
+                continue  # not a number at all: read_table's own check names it
+            if not finite:
+                raise InputError(
+                    f"{path}: line {line}: {name} is {cell!r}, not a finite number; fervideo writes finite numbers "
+                    "only: fix or delete that row"
+                )
 
 
 def _header_problem(header: list[str]) -> str:

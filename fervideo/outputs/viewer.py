@@ -13,12 +13,14 @@ import json
 import os
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import IMAGE_SUFFIXES
 from fervideo.outputs.episodes import track_episodes, valence
+from fervideo.outputs.fields import number, section
 from fervideo.outputs.results import ResultTable
 from fervideo.outputs.timeline import COLORS
 
@@ -112,16 +114,18 @@ SCRIPT = """
 def video_reference(summary: dict, page_dir: Path) -> str | None:
     """The video the viewer plays, relative to the page: the annotated one (being written beside the page now, or
     there from an earlier run), else the source if it is still there; None for a photo or no video at all."""
-    annotated, source = summary.get("outputs", {}).get("video"), summary.get("input", {}).get("absolute_path")
+    annotated, source = section(summary, "outputs").get("video"), section(summary, "input").get("absolute_path")
+    annotated, source = (v if isinstance(v, str) and v and "\0" not in v else None for v in (annotated, source))
     video = annotated or (source if source and Path(source).is_file() else None)
     if video is None or Path(video).suffix.lower() in IMAGE_SUFFIXES:
         return None
-    return Path(os.path.relpath(Path(video).resolve(), page_dir.resolve())).as_posix()
+    # a URL, not a path: '#' would start a fragment, '%' an escape, and 'clip:1.mp4' read as a scheme
+    return quote(Path(os.path.relpath(Path(video).resolve(), page_dir.resolve())).as_posix())
 
 
 def viewer_data(summary: dict, table: ResultTable) -> dict:
     """What the script draws: per track its times, probabilities and valence; the episodes."""
-    min_episode = float(summary.get("episodes", {}).get("min_seconds", 0.5))
+    min_episode = number(section(summary, "episodes").get("min_seconds"), 0.5, least=0.0)
     tracks, episodes = {}, []
     frames, times = table.frame_times()
     steps = np.diff(times)
@@ -135,7 +139,7 @@ def viewer_data(summary: dict, table: ResultTable) -> dict:
             "v": np.round(valence(p), 4).tolist(),
         }
         episodes += [e.row() for e in track_episodes(face, table.frame[rows], t, p, min_episode)]
-    duration = float(summary.get("input", {}).get("duration") or (times[-1] if len(times) else 0.0))
+    duration = number(section(summary, "input").get("duration"), float(times[-1]) if len(times) else 0.0, least=1e-6)
     colors = [COLORS[name] for name in EMOTIONS]
     return {
         "duration": duration,
@@ -152,7 +156,8 @@ def viewer_html(summary: dict, table: ResultTable, page_dir: Path) -> str:
     video = video_reference(summary, page_dir)
     if video is None or not table.track_ids():
         return ""
-    data = json.dumps(viewer_data(summary, table), separators=(",", ":")).replace("</", "<\\/")
+    # allow_nan=False: a browser's JSON.parse refuses NaN, and the viewer would vanish; no '<' ends the script early
+    data = json.dumps(viewer_data(summary, table), separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     return "\n".join(
         [
             f"<style>{STYLE}</style>",

@@ -11,12 +11,13 @@ from pathlib import Path
 from fervideo import __version__
 from fervideo.core.atomic import commit_group, guarded, prepare_out_dir
 from fervideo.core.errors import UsageError
-from fervideo.core.layout import face_series_glob, output_paths
+from fervideo.core.layout import face_series_files, output_paths
 from fervideo.core.signals import check
 from fervideo.engine.pipeline import Analyzer
 from fervideo.engine.source import Sampling, VideoInfo, VideoSource
 from fervideo.outputs.group import AnnotatedSink, EpisodeSink, ExportSink, ReportSink, Sink, SummarySink, TableSink
 from fervideo.outputs.summary import Summary
+from fervideo.run.owned import check_unchanged, identity, input_stat, replaceable
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0)
 
@@ -51,6 +52,8 @@ def analyze_file(
     if any(path.resolve() == Path(input_path).resolve() for path in paths.values()):
         raise UsageError(f"{input_path} would be overwritten by its own outputs; choose another -o folder")
     prepare_out_dir(out_dir)
+    started = input_stat(input_path)  # the file this run analyses, checked again before its outputs go in place
+    replaceable(_finals(paths, write_video, report, export), paths["json"], [])  # a user's file: refused up front
     summary = Summary(min_episode)
     with guarded():  # a failure or a stop anywhere, even while the sinks open, removes every unfinished file
         with VideoSource(input_path) as source, ExitStack() as stack:
@@ -79,13 +82,25 @@ def analyze_file(
                 export,
                 time.perf_counter() - tic,
             )
-            for sink in sinks:  # in order: the CSV before the report that reads it, the JSON last
+            data["input"].update(identity(started))
+            data["output_options"] = {"video": write_video, "codec": codec, "report": report, "export": list(export)}
+            for sink in sinks[:-1]:  # in order: the CSV before the report that reads it
                 sink.finish(data)
+            # every file of this run, so that a later one replaces or removes these and never a user's own
+            data["files"] = sorted({output.final.name for sink in sinks for output in sink.staged()})
+            sinks[-1].finish(data)  # the JSON, which marks a complete result, last
         staged = [output for sink in sinks for output in sink.staged()]
-        finals = {output.final for output in staged}
-        old = list(paths.values()) + sorted(Path(out_dir).glob(face_series_glob(input_path, stem)))
-        commit_group(staged, [path for path in old if path not in finals])
+        check_unchanged(input_path, started)  # a file moved over the input mid-run must not take this result
+        finals = [output.final for output in staged]
+        old = list(paths.values()) + face_series_files(out_dir, input_path, stem)
+        commit_group(staged, replaceable(finals, paths["json"], old))
     return data
+
+
+def _finals(paths: dict[str, Path], write_video: bool, report: bool, export: tuple[str, ...]) -> list[Path]:
+    """The files a run with these options writes, as known before it starts (the per-face series aside)."""
+    kinds = ["csv", "episodes", "json", *export] + ["video"] * write_video + ["report", "timeline"] * report
+    return [paths[kind] for kind in kinds]
 
 
 def _open_sinks(

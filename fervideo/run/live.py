@@ -6,18 +6,19 @@ dropped instead of queueing up: what is shown is always as recent as the machine
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from fervideo.core.atomic import guarded
-from fervideo.core.errors import InputError
+from fervideo.core.atomic import AtomicOutput, commit_group, guarded
+from fervideo.core.errors import InputError, OutputError
 from fervideo.core.frames import FrameResult
 from fervideo.core.signals import check
 from fervideo.engine.pipeline import Analyzer
@@ -117,25 +118,69 @@ class LiveOptions:
 def run_live(
     analyzer: Analyzer, options: LiveOptions, on_frame: Callable[[LiveStats], None] | None = None
 ) -> LiveStats:
-    """Show (and optionally record) the annotated stream until q/Esc, Ctrl-C, max_frames or the end."""
+    """Show (and optionally record) the annotated stream until q/Esc, Ctrl-C, max_frames or the end.
+
+    A stop keeps what was recorded; SIGTERM and SIGHUP are raised again once it is in place, so that the exit
+    status says the run was stopped. Before the first frame there is nothing to keep: earlier files stay as they were.
+    """
     reader = LatestFrameReader(options.camera)
     stats = LiveStats()
+    stop: KeyboardInterrupt | None = None
     try:
-        # committed on a normal stop, Ctrl-C included; guarded: a stop while they open leaves no file behind
-        with guarded(), ExitStack() as stack:
-            video = None
-            if options.record:
-                sink = stack.enter_context(VideoSink(options.record, reader.fps, reader.width, reader.height))
-                video = PacedFrames(sink, reader.fps)
-            table = stack.enter_context(CsvSink(options.csv)) if options.csv else None
-            with suppress(KeyboardInterrupt):  # Ctrl-C is a normal way to stop
-                _loop(analyzer, options, reader, stats, video, table, on_frame)
+        # guarded: a failure or a stop before the commit, even while the writers open, leaves no file behind
+        with guarded():
+            with ExitStack() as stack:
+                staged, video, table = _open_outputs(stack, options, reader)
+                try:
+                    _loop(analyzer, options, reader, stats, video, table, on_frame)
+                except KeyboardInterrupt as exc:
+                    stop = exc
+                if stats.shown == 0:  # raised inside: the writers discard their empty files, the old ones stay
+                    raise stop or _nothing_came(options)
+            _commit(staged)
     finally:
         reader.close()
         stats.dropped = reader.dropped
         if options.window:
             cv2.destroyAllWindows()
+    if stop is not None and getattr(stop, "signum", signal.SIGINT) != signal.SIGINT:
+        raise stop  # Ctrl-C is a normal way to stop; a kill or a closed terminal is not
     return stats
+
+
+def _open_outputs(
+    stack: ExitStack, options: LiveOptions, reader: LatestFrameReader
+) -> tuple[list[AtomicOutput], PacedFrames | None, CsvSink | None]:
+    """The writers of --record and --csv, held for one group commit at the end."""
+    staged: list[AtomicOutput] = []
+    video = table = None
+    if options.record:
+        sink = stack.enter_context(VideoSink(options.record, reader.fps, reader.width, reader.height).hold())
+        staged.append(sink)
+        video = PacedFrames(sink, reader.fps)
+    if options.csv:
+        table = stack.enter_context(CsvSink(options.csv).hold())
+        staged.append(table)
+    return staged, video, table
+
+
+def _commit(staged: list[AtomicOutput]) -> None:
+    """Put the recording and the CSV in place together: both new, or else both as they were."""
+    try:
+        commit_group(staged)
+    except OSError as exc:
+        names = " and ".join(str(output.final) for output in staged)
+        raise OutputError(f"could not put {names} in place: {exc.strerror or exc}") from exc
+
+
+def _nothing_came(options: LiveOptions) -> InputError:
+    """The one line for a run that got no frame at all."""
+    source = f"camera {options.camera}" if options.camera.isdigit() else options.camera
+    wanted = [path for path in (options.record, options.csv) if path is not None]
+    kept = [str(path) for path in wanted if path.exists()]
+    if kept:
+        return InputError(f"{source}: no frame came; nothing was recorded, {' and '.join(kept)} left as they were")
+    return InputError(f"{source}: no frame came{'; nothing was recorded' if wanted else ''}")
 
 
 def _loop(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
 
 from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.episodes import EPISODE_HEADER, track_episodes, valence
-from fervideo.outputs.exports import BORIS_HEADER
 from tests.conftest import SAMPLE, shared_path
 from tests.helpers import read_csv, read_json, run
 
@@ -68,7 +68,7 @@ def test_every_output_is_written(exported):
     stem = clip.stem
     names = {p.name for p in out.iterdir()}
     expected = {f"{stem}.{s}" for s in ("csv", "json", "annotated.mp4", "report.html", "timeline.png")}
-    expected |= {f"{stem}.{s}" for s in ("episodes.csv", "eaf", "boris.tsv")}
+    expected |= {f"{stem}.{s}" for s in ("episodes.csv", "eaf", "boris")}
     expected |= {f"{stem}.face{face}.tsv" for face in per_face(read_csv(out / f"{stem}.csv"))}
     assert names == expected
 
@@ -130,29 +130,36 @@ def test_the_eaf_reads_back_with_a_tier_per_face_and_the_episodes(exported):
 
 def test_boris_events_and_series_match_the_episodes_and_the_csv(exported):
     out, clip = exported
-    with open(out / f"{clip.stem}.boris.tsv", newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t")
-        assert reader.fieldnames == BORIS_HEADER
-        events = list(reader)
+    project = json.loads((out / f"{clip.stem}.boris").read_text())
+    (observation,) = project["observations"].values()
     with open(out / f"{clip.stem}.episodes.csv", newline="") as f:
         episodes = list(csv.DictReader(f))
-    assert [(e["Subject"], e["Behavior"], e["Behavior type"]) for e in events] == [
-        (f"face {e['face_id']}", e["emotion"], "STATE") for e in episodes
-    ]
-    assert all(e["Media file name"] == clip.name for e in events)
+    starts = [[round(float(e["start_s"]), 3), f"face {e['face_id']}", e["emotion"], "", ""] for e in episodes]
+    stops = [[round(float(e["end_s"]), 3), f"face {e['face_id']}", e["emotion"], "", ""] for e in episodes]
+    assert sorted(observation["events"]) == sorted(starts + stops)  # a state event per episode, start and stop
+    assert {b["code"]: b["type"] for b in project["behaviors_conf"].values()} == dict.fromkeys(EMOTIONS, "State event")
+    assert observation["file"]["1"][0].endswith(clip.name)
     for face, face_rows in per_face(read_csv(out / f"{clip.stem}.csv")).items():
         with open(out / f"{clip.stem}.face{face}.tsv", newline="") as f:
             series = list(csv.DictReader(f, delimiter="\t"))
         times = [float(r["time_s"]) for r in series]
         assert times == sorted(set(times)) and len(series) == len(face_rows)  # one row per frame, no repeats
         assert [float(r["happy"]) for r in series] == [float(r["happy"]) for r in face_rows]
+        assert [r["frame"] for r in series] == [r["frame"] for r in face_rows]
 
 
 def test_export_writes_the_same_files_for_an_earlier_result(exported, tmp_path, capsys):
     out, clip = exported
     code, err = run(capsys, "export", str(out / f"{clip.stem}.csv"), "--format", "boris,eaf", "-o", str(tmp_path))
     assert code == 0, err
-    assert (tmp_path / f"{clip.stem}.boris.tsv").read_text() == (out / f"{clip.stem}.boris.tsv").read_text()
+    again, first = (json.loads((folder / f"{clip.stem}.boris").read_text()) for folder in (tmp_path, out))
+    assert again["observations"].keys() == first["observations"].keys()
+    for obs_id, observation in first["observations"].items():
+        assert again["observations"][obs_id]["events"] == observation["events"]
+        assert again["observations"][obs_id]["plot_data"] == observation["plot_data"]
+    for series in out.glob(f"{clip.stem}.face*.tsv"):  # from the CSV's rounded probabilities: the last digit moves
+        again_rows, first_rows = (np.loadtxt(folder / series.name, skiprows=1) for folder in (tmp_path, out))
+        np.testing.assert_allclose(again_rows, first_rows, atol=2e-6)
     from pympi.Elan import Eaf
 
     again, first = Eaf(str(tmp_path / f"{clip.stem}.eaf")), Eaf(str(out / f"{clip.stem}.eaf"))

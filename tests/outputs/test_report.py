@@ -40,7 +40,10 @@ def check_report(page: Page, summary: dict, timeline: Path, thumbnails: bool) ->
     for track in summary["tracks"]:
         assert f"Track #{track['id']}" in text and track["dominant_emotion"] in text
     assert page.pngs() == [timeline.read_bytes()]  # the plot itself, inlined
-    assert len(page.jpegs()) == (7 * len(summary["tracks"]) if thumbnails else 0)
+    # a face for each emotion that was on top at least once, none for those that never were ("angry 0.00")
+    shown = [(t["id"], e) for t in summary["tracks"] for e, n in t["top_emotion_frames"].items() if n > 0]
+    assert page.tags.count("figure") == len(shown) < 7 * len(summary["tracks"])
+    assert len(page.jpegs()) == (len(shown) if thumbnails else 0)
     for jpeg in page.jpegs():
         assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape == (96, 96, 3)
 

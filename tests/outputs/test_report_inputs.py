@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+from pathlib import Path
 
 import pytest
 
 from fervideo.cli import main
+from fervideo.core import atomic, signals
+from fervideo.outputs.sinks import CSV_HEADER
 from tests.conftest import SAMPLE
+from tests.faults import fill_disk
 from tests.helpers import one_error_line, run
 
 
@@ -22,6 +28,17 @@ def copy_result(result, tmp_path):
     for name in ("demo.csv", "demo.json"):
         shutil.copy(result / name, tmp_path / name)
     return tmp_path / "demo.csv", tmp_path / "demo.json"
+
+
+def write_earlier(tmp_path, earlier: dict[str, bytes]) -> None:
+    """Files of an earlier report, recorded in the JSON as a fervideo run's own (else they are a user's: refused)."""
+    import json
+
+    for name, data in earlier.items():
+        (tmp_path / name).write_bytes(data)
+    summary = json.loads((tmp_path / "demo.json").read_text())
+    summary["files"] = sorted({*summary["files"], *earlier})
+    (tmp_path / "demo.json").write_text(json.dumps(summary))
 
 
 
@@ -58,20 +75,59 @@ def test_report_reads_a_csv_a_spreadsheet_saved_and_says_what_is_wrong_with_othe
 
 
 def test_report_on_a_full_disk_is_one_line_and_leaves_no_plot_without_its_page(result, tmp_path, capsys, monkeypatch):
-    import errno
-
-    import fervideo.outputs.report as report_mod
-
     csv_path, _ = copy_result(result, tmp_path)
-    real = report_mod.write_bytes
-
-    def full(path, data):
-        if path.suffix == ".html":  # the plot fits, the page does not
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(path, data)
-
-    monkeypatch.setattr(report_mod, "write_bytes", full)
+    fill_disk(monkeypatch, tmp_path, ".html", room=0)  # the plot fits, the page does not
     code, err = run(capsys, "report", str(csv_path))
     assert code == 1 and "could not write the report: No space left on device" in one_error_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.csv", "demo.json"]
 
+
+def test_report_on_a_full_disk_keeps_the_earlier_report_and_plot(result, tmp_path, capsys, monkeypatch):
+    csv_path, _ = copy_result(result, tmp_path)
+    earlier = {"demo.report.html": b"earlier page", "demo.timeline.png": b"earlier plot"}
+    write_earlier(tmp_path, earlier)
+    fill_disk(monkeypatch, tmp_path, ".html", room=1000)
+    code, err = run(capsys, "report", str(csv_path))
+    assert code == 1 and "No space left on device" in one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.csv", "demo.json", *earlier]  # no temporary left
+    assert all((tmp_path / name).read_bytes() == data for name, data in earlier.items())
+
+
+def test_a_ctrl_c_between_the_two_renames_waits_for_both(result, tmp_path, capsys, monkeypatch):
+    csv_path, _ = copy_result(result, tmp_path)
+    write_earlier(tmp_path, {"demo.report.html": b"earlier", "demo.timeline.png": b"earlier"})
+    replace, placed = os.replace, []
+
+    def interrupted_replace(src, dst):
+        replace(src, dst)
+        if Path(dst).name == "demo.timeline.png":  # the new plot is in place, the page not yet
+            placed.append(dst)
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C: Python's handler raises KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    monkeypatch.setattr(atomic.os, "replace", interrupted_replace)
+    try:
+        code, err = run(capsys, "report", str(csv_path))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signals.reset()
+    monkeypatch.undo()
+    assert placed and code == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and f"interrupted; the finished results in {tmp_path} were kept" in lines[0]
+    names = ["demo.csv", "demo.json", "demo.report.html", "demo.timeline.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary, no earlier file moved aside
+    assert (tmp_path / "demo.report.html").read_text().startswith("<!DOCTYPE html>")  # new, like its plot
+    assert (tmp_path / "demo.timeline.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_report_refuses_a_csv_with_nan_in_one_line_and_writes_nothing(result, tmp_path, capsys):
+    csv_path, _ = copy_result(result, tmp_path)
+    lines = csv_path.read_text().splitlines()
+    row = next(i for i, line in enumerate(lines) if i and line.split(",")[2])  # a face's row
+    cells = lines[row].split(",")
+    cells[CSV_HEADER.index("happy")] = "nan"
+    csv_path.write_text("\n".join([*lines[:row], ",".join(cells), *lines[row + 1 :]]) + "\n")
+    code, err = run(capsys, "report", str(csv_path))
+    assert code == 1 and f"line {row + 1}: happy is 'nan', not a finite number" in one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.csv", "demo.json"]

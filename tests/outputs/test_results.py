@@ -66,3 +66,19 @@ def test_without_pandas_the_error_says_what_to_install(result, monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "fervideo\[pandas\]"') as info:
         fervideo.load_results(result / "step.csv")
     assert isinstance(info.value, PandasMissing)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity"])
+@pytest.mark.parametrize("column", ["happy", "time_s", "w", "confidence"])
+def test_a_non_finite_value_is_refused_naming_its_line_and_column(result, tmp_path, value, column):
+    lines = (result / "step.csv").read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[CSV_HEADER.index(column)] = value
+    lines[3] = ",".join(cells)
+    damaged = tmp_path / "step.csv"
+    damaged.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=f"line 4: {column} is {value!r}, not a finite number") as info:
+        read_table(damaged)
+    assert "\n" not in str(info.value)
+    with pytest.raises(InputError, match="not a finite number"):
+        fervideo.load_results(damaged)

@@ -21,6 +21,8 @@ def test_disk_full_mid_run_keeps_the_previous_result(tmp_path, capfd, monkeypatc
     out = tmp_path / "out"
     out.mkdir()
     previous = {name: f"result of an earlier run: {name}" for name in ("single_face.csv", "single_face.json")}
+    # an earlier fervideo run's JSON, which records its files: a run replaces only those (test_own_files)
+    previous["single_face.json"] = '{"fervideo_version": "earlier", "files": ["single_face.csv", "single_face.json"]}'
     for name, text in previous.items():
         (out / name).write_text(text)
     opened = fill_disk(monkeypatch, out, suffix, room)

@@ -41,7 +41,9 @@ def test_live_on_a_file_writes_csv_and_prints_latency(tmp_path, capsys, media):
     check_probabilities(rows)
     times = [float(r["time_s"]) for r in rows]
     assert times == sorted(times) and 0 < times[-1] < 10  # wall clock since start
-    assert video_shape(out_mp4) == (50, 640, 360)
+    count, width, height = video_shape(out_mp4)
+    # the recording keeps the camera's pace: on a loaded machine a frame shown late is held, so a few repeat
+    assert (width, height) == (640, 360) and 50 <= count <= 100
     match = re.search(r"(\d+) frames shown, (\d+) dropped; latency p50 ([\d.]+) ms, p95 ([\d.]+) ms", err)
     assert match, err
     assert int(match[1]) == 50 and float(match[3]) <= float(match[4])

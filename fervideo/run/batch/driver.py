@@ -9,12 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fervideo.core.atomic import abandoned, prepare_out_dir, record_committed
-from fervideo.core.errors import UsageError
+from fervideo.core.errors import OutputError, UsageError
+from fervideo.core.journal import recover_tree
 from fervideo.core.layout import OutputOptions, output_paths
 from fervideo.core.signals import check
 from fervideo.engine.pipeline import AnalyzeOptions
+from fervideo.run import owned
 from fervideo.run.batch.engines import Engine
-from fervideo.run.batch.jobs import Job, failed_row, skipped_row, write_index
+from fervideo.run.batch.jobs import BATCH_FILES, Job, failed_row, refuse_foreign_index, skipped_row, write_index
 from fervideo.run.batch.overview import write_overview
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv")
@@ -39,7 +41,7 @@ def find_inputs(folder: Path, out_dir: Path, recursive: bool = False, pattern: s
         elif path.suffix.lower() in VIDEO_SUFFIXES:
             found.append(path)
     # what an earlier run wrote beside its inputs (clip.annotated.mp4, clip.csv, ...) is not an input
-    ours = {(out_dir / "index.csv").resolve()}
+    ours = {(out_dir / name).resolve() for name in BATCH_FILES}
     for job in plan(folder, found, out_dir):  # under either naming: plain stems, or whole names when they clash
         for stem in (None, job.input.name):
             ours |= {out.resolve() for out in output_paths(job.input, job.out_dir, stem).values()}
@@ -51,7 +53,8 @@ def plan(folder: Path, inputs: list[Path], out_dir: Path) -> list[Job]:
     jobs = [Job(path, out_dir / path.relative_to(folder).parent) for path in inputs]
     stems = Counter((job.out_dir, job.input.stem.lower()) for job in jobs)  # case too: IMG_1.JPG and img_1.mov
     for job in jobs:
-        if stems[job.out_dir, job.input.stem.lower()] > 1:
+        batch_own = job.out_dir == out_dir and job.input.stem.lower() == "index"  # index.csv is the batch's
+        if batch_own or stems[job.out_dir, job.input.stem.lower()] > 1:
             job.stem = job.input.name  # clip.mp4.json beside clip.mov.json
     return jobs
 
@@ -70,7 +73,10 @@ def is_complete(job: Job, outputs: OutputOptions, options: AnalyzeOptions | None
     paths = output_paths(job.input, job.out_dir, job.stem)
     try:
         summary = json.loads(paths["json"].read_text())
-        unchanged = summary["input"]["size_bytes"] == job.input.stat().st_size
+        unchanged = owned.of_input(summary, job.input) and owned.unchanged(summary, job.input)
+        if outputs.write_video and not summary["input"].get("is_image"):  # a photo is written as it came
+            asked = summary["output_options"]["codec"] if "output_options" in summary else summary["video"]["codec"]
+            unchanged = unchanged and asked == outputs.codec
         if options is not None:
             unchanged = unchanged and result_options(summary["options"]) == result_options(options.to_dict())
         unchanged = unchanged and summary["episodes"]["min_seconds"] == outputs.min_episode
@@ -89,6 +95,7 @@ def completed(path: Path, out_dir: Path, options: AnalyzeOptions, outputs: Outpu
 
 def remove_partials(out_dir: Path) -> int:
     """Delete temporary outputs left by runs that died; those of a run still going (an analyze) stay."""
+    recover_tree(out_dir)  # first: what a commit cut short had moved aside goes back, not away
     removed = 0
     for path in out_dir.rglob(".*.partial*"):
         if path.is_file() and abandoned(path):
@@ -115,14 +122,22 @@ def run_batch(
     outputs: which files beside the CSV and JSON (default: the annotated video).
     """
     outputs = outputs or OutputOptions()
-    prepare_out_dir(out_dir)
-    remove_partials(out_dir)
+    try:
+        prepare_out_dir(out_dir)
+        remove_partials(out_dir)
+        refuse_foreign_index(out_dir, jobs, outputs.report)
+    except BaseException:
+        engine.close()  # a Ray started for this batch stops with it
+        raise
     events = events or (lambda kind, job: None)
     queue = []
     for job in jobs:
         earlier = None if force else is_complete(job, outputs, options)
         if earlier is not None:
             job.row = skipped_row(job, earlier)
+            events("done", job)
+        elif (clash := foreign_result(job)) is not None:
+            job.row = failed_row(job, clash)
             events("done", job)
         else:
             queue.append(job)
@@ -145,7 +160,7 @@ def run_batch(
                     record_committed([output_paths(job.input, job.out_dir, job.stem)["json"]])
                 pending -= 1
                 events("done", job)
-                write_index(out_dir, jobs)
+                _save(out_dir, jobs, False)  # a full disk fails the index now, not the batch: retried below
     except KeyboardInterrupt:
         for job in jobs:
             if not job.row:
@@ -155,7 +170,35 @@ def run_batch(
         raise
     finally:
         engine.close()
-        write_index(out_dir, jobs)
-        if outputs.report:  # the reports' overview, also after an interruption: the inputs done so far
-            write_overview(out_dir, jobs)
+        # the reports' overview, also after an interruption: the inputs done so far
+        unsaved = _save(out_dir, jobs, outputs.report)
+    if unsaved is not None:
+        done = Counter(job.row.get("status") for job in jobs)
+        raise OutputError(
+            f"could not write {unsaved[0]}: {unsaved[1].strerror or unsaved[1]}; this batch: {done['ok']} ok, "
+            f"{done['skipped']} skipped, {done['failed']} failed; make room and run it again: it redoes only the rest"
+        )
     return [job.row for job in jobs]
+
+
+def foreign_result(job: Job) -> str | None:
+    """Why job must not run: its JSON's name holds the result of another input (another batch's); else None."""
+    path = output_paths(job.input, job.out_dir, job.stem)["json"]
+    earlier = owned.earlier_result(path)
+    if earlier is None or owned.of_input(earlier, job.input):
+        return None
+    other = earlier["input"].get("absolute_path")
+    return f"{path} is the result of another input, {other}; choose another -o folder, or move that result away"
+
+
+def _save(out_dir: Path, jobs: list[Job], overview: bool) -> tuple[Path, OSError] | None:
+    """Write index.csv (and index.html); on failure, which file and why, so that the batch goes on."""
+    path = out_dir / "index.csv"
+    try:
+        write_index(out_dir, jobs)
+        if overview:
+            path = out_dir / "index.html"
+            write_overview(out_dir, jobs)
+    except OSError as exc:
+        return path, exc
+    return None

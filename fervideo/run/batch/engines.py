@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Protocol
 
 from fervideo.core.errors import UsageError
 from fervideo.core.layout import OutputOptions
 from fervideo.engine.pipeline import AnalyzeOptions
 from fervideo.run.batch.jobs import Job, failed_row
-from fervideo.run.batch.worker import init_worker, process_input
+from fervideo.run.batch.worker import init_worker, process_input, serve
 
 Done = tuple[Job, dict]  # a job and its index row, with `transient` set when another try may succeed
 
@@ -36,24 +42,18 @@ def cores_per_worker(workers: int) -> int:
 
 
 class LocalEngine:
-    """A pool of worker processes on this machine."""
+    """Worker processes on this machine, one input at a time each; a worker that dies costs only its own input.
+
+    Each worker (worker.serve) reads its inputs from a pipe whose closing, like the kernel's parent-death
+    signal, ends it: a driver killed outright (kill -9) takes its workers along, and so its stdout.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.threads = cores_per_worker(workers)
-        self._pool = None
-        self._futures: dict = {}  # in the pool: at most one job per worker, so each is really running
-        self._backlog: list[tuple[Job, tuple]] = []  # waiting for a free worker; a dying pool never takes these
-
-    def _ensure_pool(self) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        if self._pool is None:
-            ctx = multiprocessing.get_context("spawn")  # fork would copy torch and mediapipe threads
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=init_worker, initargs=(self.threads,)
-            )
+        self._idle: list[_Worker] = []  # started, models loaded, waiting for an input
+        self._busy: list[_Worker] = []  # each on its job
+        self._backlog: list[tuple[Job, tuple]] = []  # waiting for a free worker
 
     def submit(self, job: Job, options: AnalyzeOptions, outputs: OutputOptions) -> None:
         """Queue one job."""
@@ -61,63 +61,102 @@ class LocalEngine:
         self._fill()
 
     def _fill(self) -> None:
-        """Hand waiting jobs to free workers."""
-        self._ensure_pool()
-        while self._backlog and len(self._futures) < self.workers:
+        """Hand waiting jobs to free workers, starting workers as needed."""
+        while self._backlog and len(self._busy) < self.workers:
+            worker = self._idle.pop() if self._idle else _Worker.start(self.threads)
             job, args = self._backlog.pop(0)
-            self._futures[self._pool.submit(process_input, *args)] = job
+            # one that died meanwhile gets the job all the same: wait_one reports it as any death, for a retry
+            with contextlib.suppress(OSError):
+                worker.conn.send(args)
+            worker.job = job
+            self._busy.append(worker)
 
     def running(self) -> list[Job]:
         """Jobs a worker is on now."""
-        return [job for future, job in self._futures.items() if future.running()]
+        return [worker.job for worker in self._busy]
 
     def wait_one(self) -> list[Done]:
-        """Finished jobs, at least one; a crashed worker fails its jobs as transient and the pool is rebuilt.
+        """Finished jobs, at least one; the job of a worker that died fails as transient, the others go on."""
+        from multiprocessing.connection import wait
 
-        A list, not a generator: the broken pool must be gone before the caller resubmits the lost jobs.
-        """
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
-
-        done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
-        finished, broken = [], False
-        died = "a worker process died (killed, or out of memory)"
-        for future in done:
-            job = self._futures.pop(future)
-            try:
-                finished.append((job, future.result()))
-            except BrokenProcessPool:
-                broken = True
-                finished.append((job, failed_row(job, died) | {"transient": True}))
-        if broken:  # the pool cannot be used again; its other jobs died with it
-            finished += [(job, failed_row(job, died) | {"transient": True}) for job in self._futures.values()]
-            self._futures.clear()
-            self._stop_pool()  # the backlog goes to a fresh pool
-        if self._backlog:
-            self._fill()
+        if not self._busy:
+            return []
+        ready = set(wait([w.conn for w in self._busy] + [w.process.sentinel for w in self._busy]))
+        finished = []
+        for worker in [w for w in self._busy if w.conn in ready or w.process.sentinel in ready]:
+            self._busy.remove(worker)
+            job, worker.job = worker.job, None
+            row = worker.answer()
+            if row is None:
+                worker.stop(WORKER_EXIT_S)
+                died = failed_row(job, f"a worker process died ({worker.ending()})")
+                finished.append((job, died | {"transient": True}))
+            else:
+                self._idle.append(worker)
+                finished.append((job, row))
+        self._fill()
         return finished
 
     def close(self) -> None:
         """Stop the workers, also those still busy, and forget every job."""
-        self._stop_pool()
-        self._futures.clear()
+        workers, self._busy, self._idle = self._busy + self._idle, [], []
         self._backlog.clear()
+        for worker in workers:  # all at once: each discards its unfinished outputs in parallel
+            worker.process.terminate()
+        deadline = time.monotonic() + STOP_S
+        for worker in workers:  # gone before their temporary files are swept up
+            worker.stop(max(0.0, deadline - time.monotonic()))
 
-    def _stop_pool(self) -> None:
-        if self._pool is not None:
-            processes = list(getattr(self._pool, "_processes", {}).values())
-            for process in processes:
-                process.terminate()
-            for process in processes:  # gone before their temporary files are swept up
-                process.join(timeout=10)
-                if process.is_alive():  # stuck in native code past its SIGTERM
-                    process.kill()
-                    process.join(timeout=5)
-            # with every worker gone, waiting lets the pool's own threads end now rather than at interpreter exit,
-            # where a broken pool's thread could still be failing as Python shuts down
-            self._pool.shutdown(wait=not any(p.is_alive() for p in processes), cancel_futures=True)
-            self._pool = None
-        self._futures.clear()
+
+STOP_S = 2.0  # for every worker together to discard its unfinished outputs after a stop, before it is killed
+WORKER_EXIT_S = 5.0  # for a worker that closed its pipe to end
+
+
+@dataclass
+class _Worker:
+    """One local worker process and the driver's end of its pipe."""
+
+    process: BaseProcess
+    conn: Connection
+    job: Job | None = None
+
+    @classmethod
+    def start(cls, threads: int) -> _Worker:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")  # fork would copy torch and mediapipe threads
+        ours, theirs = ctx.Pipe()
+        process = ctx.Process(target=serve, args=(theirs, threads, os.getpid()), name="fervideo-worker", daemon=True)
+        process.start()
+        theirs.close()  # the worker's end lives in the worker alone, so that either side's exit is seen
+        return cls(process, ours)
+
+    def answer(self) -> dict | None:
+        """The row the worker sent, or None when it ended without one."""
+        try:
+            return self.conn.recv() if self.conn.poll() else None
+        except (EOFError, OSError):
+            return None
+
+    def stop(self, wait_s: float) -> None:
+        """End the process (SIGTERM, then SIGKILL after wait_s) and close the pipe."""
+        self.process.terminate()
+        self.process.join(wait_s)
+        if self.process.is_alive():  # stuck in native code past its SIGTERM
+            self.process.kill()
+            self.process.join(5)
+        self.conn.close()
+
+    def ending(self) -> str:
+        """How the process ended, in words, for the index."""
+        code = self.process.exitcode
+        # a signal's default action gives -N; the worker's own handler exits with 128 + N
+        signum = -code if code is not None and code < 0 else code - 128 if code is not None and code > 128 else 0
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            return f"exit status {code}"
+        return f"killed by {name}, perhaps for want of memory" if signum == signal.SIGKILL else f"stopped by {name}"
 
 
 class RayEngine:

@@ -7,20 +7,23 @@ import json
 import os
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import cv2
 
 from fervideo.core.atomic import write_bytes
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
+from fervideo.outputs.fields import number, section, shown
 from fervideo.outputs.timeline import COLORS
-from fervideo.run.batch.jobs import Job
+from fervideo.run.batch.jobs import OVERVIEW_TITLE, Job
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; }
-table { border-collapse: collapse; } th, td { padding: 4px 8px; border-bottom: 1px solid #e4e4e0; text-align: left; }
+table { border-collapse: collapse; } th, td { padding: 4px 6px; border-bottom: 1px solid #e4e4e0; text-align: left; }
 th { cursor: pointer; user-select: none; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-img { width: 96px; border-radius: 4px; } .bar { display: flex; width: 420px; height: 14px; }
+td.name { width: 240px; overflow-wrap: anywhere; }  /* the widest page fits a 1400 px window, a long path wrapped */
+img { width: 96px; border-radius: 4px; } .bar { display: flex; width: 180px; height: 14px; }
 .legend span { display: inline-block; margin-right: 10px; }
 .legend i, .bar i { display: inline-block; width: 10px; height: 10px; }
 """
@@ -37,22 +40,28 @@ document.querySelectorAll('#inputs th').forEach((th, col) => th.addEventListener
 
 def shares(summary: dict) -> dict[str, float]:
     """Share of the faces' analysed frames in which each emotion was on top, over all tracks."""
-    counts = dict.fromkeys(EMOTIONS, 0)
-    for track in summary.get("tracks", []):
-        for name in EMOTIONS:
-            counts[name] += track.get("top_emotion_frames", {}).get(name, 0)
+    counts = dict.fromkeys(EMOTIONS, 0.0)
+    for track in _tracks(summary):
+        for name in EMOTIONS:  # a hand-edited JSON may hold anything here: only counts count
+            counts[name] += number(section(track, "top_emotion_frames").get(name), 0.0, least=0.0)
     total = sum(counts.values())
     return {name: (c / total if total else 0.0) for name, c in counts.items()}
 
 
-def thumbnail(summary: dict) -> str:
-    """A small JPEG (data URI) of the annotated output in the middle of its first track; "" when unreadable."""
-    path, tracks = summary.get("outputs", {}).get("video"), summary.get("tracks", [])
-    if not path or not Path(path).is_file():
+def _tracks(summary: dict) -> list[dict]:
+    tracks = summary.get("tracks")
+    return [t for t in tracks if isinstance(t, dict)] if isinstance(tracks, list) else []
+
+
+def thumbnail(summary: dict, video: Path) -> str:
+    """A small JPEG (data URI) of the annotated video in the middle of its first track; "" when unreadable."""
+    if not section(summary, "outputs").get("video") or not video.is_file():  # the JSON says whether one was written
         return ""
-    capture = cv2.VideoCapture(path)
-    if tracks:
-        capture.set(cv2.CAP_PROP_POS_MSEC, 500 * (tracks[0]["first_time_s"] + tracks[0]["last_time_s"]))
+    tracks = _tracks(summary)
+    capture = cv2.VideoCapture(str(video))
+    middle = [number(tracks[0].get(k)) for k in ("first_time_s", "last_time_s")] if tracks else [None]
+    if None not in middle:
+        capture.set(cv2.CAP_PROP_POS_MSEC, 500 * sum(middle))
     ok, frame = capture.read()
     capture.release()
     if not ok:
@@ -72,28 +81,30 @@ def _bar(share: dict[str, float]) -> str:
 
 
 def _row(job: Job, out_dir: Path) -> str:
-    row = job.row
+    row, paths = job.row, output_paths(job.input, job.out_dir, job.stem)
     try:
-        summary = json.loads(output_paths(job.input, job.out_dir, job.stem)["json"].read_text())
+        summary = json.loads(paths["json"].read_text()) if row.get("status") != "failed" else {}
     except (OSError, ValueError):
         summary = {}
-    summary = summary if row.get("status") != "failed" else {}
-    report = summary.get("outputs", {}).get("report")
+    summary = summary if isinstance(summary, dict) else {}
     name = escape(str(job.input))
-    link = f'<a href="{escape(Path(os.path.relpath(report, out_dir)).as_posix())}">{name}</a>' if report else name
+    # the report's own name, not the JSON's say; as a URL: '#' would start a fragment, ':' read as a scheme
+    href = quote(Path(os.path.relpath(paths["report"], out_dir)).as_posix())
+    link = f'<a href="{escape(href)}">{name}</a>' if summary and paths["report"].is_file() else name
     share = shares(summary)
-    image = thumbnail(summary)
+    image = thumbnail(summary, paths["video"])
     picture = f'<img alt="" src="{image}">' if image else ""
-    duration = summary.get("input", {}).get("duration", "")
+    duration = escape(shown(section(summary, "input").get("duration")))
+    faces = len(_tracks(summary)) if summary else ""  # the people tracked, not the detections (72 for one face)
     return "".join(
         [
             "<tr>",
             f"<td>{picture}</td>",
-            f"<td>{link}</td><td>{escape(str(row.get('status', '')))}</td>",
-            f'<td class="num">{duration}</td><td class="num">{escape(str(row.get("faces", "")))}</td>',
-            f"<td>{escape(str(row.get('dominant_emotion', '')))}</td>",
+            f'<td class="name">{link}</td><td>{escape(shown(row.get("status")))}</td>',
+            f'<td class="num">{duration}</td><td class="num">{faces}</td>',
+            f"<td>{escape(shown(row.get('dominant_emotion')))}</td>",
             *(f'<td class="num" data-sort="{share[n]:.4f}">{share[n]:.0%}</td>' for n in EMOTIONS),
-            f"<td>{_bar(share) if summary else ''}</td></tr>",
+            f'<td class="chart">{_bar(share) if summary else ""}</td></tr>',
         ]
     )
 
@@ -103,9 +114,10 @@ def write_overview(out_dir: Path, jobs: list[Job]) -> Path:
     head = "".join(f"<th>{h}</th>" for h in ["", "input", "status", "duration (s)", "faces", "dominant", *EMOTIONS])
     legend = "".join(f'<span><i style="background:{COLORS[n]}"></i> {n}</span>' for n in EMOTIONS)
     rows = "\n".join(_row(job, out_dir) for job in jobs if job.row)
+    count = sum(bool(j.row) for j in jobs)
     page = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>fervideo batch</title>'
-        f"<style>{STYLE}</style></head><body><h1>fervideo batch: {sum(bool(j.row) for j in jobs)} inputs</h1>"
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{OVERVIEW_TITLE}'
+        f"<style>{STYLE}</style></head><body><h1>fervideo batch: {count} input{'s' * (count != 1)}</h1>"
         "<p>Click a column to sort. Shares: of the faces' analysed frames, the emotion on top; the chart compares "
         f'the inputs.</p><p class="legend">{legend}</p>'
         f'<table id="inputs"><thead><tr>{head}<th>chart</th></tr></thead><tbody>\n{rows}\n</tbody></table>'
