@@ -4,11 +4,14 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fervideo-installed
 
-.PHONY: setup demo test lint bench sample install clean onnx
+.PHONY: setup demo test lint bench sample install wheel clean onnx
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	@# a venv made before fervideo shipped BlazeFace itself: mediapipe pinned numpy<2, and its opencv-contrib-python
+	@# shares the cv2 folder with opencv-python-headless, so both go before the install
+	@$(BIN)/pip uninstall --quiet --yes mediapipe opencv-contrib-python tflite-runtime 2>/dev/null || true
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
@@ -38,7 +41,7 @@ SHARED ?= ../shared
 onnx: setup
 	for m in cnn vit; do $(BIN)/python -m training.export --checkpoint fervideo/weights/$$m.pt --onnx fervideo/weights/$$m.onnx; done
 	$(BIN)/python -m training.export --checkpoint fervideo/weights/fernet.pt --onnx fervideo/weights/fernet.onnx --int8 $(SHARED)/fer2013 --wild $(SHARED)/wild
-	for m in fernet_plus fernet_lite; do $(BIN)/python -m training.export --checkpoint fervideo/weights/$$m.pt --onnx fervideo/weights/$$m.onnx --int8 $(SHARED)/fer2013 --labels $(SHARED)/fer2013/ferplus.csv --wild $(SHARED)/wild; done
+	for m in fernet_plus fernet_lite fernet_balanced; do $(BIN)/python -m training.export --checkpoint fervideo/weights/$$m.pt --onnx fervideo/weights/$$m.onnx --int8 $(SHARED)/fer2013 --labels $(SHARED)/fer2013/ferplus.csv --wild $(SHARED)/wild; done
 
 # fervideo (and pandas, for fervideo.outputs.results.load_results) into the Python that PYTHON names: an activated
 # virtual environment, a conda environment, or pass PYTHON=/path/to/python. The shipped models run on ONNX
@@ -46,6 +49,11 @@ onnx: setup
 EXTRAS ?= pandas
 install:
 	$(PYTHON) -m pip install ".[$(EXTRAS)]"
+
+# the product: a wheel with every model inside (dist/fervideo-*.whl), built from an sdist so nothing is built in
+# the tree; `pip install dist/fervideo-*.whl` needs no checkout (tests/test_wheel.py, FERVIDEO_TEST_WHEEL=1)
+wheel: setup
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf out fervideo-out .pytest_cache

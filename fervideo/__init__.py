@@ -3,6 +3,8 @@
     import fervideo
     for result in fervideo.analyze_video("clip.mp4"):  # one FrameResult per frame; writes nothing
         print(result.index, result.faces.probs)  # (faces, 7) in EMOTIONS order
+    for face in fervideo.analyze_image("photo.jpg"):  # a path or a BGR numpy array; a list of Face
+        print(face.box, face.emotion, face.probs["happy"], face.valence)
     df = fervideo.load_results("out/clip.csv")  # a run's CSV as a pandas DataFrame
     tracks = fervideo.summarize(df)  # one row per tracked face
 
@@ -24,7 +26,9 @@ from fervideo.core.labels import EMOTIONS  # noqa: E402
 _LAZY = {
     "AnalyzeOptions": "fervideo.engine.pipeline",
     "Analyzer": "fervideo.engine.pipeline",
+    "Face": "fervideo.run.image",
     "FrameResult": "fervideo.core.frames",
+    "analyze_image": "fervideo.run.image",
     "analyze_video": "fervideo.engine.pipeline",
     "load_results": "fervideo.outputs.results",
     "summarize": "fervideo.outputs.results",
@@ -48,8 +52,10 @@ __all__ = [
     "EMOTIONS",
     "AnalyzeOptions",
     "Analyzer",
+    "Face",
     "FrameResult",
     "__version__",
+    "analyze_image",
     "analyze_video",
     "load_results",
     "summarize",

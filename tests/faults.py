@@ -75,7 +75,7 @@ def write_video(path: Path, frames: int = 6, size: tuple[int, int] = (64, 48), f
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
     assert writer.isOpened(), f"OpenCV cannot write {fourcc} at {size}"
     for i in range(frames):
-        writer.write(np.full((size[1], size[0], 3), 40 + 20 * i, np.uint8))
+        writer.write(np.full((size[1], size[0], 3), (40 + 20 * i) % 256, np.uint8))  # numpy 2 refuses to wrap
     writer.release()
     return path
 

@@ -6,7 +6,10 @@ import pydoc
 
 import fervideo
 
-API = {"analyze_video", "load_results", "summarize", "AnalyzeOptions", "Analyzer", "FrameResult", "EMOTIONS"}
+API = {
+    "analyze_image", "analyze_video", "load_results", "summarize", "AnalyzeOptions", "Analyzer", "Face", "FrameResult",
+    "EMOTIONS",
+}
 
 
 def test_dir_lists_the_public_api_before_anything_is_loaded():
@@ -18,8 +21,10 @@ def test_every_public_name_resolves_to_the_object_of_its_layer():
     from fervideo.core.frames import FrameResult
     from fervideo.engine.pipeline import analyze_video
     from fervideo.outputs.results import load_results
+    from fervideo.run.image import analyze_image
 
     assert fervideo.analyze_video is analyze_video
+    assert fervideo.analyze_image is analyze_image
     assert fervideo.load_results is load_results
     assert fervideo.FrameResult is FrameResult
     for name in API:
@@ -28,7 +33,7 @@ def test_every_public_name_resolves_to_the_object_of_its_layer():
 
 def test_help_shows_the_public_functions():
     text = pydoc.render_doc(fervideo, renderer=pydoc.plaintext)
-    for name in ("analyze_video", "load_results", "summarize", "AnalyzeOptions"):
+    for name in ("analyze_video", "analyze_image", "load_results", "summarize", "AnalyzeOptions"):
         assert name in text
 
 

@@ -85,7 +85,7 @@ def tau_table(checkpoint: Path, data: Path, labels: Path, taus: list[float]) -> 
     return rows
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m training.prior", formatter_class=HelpFormatter, description=__doc__.splitlines()[0]
     )
@@ -93,7 +93,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--data", type=Path, required=True, help="FER2013 (folders, csv or pack)")
     parser.add_argument("--labels", type=Path, required=True, help="the FER+ votes CSV")
     parser.add_argument("--taus", nargs="+", type=float, default=[0.0, 0.25, 0.5, 0.75, 1.0])
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Print the tau table and the tau with the best balanced score."""
+    args = parse_args(argv)
     rows = tau_table(args.checkpoint, args.data, args.labels, args.taus)
     print("| tau | FER2013 val | macro | lowest recall | FER+ val | macro | balanced |\n|---|---|---|---|---|---|---|")
     for r in rows:

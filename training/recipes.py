@@ -65,6 +65,8 @@ RECIPES["fernet_plus"] = replace(
     ),
 )
 RECIPES["fernet_lite"] = RECIPES["fernet_plus"]  # the same targets and faces, at half the channels
+# fernet_plus's faces and augmentation; its run adds --ferplus, --mix 0.5 and --select balanced (docs/models.md)
+RECIPES["fernet_balanced"] = RECIPES["fernet_plus"]
 RECIPES["vit"] = RECIPES["cnn"]  # the study trained its shallow ViT with exactly the CNN's protocol
 # The study fine-tuned only the head of the ImageNet ViT-B/16, otherwise with its protocol; a linear head on
 # frozen features takes a larger step than training from scratch. With --freeze last:K pass --lr 1e-4.

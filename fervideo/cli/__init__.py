@@ -97,4 +97,6 @@ def _silence_opencv_log() -> None:
         with deferred():
             import cv2
 
-        cv2.setLogLevel(0)  # cv::utils::logging::LOG_LEVEL_SILENT
+        # OpenCV 4 has it at the top, OpenCV 5 only in cv2.utils.logging
+        set_level = getattr(cv2, "setLogLevel", None) or cv2.utils.logging.setLogLevel
+        set_level(0)  # cv::utils::logging::LOG_LEVEL_SILENT

@@ -17,6 +17,7 @@ from fervideo.cli.common import (
     err,
     make_options,
     output_options,
+    path_arg,
     printable,
     shown,
 )
@@ -34,7 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "A rerun replaces an earlier result of the same input in OUT_DIR, as a whole; --skip-existing keeps it.",
     )
     analyze.add_argument(
-        "inputs", nargs="+", type=Path, metavar="INPUT", help="video (mp4, mov, avi, mkv, webm) or photo"
+        "inputs", nargs="+", type=path_arg, metavar="INPUT", help="video (mp4, mov, avi, mkv, webm) or photo"
     )
     add_analyze_options(analyze)
     analyze.add_argument(

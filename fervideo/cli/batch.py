@@ -17,16 +17,19 @@ from fervideo.cli.common import (
     err,
     make_options,
     output_options,
+    path_arg,
     printable,
     shown,
 )
 from fervideo.core.errors import UsageError
 
+MAX_WORKERS = 1024
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     batch = commands.add_parser("batch", help="analyse every video in a folder; reruns skip finished ones")
-    batch.add_argument("folder", type=Path, metavar="DIR", help="the folder of videos (or of --glob matches)")
+    batch.add_argument("folder", type=path_arg, metavar="DIR", help="the folder of videos (or of --glob matches)")
     batch.add_argument("--recursive", action="store_true", help="also look in subfolders")
     batch.add_argument("--glob", metavar="PATTERN", help="inputs matching PATTERN instead of videos (e.g. '*.jpg')")
     batch.add_argument("--workers", type=int, metavar="N", help="inputs at once (default: one per 2 cores)")
@@ -49,11 +52,14 @@ def run_batch(args: argparse.Namespace) -> int:
     workers = max(1, (os.cpu_count() or 1) // 2) if args.workers is None else args.workers  # 0 is an error
     if workers < 1 or args.retries < 0:
         raise UsageError("--workers must be 1 or more and --retries 0 or more")
+    if workers > MAX_WORKERS:  # a typo: Ray refuses a CPU count over 1e14, and a process pool would fork without end
+        raise UsageError(f"--workers {workers}: at most {MAX_WORKERS} (each worker is a process on this machine)")
     options = make_options(args)
     inputs = engine_mod.find_inputs(args.folder, args.out_dir, args.recursive, args.glob)
     if not inputs:
         raise UsageError(f"no inputs under {args.folder}" + ("" if args.recursive else " (try --recursive)"))
     jobs = engine_mod.plan(args.folder, inputs, args.out_dir)
+    workers = min(workers, len(jobs))  # more would sit idle, and a local Ray would be sized for them all
     if args.engine == "ray":
         engine = engine_mod.RayEngine(workers, args.ray_address)
     else:

@@ -10,6 +10,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from fervideo.cli.draw import add_draw_option
+from fervideo.cli.people import add_people_options
 from fervideo.core.choices import DEFAULT_MODEL, PRECISIONS, RUNTIMES
 from fervideo.core.errors import UsageError
 from fervideo.core.layout import OutputOptions
@@ -66,6 +68,18 @@ def parse_time(text: str) -> float:
     for n in numbers:
         seconds = seconds * 60 + n
     return seconds
+
+
+def path_arg(text: str) -> Path:
+    """A path option or argument; one that runs into a loop of symbolic links is refused as it is parsed."""
+    path = Path(text)
+    try:
+        path.resolve()  # every command resolves its paths; before Python 3.13 a loop raises RuntimeError there
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a path cannot hold a NUL character") from None
+    except (RuntimeError, OSError):
+        raise argparse.ArgumentTypeError(f"{text!r}: a symbolic link in it leads back to itself (a loop)") from None
+    return path
 
 
 def seconds(text: str) -> float:
@@ -138,6 +152,11 @@ def add_detector_options(parser: argparse.ArgumentParser) -> None:
     """The face detector's options, the same for analyze, batch and live."""
     add_align_option(parser)
     parser.add_argument(
+        "--no-face-features",
+        action="store_true",
+        help="skip the face mesh (head pose, eye and mouth openness, gaze): the fastest run; their columns stay empty",
+    )
+    parser.add_argument(
         "--min-face-score",
         type=float,
         default=DetectorConfig.min_score,
@@ -158,11 +177,12 @@ def add_detector_options(parser: argparse.ArgumentParser) -> None:
         help="with --detector auto: run the slower full-range model on every N-th analysed frame, and on every "
         f"frame where it sees a face the short-range one misses (default: {DetectorConfig.full_every}; 1: always)",
     )
+    add_people_options(parser)
 
 
 def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs the analysis engine."""
-    parser.add_argument("-o", "--out-dir", type=Path, default=Path("fervideo-out"), help="folder for the outputs")
+    parser.add_argument("-o", "--out-dir", type=path_arg, default=Path("fervideo-out"), help="folder for the outputs")
     add_model_options(parser)
     sampling = parser.add_mutually_exclusive_group()
     sampling.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th frame (1: all)")
@@ -206,6 +226,7 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
         help="in CLIP.episodes.csv, shorter stretches of one top emotion join a neighbour",
     )
     parser.add_argument("--no-video", action="store_true", help="skip the annotated video; CSV and JSON only")
+    add_draw_option(parser)
     add_quiet(parser, verbose=True)
 
 
@@ -213,6 +234,7 @@ def make_options(args: argparse.Namespace) -> object:
     """AnalyzeOptions from parsed arguments; raises UsageError for values that make no sense."""
     from fervideo.engine.pipeline import AnalyzeOptions
     from fervideo.engine.source import Sampling
+    from fervideo.engine.tracker import TrackerConfig
 
     if not 0.0 <= args.min_face_score <= 1.0:
         raise UsageError(f"--min-face-score must be between 0 and 1, not {args.min_face_score}")
@@ -220,6 +242,8 @@ def make_options(args: argparse.Namespace) -> object:
         raise UsageError(f"--full-range-every must be 1 or more, not {args.full_range_every}")
     sampling = Sampling(every=args.every, fps=args.fps, start=args.start, end=args.end)
     detector = DetectorConfig(strategy=args.detector, min_score=args.min_face_score, full_every=args.full_range_every)
+    if args.max_people is not None and args.max_people < 1:
+        raise UsageError(f"--max-people must be 1 or more, not {args.max_people}")
     return AnalyzeOptions(
         model=args.model,
         device=args.device,
@@ -231,6 +255,9 @@ def make_options(args: argparse.Namespace) -> object:
         detector=detector,
         smooth=args.smooth,
         align=args.align,
+        face_features=not args.no_face_features,
+        tracker=TrackerConfig(max_people=args.max_people, reid=not args.no_reid),
+        participant=args.participant,
     )
 
 
@@ -244,6 +271,7 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
         report=args.report,
         export=args.export,
         min_episode=args.min_episode,
+        draw=args.draw,
     )
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from rich.table import Table
 
-from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, err, out
+from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, err, out, path_arg
 from fervideo.core.choices import TORCH_HINT
 from fervideo.core.errors import UsageError
 from fervideo.data.metrics import per_class_lines
@@ -22,7 +21,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--data",
-        type=Path,
+        type=path_arg,
         required=True,
         metavar="DIR",
         help="DIR/<split>/<class>/*.jpg, a fer2013.csv or a pack; with --photos, DIR/<class>/*.jpg of any size",
@@ -35,12 +34,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="run each photo through the whole pipeline (detect, crop, classify) and score its largest face",
     )
     kind.add_argument(
-        "--labels", type=Path, metavar="FERPLUS_CSV", help="score against FER+ majority labels (folder data only)"
+        "--labels", type=path_arg, metavar="FERPLUS_CSV", help="score against FER+ majority labels (folder data only)"
     )
     add_model_options(evaluate, batch_size=256)
     add_align_option(evaluate)  # with --photos
     evaluate.add_argument(
-        "--cache-dir", type=Path, metavar="DIR", help="decoded splits (default: $FERVIDEO_CACHE or ~/.cache/fervideo)"
+        "--cache-dir",
+        type=path_arg,
+        metavar="DIR",
+        help="decoded splits (default: $FERVIDEO_CACHE or ~/.cache/fervideo)",
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object to stdout")
     evaluate.set_defaults(run=run_eval)

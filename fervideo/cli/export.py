@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from fervideo.cli.common import EXIT_OK, add_quiet, err, export_formats, printable
+from fervideo.cli.common import EXIT_OK, add_quiet, err, export_formats, path_arg, printable
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     export = commands.add_parser("export", help="write an earlier result (its CSV and JSON) for ELAN or BORIS")
-    export.add_argument("csv", type=Path, metavar="RESULT.csv", help="a CSV written by analyze, its JSON beside it")
+    export.add_argument("csv", type=path_arg, metavar="RESULT.csv", help="a CSV written by analyze, its JSON beside it")
     export.add_argument(
         "--format",
         dest="formats",
@@ -20,7 +19,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="FORMATS",
         help="eaf (ELAN), boris (a BORIS project and a time series per face), or both: eaf,boris",
     )
-    export.add_argument("-o", "--out-dir", type=Path, help="where the files go (default: the CSV's folder)")
+    export.add_argument("-o", "--out-dir", type=path_arg, help="where the files go (default: the CSV's folder)")
     add_quiet(export)
     export.set_defaults(run=run_export)
 

@@ -15,6 +15,7 @@ from fervideo.cli.common import (
     add_quiet,
     err,
     make_options,
+    path_arg,
     seconds,
 )
 from fervideo.core.errors import UsageError
@@ -27,9 +28,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_model_options(live, batch_size=16)
     live.add_argument("--no-window", action="store_true", help="run headless (servers, tests)")
     live.add_argument(
-        "--record", type=Path, metavar="OUT.mp4", help="write the annotated stream at real time (mp4v, no sound)"
+        "--record", type=path_arg, metavar="OUT.mp4", help="write the annotated stream at real time (mp4v, no sound)"
     )
-    live.add_argument("--csv", type=Path, metavar="OUT.csv", help="write analyze's CSV, time_s from the wall clock")
+    live.add_argument("--csv", type=path_arg, metavar="OUT.csv", help="write analyze's CSV, time_s from the wall clock")
     live.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     live.add_argument(
         "--smooth",
@@ -48,9 +49,20 @@ def has_display() -> bool:
     return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def has_windows() -> bool:
+    """Whether this OpenCV build can open a window: opencv-python-headless, the one fervideo installs, cannot."""
+    import cv2
+
+    for line in cv2.getBuildInformation().splitlines():
+        if line.strip().startswith("GUI:"):
+            return line.split(":", 1)[1].strip() != "NONE"
+    return True
+
+
 def outputs(args: argparse.Namespace) -> list[Path]:
-    """The files live mode writes."""
-    return [path for path in (args.record, args.csv) if path is not None]
+    """The files live mode writes: with --csv, its JSON summary beside it too."""
+    summary = [args.csv.with_suffix(".json")] if args.csv is not None else []
+    return [path for path in (args.record, args.csv) if path is not None] + summary
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -61,6 +73,11 @@ def run_live(args: argparse.Namespace) -> int:
 
     if not args.no_window and not has_display():
         raise UsageError("no display: use --no-window (and --record or --csv to keep what it sees)")
+    if not args.no_window and not has_windows():
+        raise UsageError(
+            "this OpenCV (opencv-python-headless) opens no window: use --no-window (and --record or --csv), or "
+            "swap in the build with one: pip uninstall -y opencv-python-headless && pip install opencv-python"
+        )
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, not {args.max_frames}")
     if args.record is not None and args.csv is not None and args.record.resolve() == args.csv.resolve():
@@ -72,6 +89,12 @@ def run_live(args: argparse.Namespace) -> int:
         if path is not None and (kind := special_kind(path)) is not None:  # a rename would replace it with a file
             advice = f"a file in it, such as {path / example}" if kind == "a directory" else "a file's name"
             raise UsageError(f"{flag} {path} is {kind}, not a file; give {advice}")
+    if args.csv is not None:  # report and export find the summary there: it may be neither the CSV nor the recording
+        summary = args.csv.with_suffix(".json")
+        if summary.resolve() in [path.resolve() for path in (args.csv, args.record) if path is not None]:
+            raise UsageError(f"--csv {args.csv}: its JSON summary would go to {summary}, which --csv or --record names")
+        if (kind := special_kind(summary)) is not None:
+            raise UsageError(f"{summary}, where the JSON beside --csv goes, is {kind}; give --csv another name")
     args.every, args.fps, args.start, args.end = 1, None, 0.0, None
     analyze_options = make_options(args)  # checks the values before any folder is made
     for path in (args.record, args.csv):

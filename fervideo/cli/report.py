@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.text import Text
 
-from fervideo.cli.common import EXIT_OK, add_quiet, err, printable
+from fervideo.cli.common import EXIT_OK, add_quiet, err, path_arg, printable
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     report = commands.add_parser("report", help="write the HTML report of an earlier result (its CSV and JSON)")
-    report.add_argument("csv", type=Path, metavar="RESULT.csv", help="a CSV written by analyze, its JSON beside it")
-    report.add_argument("-o", "--out-dir", type=Path, help="default: the CSV's folder")
+    report.add_argument("csv", type=path_arg, metavar="RESULT.csv", help="a CSV written by analyze, its JSON beside it")
+    report.add_argument("-o", "--out-dir", type=path_arg, help="default: the CSV's folder")
     add_quiet(report, what="errors and warnings")
     report.set_defaults(run=run_report)
 

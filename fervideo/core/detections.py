@@ -6,6 +6,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# What the face mesh adds to each face (Detections.features, the CSV's last columns): head pose and gaze in degrees
+# (fervideo/engine/pose.py gives their signs), openness in [0, 1] (the person's own left and right eye), and
+# looking_at_camera 1 or 0
+FACE_FEATURES = (
+    "yaw",
+    "pitch",
+    "roll",
+    "eye_open_left",
+    "eye_open_right",
+    "mouth_open",
+    "gaze_yaw",
+    "gaze_pitch",
+    "looking_at_camera",
+)
+
 
 @dataclass
 class Detections:
@@ -16,6 +31,8 @@ class Detections:
     tracker_id: np.ndarray | None = None  # (N,) int, set by the tracker
     probs: np.ndarray | None = None  # (N, 7) float, set by the classifier
     roll: np.ndarray | None = None  # (N,) radians: the eye line's tilt, set by the detector (0: eyes level)
+    features: np.ndarray | None = None  # (N, 9) float32 FACE_FEATURES, NaN where unknown; None: not computed
+    landmarks: np.ndarray | None = None  # (N, 468, 2) float32 face-mesh points in source pixels, NaN where unknown
 
     def __post_init__(self) -> None:
         self.xyxy = np.asarray(self.xyxy, np.float32).reshape(-1, 4)
@@ -33,6 +50,8 @@ class Detections:
             tracker_id=None if self.tracker_id is None else self.tracker_id[index],
             probs=None if self.probs is None else self.probs[index],
             roll=None if self.roll is None else self.roll[index],
+            features=None if self.features is None else self.features[index],
+            landmarks=None if self.landmarks is None else self.landmarks[index],
         )
 
     @classmethod

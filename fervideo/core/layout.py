@@ -17,6 +17,7 @@ class OutputOptions:
     report: bool = False  # CLIP.report.html and CLIP.timeline.png
     export: tuple[str, ...] = ()  # "eaf" (ELAN), "boris" (a BORIS project and a time series per face)
     min_episode: float = 0.5  # seconds: shorter stretches of one emotion join a neighbour in CLIP.episodes.csv
+    draw: tuple[str, ...] = ()  # what the annotated video adds under the labels: "landmarks", "pose"
 
     def kwargs(self) -> dict:
         """As analyze_file's keyword arguments."""

@@ -1,16 +1,16 @@
-"""BlazeFace, mediapipe's face detector, run on the TFLite models inside the mediapipe wheel.
+"""BlazeFace, mediapipe's face detector: its two TFLite models, shipped in fervideo/weights/, run on LiteRT.
 
-The only module that touches mediapipe, and only for those two files: mediapipe's Python graph costs about
-0.9 ms a frame on top of the model's own 1.4 ms (short-range model, 640x360 frame, one core here) and 0.3 s
-to import. The steps of its face-detection graph are reproduced here: letterbox the frame into the model's
-square input, decode the outputs against SSD anchors, drop low scores, blend overlapping boxes (weighted
-non-maximum suppression) and map back to the frame. tests/engine/test_blazeface.py checks that against the graph.
+mediapipe itself is neither needed nor imported: its Python graph cost about 0.9 ms a frame on top of the
+model's own 1.4 ms (short-range model, 640x360 frame, one core here), 0.3 s to import, and its last release
+with the face-detection graph pins numpy<2. The steps of that graph are reproduced here: letterbox the frame
+into the model's square input, decode the outputs against SSD anchors, drop low scores, blend overlapping boxes
+(weighted non-maximum suppression) and map back to the frame. tests/engine/test_blazeface.py checks that against
+what the graph found on the same pictures.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from fervideo.core.detections import box_iou
 from fervideo.core.errors import ModelError
 from fervideo.core.quiet import native_stderr_silenced
 
+WEIGHTS_DIR = Path(__file__).parents[1] / "weights"
 NMS_IOU = 0.3  # mediapipe's face-detection graph: boxes overlapping more than this are blended into one
 KEYPOINTS = 6  # right eye, left eye, nose tip, mouth, right ear, left ear (the person's right and left)
 
@@ -35,7 +36,7 @@ class BlazeSpec:
     strides: tuple[int, ...]  # one per SSD layer; consecutive equal strides share a grid
     interpolated: bool  # a second anchor per layer (interpolated_scale_aspect_ratio 1.0)
     min_score: float  # the graph drops anchors under this before blending (its own, whatever the caller asks)
-    sha256: str  # of the file in mediapipe 0.10.21's wheels: TFLite crashes the process on a damaged one
+    sha256: str  # of the file in mediapipe 0.10.21's wheels (weights/README.md): LiteRT crashes on a damaged one
 
 
 SHORT_RANGE = BlazeSpec(
@@ -72,7 +73,7 @@ class BlazeFace:
         self.spec = spec
         self._anchors = anchors(spec)
         path = _verified(spec)
-        with native_stderr_silenced():  # the runtime announces its XNNPACK delegate
+        with native_stderr_silenced():  # LiteRT announces its XNNPACK delegate
             self._interpreter = _interpreter(path)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = {tuple(d["shape"]): d["index"] for d in self._interpreter.get_output_details()}
@@ -82,8 +83,8 @@ class BlazeFace:
     def __call__(self, image: np.ndarray, bgr: bool = False) -> Found:
         """Faces in one (H, W, 3) uint8 image, RGB unless bgr."""
         side = self.spec.side
-        warp, (x0, y0), span = _letterbox(*image.shape[:2], side)
-        square = cv2.warpPerspective(image, warp, (side, side), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+        where, weights, (x0, y0), span = _letterbox(*image.shape[:2], side)
+        square = cv2.remap(image, where, weights, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         tensor = (cv2.cvtColor(square, cv2.COLOR_BGR2RGB) if bgr else square).astype(np.float32)
         tensor *= 2 / 255  # in place: a quarter of the time of numpy's expression and its temporaries
         tensor -= 1  # (S, S, 3) RGB in [-1, 1]
@@ -149,8 +150,8 @@ def weighted_nms(
 
 
 @functools.lru_cache(maxsize=8)
-def _letterbox(height: int, width: int, side: int) -> tuple[np.ndarray, tuple[float, float], int]:
-    """The warp of an image this size onto the model's square input, the square's corner and side in the image.
+def _letterbox(height: int, width: int, side: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float], int]:
+    """Where each pixel of the model's square input samples an image this size, the square's corner and side in it.
 
     The square is centred on the image; its corners are mapped onto the input's and the warp solved as
     mediapipe's graph does: a warpAffine of the same mapping rounds differently, enough to move a score by
@@ -160,14 +161,40 @@ def _letterbox(height: int, width: int, side: int) -> tuple[np.ndarray, tuple[fl
     x0, y0 = (width - span) / 2, (height - span) / 2
     corners = np.array([[x0, y0 + span], [x0, y0], [x0 + span, y0], [x0 + span, y0 + span]], np.float32)
     target = np.array([[0, side], [0, 0], [side, 0], [side, side]], np.float32)
-    return cv2.getPerspectiveTransform(corners, target), (x0, y0), span
+    where, weights = _fixed_maps(cv2.getPerspectiveTransform(corners, target), side)
+    return where, weights, (x0, y0), span
+
+
+def _fixed_maps(warp: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed-point maps (pixel, and 1/32-pixel fraction) that OpenCV 4's warpPerspective builds for cv2.remap.
+
+    Later OpenCV releases warp with new kernels that round differently (5.1 moved the full-range model's
+    scores by up to 0.0035 against mediapipe's graph on tests/engine/blazeface_reference.json's pictures).
+    These maps are OpenCV 4's, to the bit, rounding included: it inverts the warp with cv::invert and works in
+    blocks 64 pixels wide, each row of a block counted from the block's corner. remap with them gives the same
+    square on OpenCV 4.11 and 5.1, and the same as 4.11's warpPerspective.
+    """
+    inverse = cv2.invert(warp.astype(np.float64))[1].ravel()  # input pixel -> image pixel
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float64)
+    corner = xs // 64 * 64
+    step = xs - corner
+    x0 = inverse[0] * corner + inverse[1] * ys + inverse[2]
+    y0 = inverse[3] * corner + inverse[4] * ys + inverse[5]
+    w = inverse[6] * corner + inverse[7] * ys + inverse[8] + inverse[6] * step
+    w = np.divide(32.0, w, out=np.zeros_like(w), where=w != 0)
+    x = np.rint((x0 + inverse[0] * step) * w).astype(np.int64)  # rint: half to even, as cvRound
+    y = np.rint((y0 + inverse[3] * step) * w).astype(np.int64)
+    where = np.stack([x >> 5, y >> 5], axis=-1).clip(-32768, 32767).astype(np.int16)
+    return where, ((y & 31) * 32 + (x & 31)).astype(np.uint16)
 
 
 def _verified(spec: BlazeSpec) -> Path:
     """The model's file once its sha256 is checked."""
     path = model_file(spec)
+    if not path.is_file():
+        raise ModelError(f"the face detector's model {path} is missing; reinstall fervideo")
     if not _intact(path, spec.sha256):
-        raise ModelError(f"{path} is not the model mediapipe 0.10.21 ships (damaged?); reinstall mediapipe==0.10.21")
+        raise ModelError(f"{path} is not the BlazeFace model fervideo ships (damaged?); reinstall fervideo")
     return path
 
 
@@ -178,28 +205,16 @@ def _intact(path: Path, expected: str) -> bool:
 
 
 def model_file(spec: BlazeSpec) -> Path:
-    """Where the mediapipe wheel keeps this model (read off its install record: mediapipe is never imported)."""
-    try:
-        wheel = importlib.metadata.distribution("mediapipe")
-    except importlib.metadata.PackageNotFoundError:
-        raise ModelError(
-            "mediapipe is not installed, and its wheel holds the face detector: pip install mediapipe"
-        ) from None
-    path = Path(str(wheel.locate_file(f"mediapipe/modules/face_detection/{spec.file}")))
-    if not path.is_file():
-        raise ModelError(f"the face detector's model {path} is missing; reinstall mediapipe==0.10.21")
-    return path
+    """Where the package keeps this model: fervideo/weights/, beside the classifiers."""
+    return WEIGHTS_DIR / spec.file
 
 
 def _interpreter(path: Path) -> object:
-    """A one-thread TFLite interpreter: tflite-runtime up to Python 3.11, LiteRT after."""
+    """A one-thread LiteRT interpreter (tflite-runtime's successor, the same API)."""
     try:
-        from tflite_runtime.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:
-            raise ModelError("no TFLite runtime: pip install tflite-runtime (or ai-edge-litert)") from None
+        raise ModelError("LiteRT, the face detector's runtime, is not installed: pip install ai-edge-litert") from None
     interpreter = Interpreter(model_path=str(path), num_threads=1)
     interpreter.allocate_tensors()
     return interpreter

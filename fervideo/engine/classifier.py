@@ -53,18 +53,26 @@ class EmotionClassifier:
             batch = faces[start : start + batch_size]
             views = tta_views(batch) if tta else [batch]
             # one forward pass per view: tta costs time, but memory stays bounded by batch_size
-            probs = sum(softmax(self.finite(self.model.logits(prepare(v, self.spec))), self.temperature) for v in views)
+            probs = sum(
+                softmax(self.checked(self.model.logits(prepare(v, self.spec)), len(v)), self.temperature) for v in views
+            )
             out.append(probs / len(views))
         probs = np.concatenate(out).astype(np.float64)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
-    def finite(self, logits: np.ndarray) -> np.ndarray:
-        """The runtime's logits, or a ModelError where any is NaN or infinite (every runtime's outputs pass here)."""
+    def checked(self, logits: np.ndarray, faces: int) -> np.ndarray:
+        """The runtime's logits (faces, 7), or a ModelError for another shape or a NaN or infinity (every runtime's)."""
         logits = np.asarray(logits)
+        where = self.info.get("checkpoint") or self.info.get("name", "the model")
+        if logits.shape != (faces, len(self.classes)):
+            # numpy would fail later with a broadcasting error that names neither the model nor its output
+            raise ModelError(
+                f"{where}: the model's output has shape {logits.shape} for {faces} faces, not ({faces}, "
+                f"{len(self.classes)}): one logit per emotion ({', '.join(self.classes)}); choose another --model"
+            )
         if not np.isfinite(logits).all():
             # softmax would turn them into NaN probabilities, shown as "angry 100%" and written as NaN to the CSV
             bad = np.count_nonzero(~np.isfinite(logits).all(axis=-1))
-            where = self.info.get("checkpoint") or self.info.get("name", "the model")
             raise ModelError(
                 f"{where}: the model's outputs are not finite (NaN or infinity) for {bad} of {len(logits)} faces; "
                 "the file is damaged or was exported wrongly: export it again or choose another --model"

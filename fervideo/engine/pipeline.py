@@ -18,6 +18,9 @@ from fervideo.core.frames import Frame, FrameResult
 from fervideo.engine.classifier import EmotionClassifier
 from fervideo.engine.crop import crop_faces
 from fervideo.engine.detector import DetectorConfig, FaceDetector
+from fervideo.engine.identity import FaceEmbedder, Participant, check_participant
+from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh
+from fervideo.engine.pose import EyeNormaliser, face_features
 from fervideo.engine.runtime import use_threads
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.engine.source import Sampling, VideoInfo, VideoSource
@@ -45,8 +48,11 @@ class AnalyzeOptions:
     tracker: TrackerConfig = TrackerConfig()
     smooth: float = 0.0  # seconds: EMA time constant of each track's probabilities; 0 keeps them raw
     align: bool = False  # turn each crop so that the eyes are level (BlazeFace's eye keypoints)
+    face_features: bool = True  # head pose, eyes, mouth and gaze from the face mesh (Detections.features)
+    participant: str = "everyone"  # whose faces the results keep: everyone, largest, center or an id
 
     def __post_init__(self) -> None:
+        check_participant(self.participant)
         if self.batch_size < 1:
             raise UsageError(f"--batch-size must be 1 or more, not {self.batch_size}")
         if not self.smooth >= 0:
@@ -78,13 +84,22 @@ class Analyzer:
             options.model, options.device, options.precision, options.runtime
         )
         self.detector = detector or FaceDetector(options.detector)
+        self.mesh = FaceMesh() if options.face_features else None
+        self._eyes = EyeNormaliser()  # each track's open eye; run() starts afresh with each source
+        self.embedder = FaceEmbedder(self.mesh) if options.tracker.reid else None
+        self._participant = Participant(options.participant)  # its choice, too, is made afresh with each source
+
+    def new_tracker(self, config: TrackerConfig | None = None) -> IoUTracker:
+        """A tracker for one source, which re-identifies faces that come back unless the options turn that off."""
+        return IoUTracker(config or self.options.tracker, self.embedder)
 
     def run(self, source: VideoSource, decode_all: bool = True) -> Iterator[FrameResult]:
         """Results for every in-range frame of source, in order; decode_all=False skips decoding unsampled ones."""
         config = self.options.tracker
         if not confirmable(source.info, self.options.sampling):
             config = replace(config, min_hits=1)
-        tracker = IoUTracker(config)
+        tracker = self.new_tracker(config)
+        self._participant = Participant(self.options.participant)
         self.detector.reset()  # its schedule of the full-range model starts again with each source
         holdback = config.min_hits - 1  # analysed frames kept back until their new faces are confirmed
         face_size = self.classifier.spec.face_size
@@ -92,6 +107,7 @@ class Analyzer:
         pending_faces = pending_bytes = 0
         last = Detections.empty()
         smoother = EmaSmoother(self.options.smooth) if self.options.smooth > 0 else None  # fresh state per source
+        self._eyes = EyeNormaliser()
         ahead = AHEAD_BYTES // max(1, 3 * source.info.width * source.info.height)
         found = self._found(source.frames(self.options.sampling, decode_all), source.info.is_image)
         frames = prefetch(found, min(max(ahead, 2), 256))
@@ -117,6 +133,9 @@ class Analyzer:
     def analyze_frame(self, image: np.ndarray, tracker: IoUTracker) -> Detections:
         """One frame at once, for live use: its confirmed faces with ids and probabilities (no look-ahead)."""
         faces, crops = _confirmed(*self._detect(image, tracker, self.classifier.spec.face_size), tracker)
+        faces, crops = self._chosen(faces, crops, image)
+        self._features([image], [faces])
+        self._eyes.forget(tracker.live_ids())
         faces.probs = self.classifier.predict(crops, self.options.batch_size, tta=self.options.tta)
         return faces
 
@@ -149,7 +168,7 @@ class Analyzer:
     def _track(
         self, image: np.ndarray, found: Detections, tracker: IoUTracker, face_size: int
     ) -> tuple[Detections, np.ndarray]:
-        faces = tracker.update(found)  # tracker_id holds track keys until _flush
+        faces = tracker.update(found, image)  # tracker_id holds track keys until _flush
         roll = faces.roll if self.options.align else None
         crops = crop_faces(image, faces.xyxy, face_size, roll)  # (N, 48, 48) from the BGR frame
         return faces, crops
@@ -160,7 +179,9 @@ class Analyzer:
         """Keep confirmed faces, classify them in one batch, then release their frames in order (smoothed)."""
         for item in pending:
             if item.faces is not None:
-                item.faces, item.crops = _confirmed(item.faces, item.crops, tracker)
+                item.faces, item.crops = self._chosen(*_confirmed(item.faces, item.crops, tracker), item.frame.image)
+        marked = [p for p in pending if p.faces is not None and len(p.faces)]
+        self._features([p.frame.image for p in marked], [p.faces for p in marked])
         crops = [p.crops for p in pending if p.crops is not None]
         probs = (
             self.classifier.predict(np.concatenate(crops), self.options.batch_size, tta=self.options.tta)
@@ -184,7 +205,26 @@ class Analyzer:
             )
         if smoother is not None:  # its memory follows the live tracks, however long the video
             smoother.forget(tracker.live_ids())
+        self._eyes.forget(tracker.live_ids())
         return last
+
+    def _chosen(self, faces: Detections, crops: np.ndarray, image: np.ndarray) -> tuple[Detections, np.ndarray]:
+        """Only the --participant's face among confirmed ones (all of them by default)."""
+        keep = self._participant.keep(faces.tracker_id, faces.xyxy, image.shape[1], image.shape[0])
+        return (faces, crops) if keep.all() else (faces[keep], crops[keep])
+
+    def _features(self, images: list[np.ndarray], faces: list[Detections]) -> None:
+        """Set the face-mesh features of confirmed faces, in time order, all frames' faces in one batch."""
+        if self.mesh is None or not faces:
+            return
+        rolls = [f.roll if f.roll is not None else np.zeros(len(f), np.float32) for f in faces]
+        marks = self.mesh(images, [f.xyxy for f in faces], rolls)
+        for found, marked in zip(faces, marks, strict=True):
+            found.features = face_features(marked, found.tracker_id, self._eyes)
+            # the points too, for --draw landmarks; a mesh on no face (low presence) is no face's
+            points = marked.mesh[..., :2].astype(np.float32)
+            points[marked.presence < MIN_PRESENCE] = np.nan
+            found.landmarks = points
 
     def close(self) -> None:
         """Release the detector."""

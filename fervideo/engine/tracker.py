@@ -1,4 +1,7 @@
-"""A small IoU tracker: the same face keeps the same id from frame to frame while it stays in view."""
+"""A small IoU tracker: the same face keeps the same id from frame to frame while it stays in view.
+
+With an embedder (engine/identity.py) a face that comes back after its track ended gets its old id again.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from fervideo.core.detections import Detections, box_iou
+from fervideo.engine.identity import REFRESH, SAME_PERSON, FaceEmbedder, Gallery
+
+RETRY = 5  # analysed frames between two tries to name a face that --max-people left waiting
 
 
 @dataclass(frozen=True)
@@ -14,6 +20,9 @@ class TrackerConfig:
     iou_threshold: float = 0.25  # faces move little between analysed frames; below this it is someone else
     max_missed: int = 5  # analysed frames a confirmed track may go unseen before its id is retired
     min_hits: int = 2  # consecutive analysed frames before a new face counts; drops one-frame false positives
+    reid: bool = True  # a new track is compared with the people seen before (face embeddings) and may take their id
+    same_person: float = SAME_PERSON  # embedding distance under which a new track is someone seen before
+    max_people: int | None = None  # at most this many ids: beyond, a new face is the nearest person out of view
 
 
 class IoUTracker:
@@ -25,17 +34,22 @@ class IoUTracker:
     caller that holds frames back a little can report a face from its first frame, and never a flicker.
     """
 
-    def __init__(self, config: TrackerConfig = TrackerConfig()) -> None:
+    def __init__(self, config: TrackerConfig = TrackerConfig(), embedder: FaceEmbedder | None = None) -> None:
         self.config = config
         self.next_key = 1
         self.public: dict[int, int] = {}  # key -> public id, for confirmed tracks
+        self.known = 0  # public ids given so far: 1..known
+        self.embedder = embedder
+        reid = embedder is not None or config.max_people is not None
+        self.gallery = Gallery(config.same_person, config.max_people) if reid else None
+        self.seen: dict[int, int] = {}  # public id -> analysed frames it was in, for the gallery's refresh
         self.boxes = np.zeros((0, 4), np.float32)  # (T, 4) last box of each live track
         self.keys = np.zeros(0, np.int64)  # (T,) key of each live track
         self.hits = np.zeros(0, np.int64)  # (T,) consecutive matches while tentative
         self.missed = np.zeros(0, np.int64)  # (T,) analysed frames since last match
 
-    def update(self, detections: Detections) -> Detections:
-        """The faces of one analysed frame with tracker_id set to their track's key."""
+    def update(self, detections: Detections, image: np.ndarray | None = None) -> Detections:
+        """The faces of one analysed frame with tracker_id set to their track's key; image: the BGR frame, for re-id."""
         track_of = self._match(detections)  # (N,) index into live tracks, -1 for unmatched
         matched = np.zeros(len(self.keys), bool)
         matched[track_of[track_of >= 0]] = True
@@ -53,8 +67,7 @@ class IoUTracker:
         self.next_key += int(new.sum())
         self.hits = np.concatenate([self.hits, np.ones(new.sum(), np.int64)])
         self.missed = np.concatenate([self.missed, np.zeros(new.sum(), np.int64)])
-        for key in self.keys[self.hits >= self.config.min_hits]:
-            self.public.setdefault(int(key), len(self.public) + 1)
+        self._confirm(detections, track_of, image)
         out = detections[np.arange(len(detections))]
         out.tracker_id = self.keys[track_of]
         return out
@@ -66,6 +79,62 @@ class IoUTracker:
     def public_ids(self, keys: np.ndarray) -> np.ndarray:
         """Public ids for track keys: 1, 2, ... in order of confirmation, 0 where not confirmed (yet)."""
         return np.array([self.public.get(int(key), 0) for key in keys], np.int64)
+
+    def _confirm(self, detections: Detections, track_of: np.ndarray, image: np.ndarray | None) -> None:
+        """Give public ids to the tracks seen min_hits times: a new one, or with re-id someone's out of view."""
+        hits = self.hits - self.config.min_hits
+        ready = [
+            i
+            for i in np.flatnonzero(hits >= 0)
+            if int(self.keys[i]) not in self.public and (self.gallery is None or hits[i] % RETRY == 0)
+        ]
+        if self.gallery is None:
+            for i in ready:
+                self.known += 1
+                self.public[int(self.keys[i])] = self.known
+            return
+        ids = self._in_view(track_of)
+        if ready:
+            rows = np.array([np.flatnonzero(track_of == i)[0] for i in ready])
+            given = self.gallery.assign(self._embed(detections[rows], image), set(ids), self.known)
+            for i, person in zip(ready, given, strict=True):
+                if person is not None:  # None: --max-people is reached and everyone is in view; asked again later
+                    self.public[int(self.keys[i])] = person
+                    self.known = max(self.known, person)
+            self._retire(track_of, given)
+            ids = self._in_view(track_of)
+        self._refresh(detections, track_of, ids, image)
+
+    def _in_view(self, track_of: np.ndarray) -> np.ndarray:
+        """(N,) public id of each detection's track, 0 where not confirmed."""
+        return self.public_ids(self.keys[track_of]) if len(track_of) else np.zeros(0, np.int64)
+
+    def _retire(self, track_of: np.ndarray, given: list[int | None]) -> None:
+        """End the unseen tracks of people a new track was just named after: one id, one live track."""
+        matched = np.zeros(len(self.keys), bool)
+        matched[track_of] = True
+        ids = self.public_ids(self.keys)
+        gone = ~matched & np.isin(ids, [g for g in given if g is not None])
+        if gone.any():
+            self._keep(~gone, track_of)
+
+    def _refresh(self, detections: Detections, track_of: np.ndarray, ids: np.ndarray, image: np.ndarray | None) -> None:
+        """Add a view of each person in view every REFRESH analysed frames, so that later matches see them turned."""
+        due = []
+        for row, person in enumerate(ids):
+            if person > 0:
+                self.seen[person] = self.seen.get(person, 0) + 1
+                if self.seen[person] % REFRESH == 0:
+                    due.append(row)
+        if due and self.embedder is not None and image is not None:
+            for row, embedding in zip(due, self._embed(detections[np.array(due)], image), strict=True):
+                self.gallery.add(int(ids[row]), embedding)
+
+    def _embed(self, faces: Detections, image: np.ndarray | None) -> np.ndarray:
+        """Embeddings of faces, NaN rows without an embedder or a frame."""
+        if self.embedder is None or image is None:
+            return np.full((len(faces), 128), np.nan, np.float32)
+        return self.embedder(image, faces.xyxy, faces.roll)
 
     def _match(self, detections: Detections) -> np.ndarray:
         track_of = np.full(len(detections), -1, np.int64)

@@ -17,12 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import face_series_name
 from fervideo.outputs.episodes import Episode, valence
+from fervideo.outputs.sinks import DEGREES
 
 PROJECT_FORMAT = "7.0"  # BORIS 7.x to 9.x open it; a newer number makes older BORIS refuse the file
-SERIES_HEADER = ["time_s", *EMOTIONS, "valence", "frame"]
+# the face mesh's columns after the frame, so that the columns before them stay where they were
+SERIES_HEADER = ["time_s", *EMOTIONS, "valence", "frame", *FACE_FEATURES]
 VALENCE_COLUMN = SERIES_HEADER.index("valence") + 1  # BORIS numbers columns from 1
 MAX_PLOTS = 2  # BORIS plots at most two data files per observation (observation_operations.py)
 KEYS = {"angry": "a", "disgust": "d", "fear": "f", "happy": "h", "sad": "s", "surprise": "u", "neutral": "n"}
@@ -34,18 +37,31 @@ def subject_name(face_id: int) -> str:
     return f"face {face_id}"
 
 
-def write_face_series(path: Path, frames: np.ndarray, times: np.ndarray, probs: np.ndarray) -> None:
-    """One face's time series: time first, the seven probabilities and valence, then the frame; times unique."""
+def write_face_series(
+    path: Path, frames: np.ndarray, times: np.ndarray, probs: np.ndarray, features: np.ndarray | None = None
+) -> None:
+    """One face's time series: time first, the seven probabilities and valence, the frame, then the face mesh's
+    FACE_FEATURES (T, 9) as the CSV rounds them, nan where unknown (None: not computed); times unique."""
     times, probs = np.asarray(times, np.float64), np.asarray(probs, np.float64)
+    features = np.full((len(times), len(FACE_FEATURES)), np.nan) if features is None else np.asarray(features)
     keep = np.r_[True, np.diff(times) > 0]  # BORIS refuses a repeated time
     with open(path, "w", newline="") as f:
         writer = csv.writer(f, delimiter="\t")
         writer.writerow(SERIES_HEADER)
         # the whole-number frame matters: BORIS's loader (utilities.txt2np_array) takes every row without an
         # integer field for a header row and skips that many rows, which with decimals only is all of them
-        rows = zip(np.asarray(frames)[keep], times[keep], probs[keep], valence(probs[keep]), strict=True)
-        for frame, t, p, v in rows:
-            writer.writerow([f"{t:.4f}", *(f"{x:.6f}" for x in p), f"{v:.6f}", int(frame)])
+        frames, features = np.asarray(frames)[keep], features[keep]
+        rows = zip(frames, times[keep], probs[keep], valence(probs[keep]), features, strict=True)
+        for frame, t, p, v, f in rows:
+            writer.writerow([f"{t:.4f}", *(f"{x:.6f}" for x in p), f"{v:.6f}", int(frame), *_feature_cells(f)])
+
+
+def _feature_cells(values: np.ndarray) -> list[str]:
+    """One frame's FACE_FEATURES as the CSV writes them; nan (which numpy and BORIS read) where unknown."""
+    if np.isnan(values).any():
+        return ["nan"] * len(FACE_FEATURES)
+    cells = [f"{v:.1f}" if name in DEGREES else f"{v:.3f}" for name, v in zip(FACE_FEATURES, values, strict=True)]
+    return [*cells[:-1], str(int(values[-1]))]
 
 
 def write_boris_project(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from fervideo.core.detections import Detections
+from fervideo.core.detections import FACE_FEATURES, Detections
 from fervideo.core.labels import EMOTIONS
 
 # Tab10-like colours in BGR, one per track id, so a person keeps their colour.
@@ -32,6 +32,10 @@ PALETTE = np.array(
 FONT = cv2.FONT_HERSHEY_DUPLEX
 CAP_AT_SCALE_1 = 22  # cap height in pixels of FONT at fontScale 1
 MIN_CAP, MIN_BAR_CAP = 14, 10  # pixels: below these, letters blur into each other after H.264
+LAYERS = ("landmarks", "pose")  # what --draw may add under the boxes and labels
+NOSE_TIP = 1  # the face mesh's point where the pose axes start
+# BGR: red across the face (the person's left, the image's right at rest), green up, blue out of the face
+AXIS_COLORS = ((0, 0, 255), (0, 200, 0), (255, 80, 0))
 
 
 def text_style(frame: np.ndarray, min_cap: int = MIN_CAP, per_side: float = 1 / 26) -> tuple[float, int]:
@@ -78,8 +82,16 @@ def place_label(
     return min(plates, key=lambda p: sum(_overlap(p, other) for other in taken))  # the first clear one, if any
 
 
-def annotate(frame: np.ndarray, faces: Detections, classes: tuple[str, ...] = EMOTIONS) -> np.ndarray:
-    """Draw each face's box, track id, top emotion and its probability onto frame, in place; returns frame."""
+def annotate(
+    frame: np.ndarray, faces: Detections, classes: tuple[str, ...] = EMOTIONS, draw: tuple[str, ...] = ()
+) -> np.ndarray:
+    """Draw each face's box, track id, top emotion and its probability onto frame, in place; returns frame.
+
+    draw adds LAYERS under them: "landmarks" (the face mesh's points), "pose" (the head's axes)."""
+    if "landmarks" in draw:
+        draw_landmarks(frame, faces)
+    if "pose" in draw:
+        draw_pose(frame, faces)
     height, width = frame.shape[:2]
     scale, thickness = text_style(frame)
     pad = max(2, round(4 * scale))
@@ -98,6 +110,59 @@ def annotate(frame: np.ndarray, faces: Detections, classes: tuple[str, ...] = EM
         origin = (plate[0] + pad, plate[1] + pad + th)
         cv2.putText(frame, text, origin, FONT, scale, ink(color), thickness, cv2.LINE_AA)
     return frame
+
+
+def draw_landmarks(frame: np.ndarray, faces: Detections) -> np.ndarray:
+    """Dot each face's mesh points in its track's colour, in place; faces without a mesh are left alone."""
+    if faces.landmarks is None:
+        return frame
+    height, width = frame.shape[:2]
+    side = 2 if min(height, width) >= 720 else 1  # dots that survive H.264 without hiding the face
+    for i in range(len(faces)):
+        points = faces.landmarks[i]
+        if np.isnan(points).any():
+            continue
+        xy = np.round(points).astype(np.int64)
+        for dx in range(side):
+            for dy in range(side):
+                x, y = xy[:, 0] + dx, xy[:, 1] + dy
+                inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+                frame[y[inside], x[inside]] = _color(faces, i)
+    return frame
+
+
+def draw_pose(frame: np.ndarray, faces: Detections) -> np.ndarray:
+    """Draw each face's head axes from its yaw, pitch and roll (fervideo/engine/pose.py's signs), in place:
+    from the nose tip (the box's centre without a mesh), half the box's width long."""
+    if faces.features is None:
+        return frame
+    thickness = max(2, round(min(frame.shape[:2]) / 240))
+    for i in range(len(faces)):
+        yaw, pitch, roll = np.radians(faces.features[i, [FACE_FEATURES.index(n) for n in ("yaw", "pitch", "roll")]])
+        if np.isnan([yaw, pitch, roll]).any():
+            continue
+        x0, y0, x1, y1 = faces.xyxy[i]
+        nose = faces.landmarks[i, NOSE_TIP] if faces.landmarks is not None else np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        if np.isnan(nose).any():
+            nose = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        axes = head_axes(yaw, pitch, roll) * (x1 - x0) / 2
+        start = tuple(int(v) for v in np.round(nose))
+        for axis, color in zip(axes, AXIS_COLORS, strict=True):
+            end = tuple(int(v) for v in np.round(nose + axis))
+            cv2.line(frame, start, end, color, thickness, cv2.LINE_AA)
+    return frame
+
+
+def head_axes(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """(3, 2) image directions (x right, y down) of the face's across (its left), up and forward unit axes, for
+    angles in radians: yaw > 0 turns forward to the image's right, pitch > 0 up, roll > 0 clockwise."""
+    cy, sy, cp, sp, cr, sr = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch), np.cos(roll), np.sin(roll)
+    turn = np.array([[cy, 0, -sy], [0, 1, 0], [sy, 0, cy]])  # about the vertical: (0, 0, -1) to (sin, 0, -cos)
+    tilt = np.array([[1, 0, 0], [0, cp, sp], [0, -sp, cp]])  # about the horizontal: forward goes up (-y)
+    lean = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])  # in the image plane, clockwise with y down
+    rotation = lean @ turn @ tilt
+    face = np.array([[1.0, 0, 0], [0, -1.0, 0], [0, 0, -1.0]])  # across, up, forward (towards the camera)
+    return (rotation @ face.T).T[:, :2]  # seen from the camera: depth dropped
 
 
 def _color(faces: Detections, i: int) -> tuple[int, int, int]:

@@ -1,8 +1,9 @@
 """Episodes and time series in the formats of researchers' annotation tools: ELAN (.eaf) and BORIS (.boris).
 
 ELAN: one tier per face holding its episodes, the seven emotions as a controlled vocabulary, the video linked
-by a relative path. BORIS (fervideo/outputs/boris.py): a project with one observation of the video, a state event
-per episode, and per face a time series (time, the seven probabilities, valence, frame) that BORIS plots.
+by a relative path; with the face mesh, two more per face: its blinks and its stretches of looking at the camera.
+BORIS (fervideo/outputs/boris.py): a project with one observation of the video, a state event per episode, and per
+face a time series (time, the seven probabilities, valence, frame, the face mesh's numbers) that BORIS plots.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import face_series_name
 from fervideo.outputs.boris import subject_name, write_boris_project, write_face_series
 from fervideo.outputs.episodes import EPISODE_HEADER, Episode, track_episodes
+from fervideo.outputs.face_features import face_events
+from fervideo.outputs.fields import export_fields
 from fervideo.outputs.record import Record
+from fervideo.outputs.summary import SEGMENT_GAP
 
 FORMATS = ("eaf", "boris")
 VOCABULARY = "fervideo-emotions"
@@ -37,8 +41,20 @@ def write_episodes(path: Path, episodes: list[Episode]) -> None:
         writer.writerows(episode.row() for episode in episodes)
 
 
-def write_eaf(path: Path, episodes: list[Episode], media: Path, face_ids: list[int]) -> None:
-    """An ELAN document linked to media (by its path relative to path's folder): a tier per face, its episodes."""
+def event_tier(face_id: int, event: str) -> str:
+    """The ELAN tier of one face's blinks ("blink") or looking at the camera ("looking at camera")."""
+    return f"{tier_name(face_id)} {'blinks' if event == 'blink' else event}"
+
+
+def write_eaf(
+    path: Path,
+    episodes: list[Episode],
+    media: Path,
+    face_ids: list[int],
+    events: dict[int, dict[str, list[tuple[float, float]]]] | None = None,
+) -> None:
+    """An ELAN document linked to media (by its path relative to path's folder): a tier per face, its episodes;
+    events: per face its blinks and looking at the camera as (start, end) seconds, a tier each."""
     from pympi.Elan import Eaf, to_eaf
 
     eaf = Eaf(author="fervideo")
@@ -57,6 +73,14 @@ def write_eaf(path: Path, episodes: list[Episode], media: Path, face_ids: list[i
         start, end = round(episode.start_s * 1000), round(episode.end_s * 1000)
         if end > start:
             eaf.add_annotation(tier_name(episode.face_id), start, end, episode.emotion)
+    if events:
+        eaf.add_linguistic_type("event", constraints=None, timealignable=True, param_dict=None)
+    for face_id, kinds in sorted((events or {}).items()):
+        for event, spans in kinds.items():
+            eaf.add_tier(event_tier(face_id, event), ling="event")
+            for start, end in ((round(a * 1000), round(b * 1000)) for a, b in spans):
+                if end > start:  # ELAN refuses an empty annotation
+                    eaf.add_annotation(event_tier(face_id, event), start, end, event)
     to_eaf(str(path), eaf, pretty=True)
 
 
@@ -82,42 +106,43 @@ def write_exports(
     media: Path,
     timing: tuple[float, float],
     stage: Callable[[Path], AtomicOutput],
+    features: dict[int, np.ndarray] | None = None,
 ) -> None:
     """Write the formats asked for from the episodes and each face's (frames, times, probs); stage(final) names
-    the temporary file of each, for the caller to commit with the rest. timing: the media's (fps, duration)."""
+    the temporary file of each, for the caller to commit with the rest. timing: the media's (fps, duration);
+    features: each face's FACE_FEATURES (T, 9), row for row with its series (none: without the face mesh)."""
+    features = {f: v for f, v in (features or {}).items() if f in series and not np.isnan(v).all()}
     if "eaf" in formats:
-        write_eaf(stage(paths["eaf"]).tmp, episodes, media, sorted(series))
+        events = {f: face_events(series[f][1], v, SEGMENT_GAP) for f, v in features.items()}
+        write_eaf(stage(paths["eaf"]).tmp, episodes, media, sorted(series), events)
     if "boris" in formats:
         project, stem = paths["boris"], paths["boris"].name.removesuffix(".boris")
         write_boris_project(stage(project).tmp, episodes, series, media, timing, stem)
         for face_id, (frames, times, probs) in sorted(series.items()):
-            write_face_series(stage(project.with_name(face_series_name(stem, face_id))).tmp, frames, times, probs)
+            tmp = stage(project.with_name(face_series_name(stem, face_id))).tmp
+            write_face_series(tmp, frames, times, probs, features.get(face_id))
 
 
 def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str | Path | None = None) -> list[Path]:
     """`fervideo export`: the formats for an earlier result, from its CSV and the JSON beside it; the files written."""
-    import json
 
     from fervideo.core.atomic import commit_group, guarded, prepare_out_dir
-    from fervideo.core.errors import InputError, OutputError
+    from fervideo.core.errors import OutputError
     from fervideo.core.layout import output_paths
     from fervideo.outputs.results import read_table
 
     csv_path = Path(csv_path)
     table = read_table(csv_path)
     json_path = csv_path.with_suffix(".json")
-    try:
-        summary = json.loads(json_path.read_text())
-        media, info = Path(summary["input"]["absolute_path"]), summary["input"]
-        min_episode = float(summary.get("episodes", {}).get("min_seconds", 0.5))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{json_path}: the JSON summary beside the CSV is missing or unreadable ({exc})") from exc
+    media, timing, min_episode = export_fields(json_path)
     out_dir = prepare_out_dir(out_dir if out_dir is not None else csv_path.parent)
     paths = output_paths(csv_path.with_suffix(".mp4"), out_dir, csv_path.stem)
-    episodes, series = [], {}
+    episodes, series, features = [], {}, {}
     for face_id in table.track_ids():
         rows = np.flatnonzero(table.face_id == face_id)
         series[face_id] = (table.frame[rows], table.time_s[rows], table.probs[rows])
+        if table.features is not None:  # a CSV from before the face mesh's columns has none
+            features[face_id] = table.features[rows]
         episodes += track_episodes(face_id, table.frame[rows], table.time_s[rows], table.probs[rows], min_episode)
     written = {kind: paths[kind] for kind in formats}
     faces = [paths["boris"].with_name(face_series_name(csv_path.stem, f)) for f in series] if "boris" in formats else []
@@ -131,7 +156,7 @@ def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str |
 
     try:
         with guarded():  # a failure or a stop discards every staged file, the rewritten JSON's included
-            write_exports(formats, paths, episodes, series, media, (info["fps"], info["duration"]), stage)
+            write_exports(formats, paths, episodes, series, media, timing, stage, features)
             files = [output.final for output in staged]
             group = staged + record.stage(written, files)
             record.verify(files)

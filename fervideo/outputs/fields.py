@@ -6,7 +6,12 @@ string where a number was, NaN, or markup neither crashes them nor ends up in a 
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
+
+from fervideo.core.errors import InputError
+from fervideo.outputs.summary import MIN_EPISODE
 
 
 def section(summary: object, key: str) -> dict:
@@ -24,3 +29,45 @@ def number(value: object, default: float | None = None, least: float = -math.inf
 def shown(value: object) -> str:
     """A field as a page shows it, before escaping: numbers short (6 significant digits), anything else as text."""
     return f"{value:g}" if number(value) is not None else ("" if value is None else str(value))
+
+
+def export_fields(json_path: Path) -> tuple[Path, tuple[float, float], float]:
+    """What `export` needs of the JSON beside a CSV: the source video, its (fps, duration), the episodes' minimum.
+
+    Each is checked here, where it enters, so that a hand-edited field is named in one line rather than failing
+    later inside the ELAN or BORIS writer.
+    """
+    try:
+        summary = json.loads(json_path.read_text())
+    except FileNotFoundError:
+        raise InputError(
+            f"{json_path}: no such file; export needs the JSON that analyze writes beside the CSV"
+        ) from None
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: a JSON nested too deep
+        raise InputError(f"{json_path}: the JSON summary beside the CSV is unreadable ({exc})") from exc
+    if not isinstance(summary, dict) or not isinstance(summary.get("input"), dict):
+        raise InputError(f'{json_path}: not a fervideo JSON summary (no "input" object)')
+    info = summary["input"]
+    path = info.get("absolute_path")
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise _wrong(json_path, "input.absolute_path", path, "a path")
+    fps, duration = number(info.get("fps")), number(info.get("duration"), least=0.0)
+    if fps is None or fps <= 0:
+        raise _wrong(json_path, "input.fps", info.get("fps"), "a frame rate above 0")
+    if duration is None:
+        raise _wrong(json_path, "input.duration", info.get("duration"), "a number of seconds, 0 or more")
+    episodes = summary.get("episodes", {})
+    if not isinstance(episodes, dict):
+        raise _wrong(json_path, "episodes", episodes, "an object")
+    min_episode = number(episodes.get("min_seconds", MIN_EPISODE), least=0.0)
+    if min_episode is None:
+        raise _wrong(json_path, "episodes.min_seconds", episodes["min_seconds"], "a number of seconds, 0 or more")
+    return Path(path), (fps, duration), min_episode
+
+
+def _wrong(json_path: Path, name: str, value: object, want: str) -> InputError:
+    """The one line that names a JSON field whose value fervideo never writes."""
+    return InputError(
+        f"{json_path}: {name} is {'missing' if value is None else json.dumps(value)[:60]}, not {want}; "
+        "fix it or analyze the video again"
+    )

@@ -85,9 +85,11 @@ class AnnotatedSink(_Staged):
     own timestamps say, so that the picture stays in step with the copied sound.
     """
 
-    def __init__(self, path: Path, info: object, classes: tuple[str, ...], codec: str, audio: dict) -> None:
+    def __init__(
+        self, path: Path, info: object, classes: tuple[str, ...], codec: str, audio: dict, draw: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
-        self.classes, self.is_image = classes, info.is_image
+        self.classes, self.is_image, self.draw = classes, info.is_image, draw  # draw: --draw's LAYERS
         self.warnings: list[str] = []
         if info.is_image:
             self.sink = self._hold(ImageSink(path))
@@ -109,7 +111,7 @@ class AnnotatedSink(_Staged):
         self._drawn.put(result)
 
     def _draw(self, result: FrameResult) -> None:
-        frame = annotate(result.image, result.faces, self.classes)
+        frame = annotate(result.image, result.faces, self.classes, self.draw)
         if self.is_image:
             self.sink.write(frame)
             return
@@ -163,12 +165,15 @@ class ExportSink(_Staged):
         """The statistics (fed by the caller) hold each track's series."""
 
     def finish(self, summary: dict) -> None:
-        series = {}
+        series, features = {}, {}
         for face_id, track in self.stats.tracks.items():
             frames, times, probs = zip(*track.series, strict=True)
             series[face_id] = (np.array(frames), np.array(times), np.stack(probs))
+            if track.features:  # row for row with its series; none with --no-face-features
+                features[face_id] = np.stack([values for _, values in track.features])
         timing = (summary["input"]["fps"], summary["input"]["duration"])
-        write_exports(self.formats, self.paths, self.stats.episodes(), series, self.media, timing, self._stage)
+        episodes = self.stats.episodes()
+        write_exports(self.formats, self.paths, episodes, series, self.media, timing, self._stage, features)
 
     def _stage(self, final: Path) -> AtomicOutput:
         return self._hold(AtomicOutput(final))

@@ -26,7 +26,7 @@ class Record:
         try:
             self.before = json_path.read_bytes()
             summary = json.loads(self.before)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: a JSON nested too deep
             self.before = None
             return
         if not isinstance(summary, dict) or "fervideo_version" not in summary:

@@ -20,6 +20,7 @@ from fervideo.core.layout import output_paths
 from fervideo.outputs.fields import section, shown
 from fervideo.outputs.moments import Moment, moments_from_source
 from fervideo.outputs.record import Record
+from fervideo.outputs.report_features import features_section
 from fervideo.outputs.results import ResultTable, read_table, track_summaries
 from fervideo.outputs.timeline import COLORS, MAX_PANELS, plotted_tracks, timeline_png
 from fervideo.outputs.viewer import viewer_html
@@ -67,7 +68,7 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
         raise InputError(
             f"{json_path}: no such file; the report needs the JSON that analyze writes beside the CSV"
         ) from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise InputError(f"{json_path}: not a fervideo JSON summary ({exc})") from exc
     # the tracks come from the CSV itself: a hand-edited JSON may lack their fields, never the rows
     summary = {**summary, "tracks": track_summaries(table)}
@@ -102,6 +103,8 @@ def _find_source(info: dict) -> tuple[Path | None, str | None]:
                 return None, f"{path} changed since it was analysed; the report has no face pictures"
             return path, None
     name = next((c for c in candidates if c), "the source video")
+    if info.get("camera") is True:  # live's camera or stream: no file to cut the faces from
+        return None, f"{name} was live, not a file; the report has no face pictures"
     return None, f"{name} is gone; the report has no face pictures (put it back there to get them)"
 
 
@@ -127,6 +130,7 @@ def render_html(
         _meta_table(summary),
         "<h2>Tracks</h2>",
         _tracks_table(tracks),
+        features_section(tracks),
         "<h2>Timeline</h2>",
         _timeline_note(table),
         f'<img class="plot" alt="stacked emotion probabilities over time, one panel per track" '

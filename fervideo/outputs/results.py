@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.errors import InputError
 from fervideo.core.labels import EMOTIONS
-from fervideo.outputs.sinks import CSV_HEADER
+from fervideo.outputs.sinks import BASE_HEADER, CSV_HEADER
 from fervideo.outputs.summary import MIN_EPISODE, TrackStats
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ class ResultTable:
     emotion: np.ndarray  # (R,) int64 index into EMOTIONS, -1 where no face
     xyxy: np.ndarray  # (R, 4) float64 face box in source pixels, zeros where no face
     probs: np.ndarray  # (R, 7) float64, zeros where no face
+    # (R, 9) float64 FACE_FEATURES, NaN where a cell is empty; None: a CSV from before the face mesh's columns
+    features: np.ndarray | None = None
 
     def track_ids(self) -> list[int]:
         """Ids of the tracks in the table, ascending."""
@@ -51,7 +54,8 @@ def read_table(path: str | Path) -> ResultTable:
         with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a spreadsheet's byte-order mark
             reader = csv.reader(f)
             header = [name.strip() for name in next(reader, None) or []]
-            if header not in (CSV_HEADER, CSV_HEADER[:-1]):  # without valence: written before it was added
+            # without the face mesh's columns, or valence too: written before they were added
+            if header not in (CSV_HEADER, BASE_HEADER, BASE_HEADER[:-1]):
                 raise InputError(f"{path}: not a fervideo result CSV ({_header_problem(header)})")
             rows = list(reader)
     except FileNotFoundError:
@@ -59,7 +63,7 @@ def read_table(path: str | Path) -> ResultTable:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read this CSV: {exc}") from exc
     col = {name: i for i, name in enumerate(CSV_HEADER)}
-    _check_finite(path, rows, col)
+    _check_cells(path, rows, col)
     has_face = np.array([bool(r[col["face_id"]]) for r in rows], bool)
     index = {name: k for k, name in enumerate(EMOTIONS)}
     try:
@@ -73,28 +77,74 @@ def read_table(path: str | Path) -> ResultTable:
             ),
             xyxy=_xyxy(np.array([[float(r[col[k]] or 0) for k in "xywh"] for r in rows], np.float64)),
             probs=probs,
+            features=_features(path, rows) if header == CSV_HEADER else None,
         )
     except (ValueError, KeyError, IndexError) as exc:
         raise InputError(f"{path}: a row does not have the values fervideo writes ({exc})") from exc
 
 
 NUMBERS = ("time_s", "face_score", "x", "y", "w", "h", *EMOTIONS, "confidence", "valence")
+# frame indices and face ids beyond this are no video's: numpy's int64 and OpenCV's seeks would overflow on them
+MAX_INDEX = 2**31 - 1
+# the range of each number column that fervideo writes; finite values far beyond it overflow to infinity in sums,
+# plots and milliseconds (a time of 1e308 s): 31 years of video, and pixels of no picture
+RANGES = {"time_s": (0.0, 1e9), "valence": (-1.0, 1.0)}
+RANGES |= {name: (0.0, 1.0) for name in ("face_score", *EMOTIONS, "confidence")}
+RANGES |= {name: (-1e9, 1e9) for name in "xywh"}
 
 
-def _check_finite(path: Path, rows: list[list[str]], col: dict[str, int]) -> None:
-    """Refuse a NaN or an infinity (which float() accepts): it would reach the report as invalid JSON."""
+def _check_cells(path: Path, rows: list[list[str]], col: dict[str, int]) -> None:
+    """Refuse, naming its line and column, a cell fervideo never writes, before any of it is converted."""
     for line, row in enumerate(rows, start=2):
+        # a NaN or an infinity, which float() accepts, would reach the report as invalid JSON; a frame or face id
+        # beyond int64 stops numpy with an OverflowError that names nothing
+        if len(row) < col["valence"]:  # valence itself may be missing: written before it was added
+            raise InputError(f"{path}: line {line}: only {len(row)} values, fewer than fervideo writes")
         for name in NUMBERS:
             cell = row[col[name]] if col[name] < len(row) else ""
             try:
                 finite = not cell or math.isfinite(float(cell))
             except ValueError:
-                continue  # not a number at all: read_table's own check names it
+                raise InputError(f"{path}: line {line}: {name} is {cell!r}, not a number") from None
             if not finite:
                 raise InputError(
                     f"{path}: line {line}: {name} is {cell!r}, not a finite number; fervideo writes finite numbers "
                     "only: fix or delete that row"
                 )
+            low, high = RANGES[name]
+            if cell and not low <= float(cell) <= high:
+                raise InputError(f"{path}: line {line}: {name} is {cell!r}, outside {low:g} to {high:g}")
+        _check_index(path, line, "frame", row[col["frame"]], 0)
+        if row[col["face_id"]]:
+            _check_index(path, line, "face_id", row[col["face_id"]], 1)
+            if row[col["emotion"]] not in EMOTIONS:
+                raise InputError(
+                    f"{path}: line {line}: emotion is {row[col['emotion']]!r}, not one of {', '.join(EMOTIONS)}"
+                )
+
+
+def _features(path: Path, rows: list[list[str]]) -> np.ndarray:
+    """The face mesh's columns as (R, 9) floats, NaN for an empty cell (no mesh, or --no-face-features)."""
+    start, out = len(BASE_HEADER), np.full((len(rows), len(FACE_FEATURES)), np.nan)
+    for line, row in enumerate(rows, start=2):
+        for k, cell in enumerate(row[start : start + len(FACE_FEATURES)]):
+            try:
+                value = float(cell) if cell else math.nan
+            except ValueError:
+                raise InputError(f"{path}: line {line}: {FACE_FEATURES[k]} is {cell!r}, not a number") from None
+            if math.isinf(value) or (cell and math.isnan(value)):  # NaN or inf would reach the page as invalid JSON
+                raise InputError(f"{path}: line {line}: {FACE_FEATURES[k]} is {cell!r}, not a finite number")
+            out[line - 2, k] = value
+    return out
+
+
+def _check_index(path: Path, line: int, name: str, cell: str, low: int) -> None:
+    """A frame index or a face id: a whole number from low to MAX_INDEX, written as fervideo writes it."""
+    text = cell.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise InputError(f"{path}: line {line}: {name} is {cell!r}, not a whole number")
+    if not low <= int(text) <= MAX_INDEX:
+        raise InputError(f"{path}: line {line}: {name} is {cell!r}, outside {low}-{MAX_INDEX}")
 
 
 def _header_problem(header: list[str]) -> str:
@@ -134,6 +184,10 @@ def track_summaries(table: ResultTable, min_episode: float = MIN_EPISODE) -> lis
             prob_sum=table.probs[rows].sum(axis=0),
             top_counts=np.bincount(table.emotion[rows], minlength=len(EMOTIONS)),
             series=list(zip(table.frame[rows].tolist(), table.time_s[rows].tolist(), table.probs[rows], strict=True)),
+            # the face mesh's numbers, for the track's face_features, as the JSON summary has them
+            features=[]
+            if table.features is None
+            else list(zip(table.time_s[rows].tolist(), table.features[rows], strict=True)),
         )
         tracks.append(stats.to_dict(min_episode=min_episode))
     return tracks
@@ -143,7 +197,7 @@ def _pandas() -> object:
     try:
         import pandas
     except ImportError:
-        raise PandasMissing('fervideo.load_results needs pandas: pip install "fervideo[pandas]"') from None
+        raise PandasMissing('fervideo.load_results needs pandas: pip install pandas') from None
     return pandas
 
 

@@ -9,14 +9,15 @@ import cv2
 import numpy as np
 
 from fervideo.core.atomic import AtomicOutput
+from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.errors import OutputError
 from fervideo.core.frames import FrameResult
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.paths import local
 from fervideo.outputs.episodes import valence
 
-# valence last, so that the 17 columns before it stay where they were
-CSV_HEADER = [
+# valence after the emotions, so that the 17 columns before it stay where they were; the face mesh's after that
+BASE_HEADER = [
     "frame",
     "time_s",
     "face_id",
@@ -30,6 +31,8 @@ CSV_HEADER = [
     *EMOTIONS,
     "valence",
 ]
+CSV_HEADER = [*BASE_HEADER, *FACE_FEATURES]
+DEGREES = {"yaw", "pitch", "roll", "gaze_yaw", "gaze_pitch"}  # written to 0.1 degree, the rest to 0.001
 
 
 def check_frame(frame: np.ndarray, size: tuple[int, int]) -> None:
@@ -73,12 +76,22 @@ class CsvSink(AtomicOutput):
                     f"{probs[top]:.4f}",
                     *(f"{p:.6f}" for p in probs),
                     f"{valence(probs)[0]:.6f}",
+                    *_features(faces.features, i),
                 ]
             )
 
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+
+
+def _features(features: np.ndarray | None, i: int) -> list[str]:
+    """The face-mesh cells of face i: empty where not computed (--no-face-features) or the mesh found no face."""
+    if features is None or np.isnan(features[i]).any():
+        return [""] * len(FACE_FEATURES)
+    cells = [f"{v:.1f}" if name in DEGREES else f"{v:.3f}" for name, v in zip(FACE_FEATURES, features[i], strict=True)]
+    cells[-1] = str(int(features[i, -1]))
+    return cells
 
 
 class VideoSink(AtomicOutput):

@@ -9,9 +9,13 @@ import numpy as np
 from fervideo.core.frames import FrameResult
 from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.episodes import Episode, time_per_emotion, track_episodes, valence
+from fervideo.outputs.face_features import track_features
 
 STATS = (("mean", np.mean), ("min", np.min), ("max", np.max))
 MIN_EPISODE = 0.5  # seconds: a shorter stretch of one top emotion joins a neighbour
+# seconds out of view that split a track into segments: the IoU tracker bridges 5 missed analysed frames (0.17 s
+# at 30 frames/s) itself, so a longer absence that kept the id was bridged by re-identification (engine/identity.py)
+SEGMENT_GAP = 0.5
 
 
 @dataclass
@@ -27,6 +31,8 @@ class TrackStats:
     top_counts: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS), np.int64))
     # the analysed frames it is in: 9 numbers a frame, for its episodes and valence
     series: list[tuple[int, float, np.ndarray]] = field(default_factory=list)
+    # the face mesh's 9 numbers in each of those frames, when computed (not with --no-face-features)
+    features: list[tuple[float, np.ndarray]] = field(default_factory=list)
 
     def episodes(self, min_seconds: float = MIN_EPISODE) -> list[Episode]:
         """Its stretches of one top emotion."""
@@ -57,7 +63,35 @@ class TrackStats:
             },
             "episodes": len(episodes),
             "episode_seconds": time_per_emotion(episodes),
+            "face_features": self.face_features(seconds),
+            "segments": self.segments(),
         }
+
+    def segments(self) -> list[dict]:
+        """Its stretches on screen: more than one when it left (or was hidden) and re-identification joined them."""
+        if not self.series:
+            return []
+        frames = np.array([f for f, _, _ in self.series])
+        times = np.array([t for _, t, _ in self.series])
+        gaps = np.diff(times)
+        step = float(np.median(gaps)) if len(gaps) else 0.0
+        cuts = np.flatnonzero((gaps > SEGMENT_GAP) & (gaps > 1.5 * step)) + 1  # sparse sampling: one step is no gap
+        return [
+            {
+                "first_frame": int(frames[a]),
+                "last_frame": int(frames[b - 1]),
+                "first_time_s": round(float(times[a]), 4),
+                "last_time_s": round(float(times[b - 1]), 4),
+            }
+            for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(frames)], strict=True)
+        ]
+
+    def face_features(self, seconds: float) -> dict | None:
+        """Head pose, looking at the camera and blinks over the track; None without the face mesh."""
+        if not self.features:
+            return None
+        times, values = zip(*self.features, strict=True)
+        return track_features(np.array(times), np.stack(values), seconds)
 
 
 class Summary:
@@ -96,6 +130,8 @@ class Summary:
             stats.prob_sum += faces.probs[i]
             stats.top_counts[int(np.argmax(faces.probs[i]))] += 1
             stats.series.append((result.index, result.time_s, np.asarray(faces.probs[i], np.float32).copy()))
+            if faces.features is not None:
+                stats.features.append((result.time_s, faces.features[i].copy()))
 
     def counts(self) -> dict:
         """Frame and face counts."""
@@ -105,6 +141,8 @@ class Summary:
             "frames_with_face": self.frames_with_face,
             "faces": self.faces,
             "tracks": len(self.tracks),
+            # segments that re-identification joined to an earlier one of the same id
+            "joined": sum(max(len(t.segments()) - 1, 0) for t in self.tracks.values()),
         }
 
     def track_list(self) -> list[dict]:

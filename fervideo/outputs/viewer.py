@@ -20,9 +20,13 @@ import numpy as np
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import IMAGE_SUFFIXES
 from fervideo.outputs.episodes import track_episodes, valence
+from fervideo.outputs.face_features import COLUMN, blink_times
 from fervideo.outputs.fields import number, section
 from fervideo.outputs.results import ResultTable
 from fervideo.outputs.timeline import COLORS
+
+VALENCE_COLOR, AXIS_COLOR = "#444444", "#555555"
+POSE_COLORS = {"yaw": "#e377c2", "pitch": "#2ca02c", "blink": "#000000"}  # none of them an emotion's
 
 STYLE = """
 #fv { display: none; } #fv.on { display: block; }
@@ -30,7 +34,10 @@ STYLE = """
 #fv video { width: 640px; max-width: 100%; background: #000; }
 #fv-now { min-width: 220px; font-size: 14px; } #fv-now div { margin: 2px 0; }
 #fv-tracks label { margin-right: 12px; font-size: 14px; }
-#fv canvas { width: 100%; height: 110px; display: block; cursor: crosshair; border: 1px solid #eee; }
+#fv canvas { width: 100%; height: 126px; display: block; cursor: crosshair; border: 1px solid #eee; }
+#fv canvas.pose { height: 166px; }
+#fv-legend { font-size: 13px; margin: 4px 0; } #fv-legend span { margin-right: 10px; white-space: nowrap; }
+#fv-legend i { display: inline-block; width: 14px; height: 3px; margin: 0 4px 3px 0; vertical-align: middle; }
 #fv .lane h3 { font-size: 14px; margin: 10px 0 2px; }
 #fv-episodes { font-size: 13px; columns: 2; } #fv-episodes button { font: inherit; cursor: pointer; }
 """
@@ -42,23 +49,50 @@ SCRIPT = """
   root.classList.add('on');
   const now = document.getElementById('fv-now'), lanes = {};
   const duration = () => (isFinite(video.duration) && video.duration > 0 ? video.duration : data.duration);
+  const AXIS = 16;  // pixels under each lane's curves for its time axis
+  function series(g, x, ts, ys, color, y) {  // one line, broken where a value is missing (null: no face mesh)
+    g.strokeStyle = color; g.beginPath();
+    let on = false;
+    ts.forEach((t, i) => {
+      if (ys[i] === null) { on = false; return; }
+      on ? g.lineTo(x(t), y(ys[i])) : g.moveTo(x(t), y(ys[i])); on = true;
+    });
+    g.stroke();
+  }
+  function axis(g, w, h, x) {  // ticks at 1, 2 or 5 times a power of ten seconds, about 100 pixels apart
+    const d = duration(), raw = d * 100 / Math.max(w, 1), p = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map(m => m * p).find(s => s >= raw), n = Math.floor(d / step + 1e-9);
+    g.strokeStyle = g.fillStyle = data.axis; g.lineWidth = 1; g.font = '11px sans-serif'; g.textBaseline = 'top';
+    g.beginPath(); g.moveTo(0, h + 0.5); g.lineTo(w, h + 0.5);
+    for (let k = 0; k <= n; k++) {
+      const at = Math.round(x(k * step)) + 0.5;
+      g.moveTo(at, h); g.lineTo(at, h + 4);
+    }
+    g.stroke();
+    for (let k = 0; k <= n; k++) {
+      const at = x(k * step);
+      g.textAlign = k === 0 ? 'left' : at > w - 30 ? 'right' : 'center';
+      g.fillText(`${+(k * step).toFixed(3)} s`, at, h + 4);
+    }
+  }
   function draw(id) {
     const lane = lanes[id], track = data.tracks[id], c = lane.canvas, g = c.getContext('2d');
     c.width = c.clientWidth; c.height = c.clientHeight;
-    const w = c.width, h = c.height, top = h * 0.7, x = t => (t / duration()) * w;
-    g.clearRect(0, 0, w, h);
-    data.emotions.forEach((name, k) => {
-      g.strokeStyle = data.colors[k]; g.beginPath();
-      track.t.forEach((t, i) => { const y = top - track.p[i][k] * top; i ? g.lineTo(x(t), y) : g.moveTo(x(t), y); });
-      g.stroke();
-    });
-    g.strokeStyle = '#444'; g.beginPath();  // valence in [-1, 1] below the probabilities
-    track.t.forEach((t, i) => {
-      const y = top + (1 - track.v[i]) / 2 * (h - top);
-      i ? g.lineTo(x(t), y) : g.moveTo(x(t), y);
-    });
-    g.stroke();
-    g.fillStyle = '#d00'; g.fillRect(x(video.currentTime) - 1, 0, 2, h);
+    const w = c.width, h = c.height - AXIS, x = t => (t / duration()) * w;
+    const top = h * (track.yaw ? 0.55 : 0.7), low = track.yaw ? h * 0.75 : h;  // probabilities, valence, pose
+    g.clearRect(0, 0, w, c.height); g.lineWidth = 1.5;
+    const prob = v => top * (1 - v);
+    data.emotions.forEach((name, k) => series(g, x, track.t, track.p.map(p => p[k]), data.colors[k], prob));
+    series(g, x, track.t, track.v, data.valence, v => top + (1 - v) / 2 * (low - top));  // in [-1, 1]
+    if (track.yaw) {  // degrees, clipped to +-45: 0 (facing the camera) in the band's middle
+      const y = v => low + (1 - Math.max(-1, Math.min(1, v / 45))) / 2 * (h - low);
+      g.fillStyle = '#eee'; g.fillRect(0, Math.round(y(0)), w, 1);
+      series(g, x, track.t, track.yaw, data.pose.yaw, y);
+      series(g, x, track.t, track.pitch, data.pose.pitch, y);
+      g.fillStyle = data.pose.blink; track.blinks.forEach(t => g.fillRect(Math.round(x(t)) - 1, low, 3, (h - low) / 3));
+    }
+    axis(g, w, h, x);
+    g.fillStyle = '#d00'; g.fillRect(x(video.currentTime) - 1, 0, 2, c.height);
   }
   function at(track, t) {  // the track's last analysed frame at or before t, if it is still on screen
     let lo = 0, hi = track.t.length - 1, best = -1;
@@ -70,21 +104,25 @@ SCRIPT = """
   }
   function update() {
     const t = video.currentTime, rows = [];
+    let hidden = 0;  // faces on screen whose track is unticked: there is a face, only not shown
     for (const id of Object.keys(data.tracks)) {
-      if (lanes[id].div.hidden) continue;
       const track = data.tracks[id], i = at(track, t);
       if (i < 0) continue;
+      if (lanes[id].div.hidden) { hidden++; continue; }
       const k = track.p[i].indexOf(Math.max(...track.p[i]));
       rows.push(`<div data-face="${id}"><b>${id}</b>: <span class="emotion">${data.emotions[k]}</span> ` +
         `${Math.round(track.p[i][k] * 100)}%, valence ${track.v[i].toFixed(2)}</div>`);
     }
-    now.innerHTML = `<div class="time">${t.toFixed(2)} s</div>` + (rows.join('') || '<div>no face</div>');
+    const note = hidden ? `<div class="hidden">${hidden} hidden track${hidden > 1 ? 's' : ''} on screen</div>` : '';
+    const shown = rows.join('') || (note ? '' : '<div>no face</div>');
+    now.innerHTML = `<div class="time">${t.toFixed(2)} s</div>` + shown + note;
     Object.keys(lanes).forEach(draw);
   }
   for (const id of Object.keys(data.tracks)) {
     const div = document.createElement('div'), canvas = document.createElement('canvas');
     div.className = 'lane'; div.dataset.track = id;
     div.innerHTML = `<h3>track ${id}</h3>`; div.appendChild(canvas);
+    if (data.tracks[id].yaw) canvas.className = 'pose';  // a taller lane: the head pose under the valence
     document.getElementById('fv-lanes').appendChild(div);
     lanes[id] = {div, canvas};
     const seek = e => { const r = canvas.getBoundingClientRect();
@@ -138,6 +176,8 @@ def viewer_data(summary: dict, table: ResultTable) -> dict:
             "p": np.round(p, 4).tolist(),
             "v": np.round(valence(p), 4).tolist(),
         }
+        if table.features is not None and not np.isnan(table.features[rows]).all():  # old CSVs: no face mesh
+            tracks[str(face)] |= _pose(t, table.features[rows])
         episodes += [e.row() for e in track_episodes(face, table.frame[rows], t, p, min_episode)]
     duration = number(section(summary, "input").get("duration"), float(times[-1]) if len(times) else 0.0, least=1e-6)
     colors = [COLORS[name] for name in EMOTIONS]
@@ -146,9 +186,36 @@ def viewer_data(summary: dict, table: ResultTable) -> dict:
         "gap": gap,
         "emotions": list(EMOTIONS),
         "colors": colors,
+        "valence": VALENCE_COLOR,
+        "axis": AXIS_COLOR,
+        "pose": POSE_COLORS,
         "tracks": tracks,
         "episodes": sorted(episodes, key=lambda e: (e["start_s"], e["face_id"])),
     }
+
+
+def _pose(times: np.ndarray, features: np.ndarray) -> dict:
+    """One track's yaw and pitch in degrees (None where the mesh found no face) and its blinks' start times."""
+    known = ~np.isnan(features).any(axis=1)
+    openness = features[known][:, [COLUMN["eye_open_left"], COLUMN["eye_open_right"]]].mean(axis=1)
+    pose = {
+        name: [None if np.isnan(v) else round(float(v), 1) for v in features[:, COLUMN[name]]]
+        for name in ("yaw", "pitch")
+    }
+    return pose | {"blinks": [round(b, 4) for b in blink_times(times[known], openness)]}
+
+
+def _legend(data: dict) -> str:
+    """What each colour on the timelines is; the head pose's only where a track has it."""
+    names = [*zip(data["emotions"], data["colors"], strict=True), ("valence", data["valence"])]
+    if any("yaw" in track for track in data["tracks"].values()):
+        names += [("yaw (head turn, +-45 degrees)", POSE_COLORS["yaw"]), ("pitch", POSE_COLORS["pitch"])]
+        names += [("blink", POSE_COLORS["blink"])]
+    items = "".join(
+        f'<span data-series="{escape(name.split()[0])}"><i style="background:{color}"></i>{escape(name)}</span>'
+        for name, color in names
+    )
+    return f'<div id="fv-legend">{items}</div>'
 
 
 def viewer_html(summary: dict, table: ResultTable, page_dir: Path) -> str:
@@ -157,7 +224,8 @@ def viewer_html(summary: dict, table: ResultTable, page_dir: Path) -> str:
     if video is None or not table.track_ids():
         return ""
     # allow_nan=False: a browser's JSON.parse refuses NaN, and the viewer would vanish; no '<' ends the script early
-    data = json.dumps(viewer_data(summary, table), separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+    drawn = viewer_data(summary, table)
+    data = json.dumps(drawn, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     return "\n".join(
         [
             f"<style>{STYLE}</style>",
@@ -166,6 +234,7 @@ def viewer_html(summary: dict, table: ResultTable, page_dir: Path) -> str:
             '<div id="fv-now"></div></div>',
             '<p id="fv-tracks" class="sub">Click or drag on a timeline to seek; coloured lines: the seven '
             "probabilities, grey: valence (happy minus the strongest negative emotion). Show: </p>",
+            _legend(drawn),
             '<div id="fv-lanes"></div><h3>Episodes</h3><ol id="fv-episodes"></ol></section>',
             f'<script type="application/json" id="fv-data">{data}</script>',
             f"<script>{SCRIPT}</script>",

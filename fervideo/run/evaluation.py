@@ -190,7 +190,11 @@ def onnx_catalog() -> list[dict]:
     from fervideo.engine.runtime import WEIGHTS_DIR
 
     rows = []
-    for path in sorted(p for p in WEIGHTS_DIR.glob("*.onnx") if not p.name.endswith(".int8.onnx")):
+    from fervideo.engine.identity import EMBED_FILE  # the face recognition net: no emotion model
+
+    for path in sorted(
+        p for p in WEIGHTS_DIR.glob("*.onnx") if not p.name.endswith(".int8.onnx") and p.name != EMBED_FILE
+    ):
         d = OnnxModel(path).description
         rows.append(_catalog_row(path.stem, d.get("summary", ""), d.get("parameters"), d["spec"], d.get("metrics", {})))
     return rows

@@ -45,6 +45,7 @@ def analyze_file(
     stem: str | None = None,
     export: tuple[str, ...] = (),
     min_episode: float = 0.5,
+    draw: tuple[str, ...] = (),
 ) -> dict:
     """Analyse one input into OUT_DIR; returns the JSON summary. Outputs appear only once complete, as a group."""
     tic = time.perf_counter()
@@ -59,7 +60,7 @@ def analyze_file(
         with VideoSource(input_path) as source, ExitStack() as stack:
             info = source.info
             expected = _expected_frames(info.frames, info.fps, analyzer.options.sampling)
-            wanted = _open_sinks(paths, info, analyzer, write_video, codec, report, export, summary)
+            wanted = _open_sinks(paths, info, analyzer, (write_video, codec, draw), report, export, summary)
             sinks = [stack.enter_context(s) for s in wanted]
             # closing: the detector thread stops before the source closes, even when a sink fails
             for result in stack.enter_context(closing(analyzer.run(source, decode_all=write_video))):
@@ -84,6 +85,7 @@ def analyze_file(
             )
             data["input"].update(identity(started))
             data["output_options"] = {"video": write_video, "codec": codec, "report": report, "export": list(export)}
+            data["output_options"]["draw"] = list(draw)
             for sink in sinks[:-1]:  # in order: the CSV before the report that reads it
                 sink.finish(data)
             # every file of this run, so that a later one replaces or removes these and never a user's own
@@ -107,13 +109,14 @@ def _open_sinks(
     paths: dict[str, Path],
     info: VideoInfo,
     analyzer: Analyzer,
-    write_video: bool,
-    codec: str,
+    video: tuple[bool, str, tuple[str, ...]],
     report: bool,
     export: tuple[str, ...],
     stats: Summary,
 ) -> Iterator[Sink]:
-    """The sinks the options ask for, in the order they take each result (the drawing one last: it draws in place)."""
+    """The sinks the options ask for, in the order they take each result (the drawing one last: it draws in place);
+    video: whether to write the annotated video, its codec and what --draw adds."""
+    write_video, codec, draw = video
     table = TableSink(paths["csv"])
     yield table
     yield EpisodeSink(paths["episodes"], stats)
@@ -126,7 +129,7 @@ def _open_sinks(
         # sound that runs on past the picture (the header's frames) is cut with it
         end = sampling.end if sampling.end is not None else info.duration or None
         audio = {"audio_from": Path(info.path), "start": sampling.start, "end": end}
-        yield AnnotatedSink(paths["video"], info, analyzer.classifier.classes, codec, audio)
+        yield AnnotatedSink(paths["video"], info, analyzer.classifier.classes, codec, audio, draw)
     yield SummarySink(paths["json"])
 
 

@@ -23,9 +23,9 @@ from fervideo.core.frames import FrameResult
 from fervideo.core.signals import check
 from fervideo.engine.pipeline import Analyzer
 from fervideo.engine.smoothing import EmaSmoother
-from fervideo.engine.tracker import IoUTracker
 from fervideo.outputs.draw import annotate, draw_bars, draw_fps
 from fervideo.outputs.sinks import CsvSink, PacedFrames, VideoSink
+from fervideo.run.live_summary import LiveSummary, stale_outputs
 
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # q or Esc
 
@@ -123,6 +123,8 @@ def run_live(
     A stop keeps what was recorded; SIGTERM and SIGHUP are raised again once it is in place, so that the exit
     status says the run was stopped. Before the first frame there is nothing to keep: earlier files stay as they were.
     """
+    if options.csv is not None:  # a user's own file at the JSON's name stops the run before the camera opens
+        stale_outputs(options.csv, _written(options))
     reader = LatestFrameReader(options.camera)
     stats = LiveStats()
     stop: KeyboardInterrupt | None = None
@@ -131,13 +133,20 @@ def run_live(
         with guarded():
             with ExitStack() as stack:
                 staged, video, table = _open_outputs(stack, options, reader)
+                summary = None
+                if options.csv is not None:  # the JSON beside the CSV, committed last: report and export read both
+                    summary = LiveSummary(options.csv, options.camera, reader.capture, analyzer, options.smooth)
+                    staged.append(stack.enter_context(summary.output))
                 try:
-                    _loop(analyzer, options, reader, stats, video, table, on_frame)
+                    _loop(analyzer, options, reader, stats, video, (table, summary), on_frame)
                 except KeyboardInterrupt as exc:
                     stop = exc
                 if stats.shown == 0:  # raised inside: the writers discard their empty files, the old ones stay
                     raise stop or _nothing_came(options)
-            _commit(staged)
+                if summary is not None:
+                    size = (reader.width, reader.height)
+                    summary.finish(reader.fps, size, stats.shown, reader.dropped, options.record)
+            _commit(staged, stale_outputs(options.csv, _written(options)) if summary is not None else [])
     finally:
         reader.close()
         stats.dropped = reader.dropped
@@ -164,10 +173,16 @@ def _open_outputs(
     return staged, video, table
 
 
-def _commit(staged: list[AtomicOutput]) -> None:
-    """Put the recording and the CSV in place together: both new, or else both as they were."""
+def _written(options: LiveOptions) -> list[Path]:
+    """The files this run writes besides the CSV: never stale outputs of an earlier result."""
+    return [options.record] if options.record is not None else []
+
+
+def _commit(staged: list[AtomicOutput], stale: list[Path]) -> None:
+    """Put the recording, the CSV and its JSON in place together (an earlier result's other recorded files removed):
+    all new, or else all as they were."""
     try:
-        commit_group(staged)
+        commit_group(staged, stale)
     except OSError as exc:
         names = " and ".join(str(output.final) for output in staged)
         raise OutputError(f"could not put {names} in place: {exc.strerror or exc}") from exc
@@ -189,10 +204,11 @@ def _loop(
     reader: LatestFrameReader,
     stats: LiveStats,
     video: PacedFrames | None,
-    table: CsvSink | None,
+    tables: tuple[CsvSink | None, LiveSummary | None],
     on_frame: Callable[[LiveStats], None] | None,
 ) -> None:
-    tracker = IoUTracker(analyzer.options.tracker)
+    table, summary = tables
+    tracker = analyzer.new_tracker()
     smoother = EmaSmoother(options.smooth)
     start = time.perf_counter()
     recent: list[float] = []  # capture times of the last second, for the frames/s overlay
@@ -201,7 +217,9 @@ def _loop(
         got = reader.latest()
         if got is None:
             return
-        _, captured, frame = got
+        seq, captured, frame = got  # seq: the source's own frame number, dropped frames counted
+        if stats.shown == 0:  # the reader may have caught the first frame before the loop began: no time below 0
+            start = min(start, captured)
         faces = analyzer.analyze_frame(frame, tracker)
         if len(faces):
             faces.probs = smoother(faces.tracker_id, faces.probs, captured - start)
@@ -213,7 +231,9 @@ def _loop(
         if video is not None:  # at real time: a frame dropped while analysing repeats the last one shown
             video.write(frame, captured)
         if table is not None:
-            table.write(FrameResult(stats.shown, captured - start, frame, True, faces))
+            result = FrameResult(seq, captured - start, frame, True, faces)
+            table.write(result)
+            summary.update(result)  # the CSV and its summary come together
         stats.shown += 1
         if on_frame is not None:
             on_frame(stats)

@@ -37,7 +37,7 @@ def earlier_result(json_path: str | Path) -> dict | None:
     """The summary in json_path when a fervideo run wrote it; None when there is none or it is someone else's."""
     try:
         data = json.loads(Path(json_path).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: a JSON nested too deep
         return None
     return data if isinstance(data, dict) and "fervideo_version" in data else None
 

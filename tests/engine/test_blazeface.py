@@ -1,6 +1,13 @@
-"""BlazeFace run directly: the same faces, scores and keypoints as mediapipe's own face-detection graph."""
+"""BlazeFace run directly: the same faces, scores and keypoints as mediapipe's own face-detection graph.
+
+mediapipe 0.10.21 pins numpy<2, so it is not in the dev install: its graph's answers on pictures that ship with
+the repository are recorded in blazeface_reference.json (tests/engine/record_blazeface.py); where mediapipe is
+installed, the graph itself is compared too, on ../shared's clips and photos as well.
+"""
 
 from __future__ import annotations
+
+import json
 
 import cv2
 import numpy as np
@@ -8,33 +15,40 @@ import pytest
 
 from fervideo.engine.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace, anchors, weighted_nms
 from tests.conftest import SAMPLE
+from tests.engine.record_blazeface import REFERENCE, digest, frames, graph_faces, pictures
 
 pytestmark = pytest.mark.integration
+SPECS = {"short_range": SHORT_RANGE, "full_range": FULL_RANGE}
 
 
-def frames(path, count: int) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    read = [capture.read() for _ in range(count)]
-    capture.release()
-    return [image for ok, image in read if ok]
+def assert_same(mine, boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, where: str) -> None:
+    """fervideo's faces against the graph's: the same count, scores within 1e-5, points within 0.05 px."""
+    assert len(mine.score) == len(scores), where
+    assert np.allclose(mine.score, scores, atol=1e-5), where
+    assert np.abs(mine.xyxy - boxes).max(initial=0) < 0.05, where  # px
+    assert np.abs(mine.keypoints - points).max(initial=0) < 0.05, where
 
 
-def graph_faces(graph, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What mediapipe's Python solution returns, in pixels and best first."""
-    height, width = bgr.shape[:2]
-    boxes, scores, points = [], [], []
-    for det in graph.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).detections or []:
-        rel = det.location_data.relative_bounding_box
-        x0, y0 = rel.xmin * width, rel.ymin * height
-        boxes.append([x0, y0, x0 + rel.width * width, y0 + rel.height * height])
-        scores.append(det.score[0])
-        points.append([(k.x * width, k.y * height) for k in det.location_data.relative_keypoints])
-    order = np.argsort(-np.array(scores), kind="stable")
-    return np.array(boxes).reshape(-1, 4)[order], np.array(scores)[order], np.array(points).reshape(-1, 6, 2)[order]
+@pytest.mark.parametrize("model", SPECS)
+def test_the_same_faces_as_mediapipes_graph_found_in_the_recorded_pictures(model):
+    recorded = json.loads(REFERENCE.read_text())
+    images = pictures()
+    assert sorted(images) == sorted(recorded["pictures"])
+    changed = [name for name, image in images.items() if digest(image) != recorded["pictures"][name]["sha256"]]
+    # a decoder or resize that differs from the recording's (its OpenCV is in the file) changes the pixels
+    assert not changed, f"these pictures differ from the recorded ones: {changed}; record again"
+    detector = BlazeFace(SPECS[model])
+    for name, faces in recorded["models"][model].items():
+        boxes = np.array([face["xyxy"] for face in faces]).reshape(-1, 4)
+        points = np.array([face["keypoints"] for face in faces]).reshape(-1, 6, 2)
+        scores = np.array([face["score"] for face in faces])
+        assert_same(detector(images[name], bgr=True), boxes, scores, points, name)
+    assert sum(map(len, recorded["models"][model].values())) >= len(images) - 6  # not a comparison of empty lists
 
 
 @pytest.mark.parametrize(("selection", "spec"), [(0, SHORT_RANGE), (1, FULL_RANGE)])
 def test_the_same_faces_as_mediapipes_graph(media, selection, spec):
+    pytest.importorskip("mediapipe", reason="mediapipe is not installed (its graph pins numpy<2); see the test above")
     from mediapipe.python.solutions.face_detection import FaceDetection
 
     images = frames(SAMPLE, 10) + frames(media("face_noface.mov"), 40)[::4]
@@ -45,13 +59,9 @@ def test_the_same_faces_as_mediapipes_graph(media, selection, spec):
     model = BlazeFace(spec)
     with FaceDetection(model_selection=selection, min_detection_confidence=0.5) as graph:
         found = 0
-        for bgr in images:
+        for i, bgr in enumerate(images):
             boxes, scores, points = graph_faces(graph, bgr)
-            mine = model(bgr, bgr=True)
-            assert len(mine.score) == len(scores)
-            assert np.allclose(mine.score, scores, atol=1e-5)
-            assert np.abs(mine.xyxy - boxes).max(initial=0) < 0.05  # px
-            assert np.abs(mine.keypoints - points).max(initial=0) < 0.05
+            assert_same(model(bgr, bgr=True), boxes, scores, points, f"picture {i}")
             found += len(scores)
     assert found >= len(images) - 4  # most pictures hold a face: the comparison is not of empty lists
 
@@ -88,10 +98,13 @@ def test_a_broken_model_file_is_one_clear_error(tmp_path, monkeypatch):
     broken = tmp_path / "face_detection_short_range.tflite"
     broken.write_bytes(blazeface.model_file(SHORT_RANGE).read_bytes()[:5000])  # cut short, as by a failed install
     monkeypatch.setattr(blazeface, "model_file", lambda spec: broken)
-    with pytest.raises(ModelError, match="reinstall mediapipe==0.10.21"):
-        BlazeFace(SHORT_RANGE)  # checked before TFLite reads it: TFLite would crash the process
+    with pytest.raises(ModelError, match="reinstall fervideo"):
+        BlazeFace(SHORT_RANGE)  # checked before LiteRT reads it: LiteRT would crash the process
     other = tmp_path / "other.tflite"
     other.write_bytes(blazeface.model_file(FULL_RANGE).read_bytes())  # a model, but not the one asked for
     monkeypatch.setattr(blazeface, "model_file", lambda spec: other)
-    with pytest.raises(ModelError, match="not the model mediapipe 0.10.21 ships"):
+    with pytest.raises(ModelError, match="not the BlazeFace model fervideo ships"):
+        BlazeFace(SHORT_RANGE)
+    monkeypatch.setattr(blazeface, "model_file", lambda spec: tmp_path / "gone.tflite")
+    with pytest.raises(ModelError, match="is missing; reinstall fervideo"):
         BlazeFace(SHORT_RANGE)

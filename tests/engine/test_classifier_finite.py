@@ -74,3 +74,47 @@ def test_analyze_with_a_model_that_outputs_nan_fails_in_one_line(nan_model, tmp_
     assert code == 1
     assert_one_error(err, "nan.onnx", "not finite")
     assert names(out) == []  # no result that looks complete
+
+
+class Shaped(FixedLogits):
+    """A stub runtime whose logits have another shape than (faces, 7)."""
+
+    def __init__(self, reshape) -> None:
+        super().__init__([0.0] * 7)
+        self.reshape = reshape
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return self.reshape(super().logits(x))
+
+
+@pytest.mark.parametrize(
+    "reshape",
+    [lambda z: z[:, :5], lambda z: z.reshape(-1), lambda z: z[:1], lambda z: z[:, :, None]],
+    ids=["five classes", "flat", "one row", "three axes"],
+)
+def test_logits_of_another_shape_are_refused_in_one_line(reshape):
+    spec = PreprocessSpec(input_size=48, channels=1)
+    model = EmotionClassifier(Shaped(reshape), spec, {"name": "stub"})
+    with pytest.raises(ModelError, match=r"output has shape .* not \(3, 7\)") as info:
+        model.predict(FACES)
+    assert "\n" not in str(info.value) and "stub" in str(info.value)
+
+
+@pytest.mark.integration
+def test_analyze_with_an_onnx_whose_output_is_not_n_by_7_fails_in_one_line(tmp_path, media, capfd):
+    onnx = pytest.importorskip("onnx", reason="making the model needs the onnx package (the dev extra)")
+    from onnx import TensorProto, helper
+
+    model = onnx.load(WEIGHTS_DIR / "cnn.onnx")
+    model.graph.node[-1].output[0] = "raw_logits"
+    for name, value in (("start", 0), ("stop", 5), ("axis", 1)):
+        model.graph.initializer.append(helper.make_tensor(name, TensorProto.INT64, [1], [value]))
+    model.graph.node.append(helper.make_node("Slice", ["raw_logits", "start", "stop", "axis"], ["logits"]))
+    del model.graph.output[0].type.tensor_type.shape.dim[:]
+    path = tmp_path / "five.onnx"
+    onnx.save(model, path)
+    out = tmp_path / "out"
+    code, err = run(capfd, "analyze", media("single_face.mp4"), "-o", out, "--model", path, "--every", "10")
+    assert code == 1
+    assert_one_error(err, "five.onnx", "output has shape")
+    assert names(out) == []

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import face_series_files
 from fervideo.outputs.boris import write_face_series
@@ -116,12 +117,9 @@ def test_every_row_of_a_face_series_loads_in_seconds(tmp_path):
     np.testing.assert_allclose(data[:, 0], [0.0, 0.04, 0.08, 0.2])
     with open(tmp_path / "clip.face3.tsv", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    assert list(rows[0]) == ["time_s", *EMOTIONS, "valence", "frame"] and [r["frame"] for r in rows] == [
-        "10",
-        "11",
-        "13",
-        "14",
-    ]
+    assert list(rows[0]) == ["time_s", *EMOTIONS, "valence", "frame", *FACE_FEATURES]
+    assert [r["frame"] for r in rows] == ["10", "11", "13", "14"]
+    assert {r["yaw"] for r in rows} == {"nan"}  # no face mesh's numbers given: unknown, as numpy reads it
 
 
 # --- the clean-up pattern -------------------------------------------------------------------------------------

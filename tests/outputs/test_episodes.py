@@ -76,7 +76,8 @@ def test_every_output_is_written(exported):
 def test_valence_column_follows_the_probabilities(exported):
     out, clip = exported
     rows = read_csv(out / f"{clip.stem}.csv")
-    assert list(rows[0])[-1] == "valence" and list(rows[0])[:17][-1] == "neutral"
+    # valence after the 17 columns it came after, the face mesh's after it (tests/outputs/test_face_features.py)
+    assert list(rows[0])[17] == "valence" and list(rows[0])[:17][-1] == "neutral"
     for row in rows:
         if row["face_id"]:
             probs = np.array([[float(row[e]) for e in EMOTIONS]])
@@ -114,7 +115,9 @@ def test_the_eaf_reads_back_with_a_tier_per_face_and_the_episodes(exported):
     with open(out / f"{clip.stem}.episodes.csv", newline="") as f:
         episodes = list(csv.DictReader(f))
     faces = sorted({int(e["face_id"]) for e in episodes})
-    assert sorted(eaf.get_tier_names()) == sorted(f"face {face}" for face in faces)
+    # with the face mesh, each face's blinks and looking at the camera too (tests/outputs/test_export_features.py)
+    kinds = ("", " blinks", " looking at camera")
+    assert sorted(eaf.get_tier_names()) == sorted(f"face {face}{kind}" for face in faces for kind in kinds)
     for face in faces:
         got = sorted(eaf.get_annotation_data_for_tier(f"face {face}"))
         want = [

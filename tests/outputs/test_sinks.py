@@ -13,9 +13,10 @@ from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.sinks import CSV_HEADER, CsvSink, ImageSink, VideoSink
 from tests.helpers import faces
 
-# the 17 columns of the first release, then valence
+# the 17 columns of the first release, then valence, then the face mesh's 9
 HEADER = (
     "frame,time_s,face_id,x,y,w,h,face_score,emotion,confidence,angry,disgust,fear,happy,sad,surprise,neutral,valence"
+    ",yaw,pitch,roll,eye_open_left,eye_open_right,mouth_open,gaze_yaw,gaze_pitch,looking_at_camera"
 )
 
 

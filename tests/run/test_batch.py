@@ -186,7 +186,7 @@ def test_sigkill_halfway_then_resume_matches_an_uninterrupted_run(folder, tmp_pa
 
 
 def test_ray_engine_gives_the_same_index(folder, tmp_path, capsys):
-    pytest.importorskip("ray", reason="ray is not installed (pip install 'fervideo[ray]')")
+    pytest.importorskip("ray", reason="ray is not installed (pip install ray)")
     local, ray_out = tmp_path / "local", tmp_path / "ray"
     batch(capsys, folder, local, "--workers", "2")
     code, _ = batch(capsys, folder, ray_out, "--workers", "2", "--engine", "ray")

@@ -110,6 +110,23 @@ def test_a_worker_killed_by_sigterm_is_retried_and_the_other_goes_on(tmp_path):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_killed_by_sigkill_leaves_no_temporary_files_behind_its_retry(tmp_path):
+    """kill -9 (or the OOM killer) gives a worker no chance to discard its files: the driver sweeps them up."""
+    folder = clips(tmp_path / "in", frames=1500)
+    out = tmp_path / "out"
+    proc = batch_cli(folder, out, "--workers", "2", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        victim = writers(out, 2, proc.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        _, err = proc.communicate(timeout=BUSY_S * 2)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert all(row["status"] == "ok" for row in index(out).values())
+    assert not list(out.rglob(".*partial*")), "the killed worker's temporary files stayed"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_batch_stops_its_busy_workers_within_seconds(tmp_path, signum):
     folder = clips(tmp_path / "in", frames=18000)

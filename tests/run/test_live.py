@@ -36,7 +36,7 @@ def test_live_on_a_file_writes_csv_and_prints_latency(tmp_path, capsys, media):
     assert code == 0
     rows = read_csv(out_csv)
     frames = sorted({int(r["frame"]) for r in rows})
-    assert frames == list(range(50))
+    assert len(frames) == 50 and frames[-1] >= 49  # the source's frame numbers: a dropped one is skipped
     assert sum(1 for r in rows if r["face_id"]) >= 45  # the face is in every frame; the first may await confirmation
     check_probabilities(rows)
     times = [float(r["time_s"]) for r in rows]

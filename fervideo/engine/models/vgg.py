@@ -100,6 +100,18 @@ def fernet_plus(**config: object) -> FerNet:
     return FerNet(FerNetConfig(**config))
 
 
+@register(
+    "fernet_balanced",
+    preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize"),
+    description="fernet_plus tuned on FER2013's posed labels and FER+ votes together, corrected for the class prior: "
+    "says angry, fear, disgust and sad more often",
+    weights="fernet_balanced.pt",
+)
+def fernet_balanced(**config: object) -> FerNet:
+    """fernet's architecture, for mixed folder/FER+ targets and equalised faces, logit-adjusted at export."""
+    return FerNet(FerNetConfig(**config))
+
+
 # three quarters of fernet_plus's channels (its first two layers' 36 rounded down to 32), about half its operations
 LITE_CHANNELS = [32, 32, 72, 72, 144, 144, 288, 288]
 

@@ -77,10 +77,13 @@ def is_complete(job: Job, outputs: OutputOptions, options: AnalyzeOptions | None
         if outputs.write_video and not summary["input"].get("is_image"):  # a photo is written as it came
             asked = summary["output_options"]["codec"] if "output_options" in summary else summary["video"]["codec"]
             unchanged = unchanged and asked == outputs.codec
+            # a video drawn with other --draw layers is another video; runs from before --draw drew none
+            unchanged = unchanged and summary.get("output_options", {}).get("draw", []) == list(outputs.draw)
         if options is not None:
             unchanged = unchanged and result_options(summary["options"]) == result_options(options.to_dict())
         unchanged = unchanged and summary["episodes"]["min_seconds"] == outputs.min_episode
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # no options recorded: an older run
+    # no options recorded: an older run; RecursionError: a JSON nested too deep
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     wanted = [paths["csv"], paths["episodes"]] + ([paths["video"]] if outputs.write_video else [])
     wanted += [paths[f] for f in outputs.export]

@@ -9,9 +9,11 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Protocol
 
-from fervideo.core.errors import UsageError
+from fervideo.core import journal
+from fervideo.core.errors import FervideoError, UsageError
 from fervideo.core.layout import OutputOptions
 from fervideo.engine.pipeline import AnalyzeOptions
 from fervideo.run.batch.jobs import Job, failed_row
@@ -89,6 +91,7 @@ class LocalEngine:
             row = worker.answer()
             if row is None:
                 worker.stop(WORKER_EXIT_S)
+                _sweep(job, worker.process.pid)
                 died = failed_row(job, f"a worker process died ({worker.ending()})")
                 finished.append((job, died | {"transient": True}))
             else:
@@ -106,6 +109,19 @@ class LocalEngine:
         deadline = time.monotonic() + STOP_S
         for worker in workers:  # gone before their temporary files are swept up
             worker.stop(max(0.0, deadline - time.monotonic()))
+
+
+def _sweep(job: Job, pid: int) -> None:
+    """Finish a commit that the dead worker pid cut short, then remove the temporary files it left: a killed worker
+    (kill -9, the OOM killer) had no chance to, and its retry writes them anew under its own names."""
+    folder = Path(job.out_dir)
+    try:
+        journal.recover(folder)
+    except (OSError, FervideoError):
+        return  # the old files its commit moved aside must stay: the retry's own recovery says what is wrong
+    for path in folder.glob(f".*.{pid}-*.partial*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 STOP_S = 2.0  # for every worker together to discard its unfinished outputs after a stop, before it is killed
@@ -166,7 +182,7 @@ class RayEngine:
         try:
             import ray
         except ImportError:
-            raise UsageError('--engine ray needs Ray: pip install "fervideo[ray]"') from None
+            raise UsageError('--engine ray needs Ray: pip install ray') from None
         self.ray = ray
         self.started = not ray.is_initialized()  # a local Ray we start, we also stop
         if self.started:

@@ -84,7 +84,7 @@ def _row(job: Job, out_dir: Path) -> str:
     row, paths = job.row, output_paths(job.input, job.out_dir, job.stem)
     try:
         summary = json.loads(paths["json"].read_text()) if row.get("status") != "failed" else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: a JSON nested too deep
         summary = {}
     summary = summary if isinstance(summary, dict) else {}
     name = escape(str(job.input))

@@ -1,0 +1,110 @@
+"""The JSON that `live --csv` writes beside its CSV: analyze's summary shape, so that `report` and `export` take a
+live CSV as they take analyze's, and a later run in that folder knows the files as a fervideo run's own."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+
+from fervideo import __version__
+from fervideo.core.atomic import AtomicOutput
+from fervideo.core.errors import OutputError
+from fervideo.core.frames import FrameResult
+from fervideo.core.layout import face_series_files, output_paths
+from fervideo.engine.pipeline import Analyzer
+from fervideo.outputs.summary import Summary
+from fervideo.run.owned import identity, input_stat, replaceable
+
+METHOD = "exponential moving average per track"
+
+
+def summary_path(csv: Path) -> Path:
+    """The JSON beside live's CSV, where report and export look for it: live.csv -> live.json."""
+    return Path(csv).with_suffix(".json")
+
+
+def stale_outputs(csv: Path, also: list[Path]) -> list[Path]:
+    """The earlier result's recorded files at the CSV's stem that this run does not write, to remove with its commit;
+    raises OutputError where a file at the JSON's name is not a fervideo run's (a user's own is never replaced)."""
+    json_path = summary_path(csv)
+    candidates = [*output_paths(csv, csv.parent, csv.stem).values(), *face_series_files(csv.parent, csv, csv.stem)]
+    try:
+        return replaceable([json_path], json_path, [path for path in candidates if path not in (csv, *also)])
+    except OutputError:  # live has no -o: the advice is its own
+        raise OutputError(
+            f"{json_path} is in the way: no fervideo run wrote it; move it away or give --csv another name"
+        ) from None
+
+
+class LiveSummary:
+    """Counts each shown frame as analyze's summary does, and writes the JSON (held for live's group commit)."""
+
+    def __init__(self, csv: Path, camera: str, capture: cv2.VideoCapture, analyzer: Analyzer, smooth: float) -> None:
+        self.csv, self.camera, self.analyzer, self.smooth = Path(csv), camera, analyzer, smooth
+        self.stats = Summary()
+        self.output = AtomicOutput(summary_path(self.csv)).hold()
+        self.file = None if camera.isdigit() or not Path(camera).is_file() else Path(camera)
+        self.started = input_stat(self.file) if self.file is not None else None
+        self.header_frames = int(max(capture.get(cv2.CAP_PROP_FRAME_COUNT), 0)) if self.file is not None else 0
+        self.tic = time.perf_counter()
+        self.last_frame = -1
+
+    def update(self, result: FrameResult) -> None:
+        """Count one shown frame (its index the source's own frame number)."""
+        self.stats.update(result)
+        self.last_frame = result.index
+
+    def finish(self, fps: float, size: tuple[int, int], shown: int, dropped: int, record: Path | None) -> None:
+        """Write the summary to the held temporary file; the CSV and the recording are committed with it."""
+        import json
+
+        elapsed = time.perf_counter() - self.tic
+        tracks = self.stats.track_list()
+        written = [self.csv, self.output.final] + ([record] if record is not None else [])
+        same_folder = [path for path in written if path.parent.resolve() == self.csv.parent.resolve()]
+        data = {
+            "fervideo_version": __version__,
+            "input": self._input(fps, size, elapsed),
+            "model": {**{k: v for k, v in self.analyzer.classifier.info.items() if k != "metrics"}, "tta": False},
+            "detector": asdict(self.analyzer.options.detector),
+            "tracker": asdict(self.analyzer.options.tracker),
+            # live analyses the newest frame: frames that arrive while the model works are dropped, not queued
+            "sampling": {"every": 1, "fps": None, "start": 0.0, "end": None, "live": "newest frame"},
+            "smoothing": {"seconds": self.smooth, "method": METHOD, "clock": "wall"},
+            "options": self.analyzer.options.to_dict(),
+            "counts": {**self.stats.counts(), "frames_dropped": dropped},
+            "tracks": tracks,
+            "episodes": {"min_seconds": self.stats.min_episode, "count": sum(t["episodes"] for t in tracks)},
+            "processing": {"seconds": round(elapsed, 3), "frames_per_second": round(shown / max(elapsed, 1e-9), 2)},
+            "outputs": {"csv": str(self.csv), "json": str(self.output.final)}
+            | ({"recording": str(record)} if record is not None else {}),
+            "warnings": [],
+            "output_options": {"video": False, "codec": None, "report": False, "export": []},
+            # this run's files beside the JSON: a later run there replaces them, never a user's own
+            "files": sorted(path.name for path in same_folder),
+        }
+        self.output.tmp.write_text(json.dumps(data, indent=2) + "\n")
+
+    def _input(self, fps: float, size: tuple[int, int], elapsed: float) -> dict:
+        """The source: a file by its path (frames in the CSV are its own frame numbers), else the camera or URL."""
+        frames = self.last_frame + 1
+        info = {
+            "path": self.camera if self.file is not None else self._name(),
+            "frames": self.header_frames or frames,
+            "fps": round(fps, 6),
+            "duration": round(self.header_frames / fps if self.header_frames else elapsed, 3),
+            "width": size[0],
+            "height": size[1],
+            "is_image": False,
+            "frames_read": frames,
+            "live": True,
+        }
+        if self.file is None:  # nothing to cut faces from later: report says so
+            return info | {"absolute_path": self._name(), "camera": True}
+        return info | {"absolute_path": str(self.file.resolve())} | identity(self.started)
+
+    def _name(self) -> str:
+        return f"camera {self.camera}" if self.camera.isdigit() else self.camera
