@@ -26,11 +26,9 @@ def test_extreme_sampling_values_are_usage_errors(tmp_path, capsys, argv, messag
     assert code == 2 and message in one_error_line(err)
 
 
-
 def test_batch_with_zero_workers_is_refused(tmp_path, capsys):
     code, err = run(capsys, "batch", str(SAMPLE.parent), "-o", str(tmp_path), "--workers", "0")
     assert code == 2 and "--workers must be 1 or more" in one_error_line(err)
-
 
 
 def test_names_are_printed_as_given_never_read_as_markup(tmp_path, capsys):
@@ -44,11 +42,9 @@ def test_names_are_printed_as_given_never_read_as_markup(tmp_path, capsys):
     assert code == 0 and f"{folder}/clip.mp4: " in err and "x[b]y.mp4: " in err, err
 
 
-
 def test_control_characters_in_names_cannot_reach_the_terminal():
     assert printable("a\x1b[31mred\nb.mp4") == "a\\x1b[31mred\\nb.mp4"
     assert shown("x[/].mp4") == "x\\[/].mp4" and shown("[draft]") == "\\[draft]"
-
 
 
 @pytest.mark.parametrize(("name", "out"), [("clip1:2.mp4", "run:1"), ("pipe:clip.mp4", "out")])
@@ -63,7 +59,6 @@ def test_relative_names_with_a_colon_are_local_files(tmp_path, capsys, monkeypat
     summary = read_json(tmp_path / out / f"{stem}.json")
     assert summary["counts"]["frames_analysed"] == 15
     assert video_shape(tmp_path / out / f"{stem}.annotated.mp4")[0] == summary["input"]["frames"]
-
 
 
 @pytest.mark.parametrize(

@@ -24,4 +24,3 @@ def test_analyze_dev_stdin_redirected_from_a_file(tmp_path):
     assert done.returncode == 0, done.stderr
     assert read_json(tmp_path / "stdin.json")["counts"]["frames_analysed"] == 15
     assert (tmp_path / "stdin.annotated.mp4").stat().st_size > 0
-

@@ -24,7 +24,6 @@ def test_a_face_in_the_only_analysed_frame_is_kept(tmp_path, capsys, media):
     assert code == 0 and counts["frames_analysed"] == 1 and counts["frames_with_face"] == 1 and counts["tracks"] == 1
 
 
-
 def test_dense_sampling_still_waits_for_a_second_sighting():
     from fervideo.engine.pipeline import confirmable
     from fervideo.engine.source import Sampling, VideoInfo
@@ -33,4 +32,3 @@ def test_dense_sampling_still_waits_for_a_second_sighting():
     assert confirmable(video, Sampling()) and confirmable(video, Sampling(every=15))
     assert not confirmable(video, Sampling(every=30)) and not confirmable(video, Sampling(fps=0.4))
     assert not confirmable(VideoInfo("p.jpg", 1, 0.0, 640, 360, is_image=True), Sampling())
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fervideo.core.detections import Detections
@@ -14,25 +14,13 @@ from fervideo.engine.classifier import EmotionClassifier
 from fervideo.engine.crop import FER_FRAME_SCALE, FER_FRAME_SHIFT, crop_faces, face_squares
 from fervideo.engine.preprocess import PreprocessSpec, prepare
 from fervideo.engine.tracker import IoUTracker, TrackerConfig
+from tests.strategies import FAST, frame_and_boxes
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-@st.composite
-def frame_and_boxes(draw) -> tuple[int, int, np.ndarray]:
-    """A frame size and 0-4 boxes anywhere from well before to well past its edges, some degenerate."""
-    height, width = draw(st.integers(1, 120)), draw(st.integers(1, 120))
-    boxes = []
-    for _ in range(draw(st.integers(0, 4))):
-        x0 = draw(st.floats(-1.5 * width, 1.5 * width, allow_nan=False))
-        y0 = draw(st.floats(-1.5 * height, 1.5 * height, allow_nan=False))
-        w = draw(st.floats(0, 2.0 * width, allow_nan=False))
-        h = draw(st.floats(0, 2.0 * height, allow_nan=False))
-        boxes.append((x0, y0, x0 + w, y0 + h))
-    return height, width, np.array(boxes, np.float32).reshape(-1, 4)
 
 @functools.cache
 def shipped_classifier() -> EmotionClassifier:
     return EmotionClassifier.load("cnn", "cpu")
+
 
 @st.composite
 def static_scene(draw) -> tuple[np.ndarray, TrackerConfig, int]:
@@ -49,12 +37,12 @@ def static_scene(draw) -> tuple[np.ndarray, TrackerConfig, int]:
     )
     return np.array(boxes, np.float32), config, draw(st.integers(config.min_hits, 8))
 
+
 def ids_of(tracker: IoUTracker, boxes: np.ndarray, order: list[int]) -> dict[int, int]:
     """Public ids that one update gives to boxes presented in `order`, by box index."""
     out = tracker.update(Detections(boxes[order], np.full(len(order), 0.9)))
     np.testing.assert_array_equal(out.xyxy, boxes[order])  # update labels faces, it never moves or drops one
     return dict(zip(order, tracker.public_ids(out.tracker_id).tolist(), strict=True))
-
 
 
 @given(frame_and_boxes())
@@ -70,7 +58,6 @@ def test_face_squares_are_square_and_centred(case):
     centre = (squares[:, :2] + squares[:, 2:]) / 2
     expected = (boxes[:, :2] + boxes[:, 2:]) / 2 + np.array(FER_FRAME_SHIFT, np.float32) * longest[:, None]
     np.testing.assert_allclose(centre, expected, rtol=1e-5, atol=1e-2)
-
 
 
 @given(frame_and_boxes(), st.sampled_from([24, 48, 64]))
@@ -92,7 +79,6 @@ def test_crops_come_from_where_the_square_lies(case, size):
         assert crop.shape == (size, size) and crop.dtype == np.uint8
         assert (crop == (200 if inside.size else 0)).all()
     assert crop_faces(np.zeros((height, width), np.uint8), boxes, size).shape == (len(boxes), size, size)
-
 
 
 @given(
@@ -118,7 +104,6 @@ def test_prepare_shapes_and_ranges(count, side, input_size, channels, mean, std,
         np.testing.assert_allclose(x[:, 0], (faces / 255.0 - mean) / std, rtol=1e-5, atol=1e-5)
 
 
-
 @given(st.integers(0, 6), st.booleans(), st.integers(0, 2**32 - 1))
 @settings(max_examples=15, deadline=None)
 def test_classifier_probabilities_sum_to_1(count, tta, seed):
@@ -126,7 +111,6 @@ def test_classifier_probabilities_sum_to_1(count, tta, seed):
     probs = shipped_classifier().predict(faces, batch_size=4, tta=tta)
     assert probs.shape == (count, len(EMOTIONS)) and probs.dtype == np.float32
     assert (probs >= 0).all() and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
-
 
 
 @given(static_scene(), st.randoms(use_true_random=False))
@@ -145,7 +129,6 @@ def test_static_scene_keeps_its_ids(scene, rng):
     assert sorted(settled[0].values()) == list(range(1, len(boxes) + 1))  # 1..n, one per face
 
 
-
 @given(static_scene(), st.data())
 @FAST
 def test_a_face_unseen_for_up_to_max_missed_frames_keeps_its_id(scene, data):
@@ -160,7 +143,6 @@ def test_a_face_unseen_for_up_to_max_missed_frames_keeps_its_id(scene, data):
     assert ids_of(tracker, boxes, everyone) == ids
 
 
-
 @given(st.lists(frame_and_boxes(), min_size=1, max_size=8))
 @FAST
 def test_ids_are_unique_within_a_frame_whatever_the_boxes(frames):
@@ -170,4 +152,3 @@ def test_ids_are_unique_within_a_frame_whatever_the_boxes(frames):
         assert len(set(out.tracker_id.tolist())) == len(boxes)
         ids = tracker.public_ids(out.tracker_id)
         assert (ids > 0).all() and len(set(ids.tolist())) == len(boxes)
-

@@ -22,7 +22,6 @@ def png_header_only(path, width: int, height: int) -> None:
     )
 
 
-
 def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path, capsys):
     huge, ok = tmp_path / "huge.png", tmp_path / "ok.jpg"
     png_header_only(huge, 40000, 40000)
@@ -30,4 +29,3 @@ def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path, caps
     code, err = run(capsys, "analyze", str(huge), str(ok), "-o", str(tmp_path / "out"), "--no-video")
     assert code == 1 and "40000x40000 is over fervideo's limit of 50 megapixels" in err
     assert "internal error" not in err and (tmp_path / "out" / "ok.json").is_file()  # the next input still runs
-

@@ -14,7 +14,6 @@ def ffmpeg(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True, timeout=120)
 
 
-
 def test_a_phone_video_with_a_display_rotation_is_analysed_upright(tmp_path, capsys):
     from tests.helpers import read_json, video_shape
 
@@ -26,4 +25,3 @@ def test_a_phone_video_with_a_display_rotation_is_analysed_upright(tmp_path, cap
     assert (summary["input"]["width"], summary["input"]["height"]) == (360, 640)
     assert video_shape(tmp_path / "out" / "portrait.annotated.mp4")[1:] == (360, 640)
     assert summary["counts"]["frames_with_face"] > 0  # the faces are found upright
-

@@ -39,4 +39,3 @@ def test_sound_longer_than_the_picture_is_cut_with_it(tmp_path, capsys):
     assert code == 0, err
     written = probe(tmp_path / "out" / "long_sound.annotated.mp4")
     assert written.audio_codec is not None and written.duration < 6.5  # the picture's 6 s, not 12
-

@@ -20,4 +20,3 @@ def test_a_frame_of_the_wrong_size_is_refused_even_under_python_O(tmp_path):
     )
     done = subprocess.run([sys.executable, "-O", "-c", script], capture_output=True, text=True, timeout=60)
     assert "refused: a (48, 64, 3) uint8 frame does not fit a 64x32 BGR video" in done.stdout, done.stderr
-

@@ -29,4 +29,3 @@ def test_outputs_are_committed_as_one_group_or_not_at_all(tmp_path, capsys, monk
     monkeypatch.undo()
     assert run(capsys, "analyze", str(SAMPLE), "-o", str(out), "--every", "3", "--no-video")[0] == 0
     assert sorted(p.name for p in out.iterdir()) == ["demo.csv", "demo.episodes.csv", "demo.json"]  # no old video
-

@@ -8,32 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fervideo.core.detections import Detections
 from fervideo.core.frames import FrameResult
 from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.sinks import CSV_HEADER, CsvSink
-
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-@st.composite
-def frame_and_boxes(draw) -> tuple[int, int, np.ndarray]:
-    """A frame size and 0-4 boxes anywhere from well before to well past its edges, some degenerate."""
-    height, width = draw(st.integers(1, 120)), draw(st.integers(1, 120))
-    boxes = []
-    for _ in range(draw(st.integers(0, 4))):
-        x0 = draw(st.floats(-1.5 * width, 1.5 * width, allow_nan=False))
-        y0 = draw(st.floats(-1.5 * height, 1.5 * height, allow_nan=False))
-        w = draw(st.floats(0, 2.0 * width, allow_nan=False))
-        h = draw(st.floats(0, 2.0 * height, allow_nan=False))
-        boxes.append((x0, y0, x0 + w, y0 + h))
-    return height, width, np.array(boxes, np.float32).reshape(-1, 4)
+from tests.strategies import FAST, frame_and_boxes
 
 probability_vectors = st.lists(st.floats(0, 1), min_size=len(EMOTIONS), max_size=len(EMOTIONS)).filter(
     lambda p: sum(p) > 1e-3
 )
+
 
 @st.composite
 def frame_results(draw) -> list[FrameResult]:
@@ -46,7 +33,6 @@ def frame_results(draw) -> list[FrameResult]:
         faces = Detections(boxes, scores, tracker_id=np.arange(1, len(boxes) + 1), probs=probs)
         results.append(FrameResult(index, index / 30.0, None, draw(st.booleans()), faces))
     return results
-
 
 
 @given(frame_results())
@@ -74,4 +60,3 @@ def test_csv_rows_carry_every_face_and_probabilities_summing_to_1(results):
             assert probs[EMOTIONS.index(row["emotion"])] == pytest.approx(max(probs), abs=1e-6)
             assert float(row["confidence"]) == pytest.approx(max(probs), abs=1e-4)
     assert next(faces, None) is None
-

@@ -24,6 +24,7 @@ def result(tmp_path_factory):
     assert main(["analyze", str(SAMPLE), "-o", str(out), "--no-video", "--every", "5", "--quiet"]) == 0
     return out
 
+
 def copy_result(result, tmp_path):
     for name in ("demo.csv", "demo.json"):
         shutil.copy(result / name, tmp_path / name)
@@ -39,7 +40,6 @@ def write_earlier(tmp_path, earlier: dict[str, bytes]) -> None:
     summary = json.loads((tmp_path / "demo.json").read_text())
     summary["files"] = sorted({*summary["files"], *earlier})
     (tmp_path / "demo.json").write_text(json.dumps(summary))
-
 
 
 def test_report_of_a_hand_edited_json_and_giant_box(result, tmp_path, capsys):
@@ -61,7 +61,6 @@ def test_report_of_a_hand_edited_json_and_giant_box(result, tmp_path, capsys):
     assert "Track #1" in page and (tmp_path / "demo.timeline.png").is_file()
 
 
-
 def test_report_reads_a_csv_a_spreadsheet_saved_and_says_what_is_wrong_with_others(result, tmp_path, capsys):
     csv_path, _ = copy_result(result, tmp_path)
     text = csv_path.read_text()
@@ -71,7 +70,6 @@ def test_report_reads_a_csv_a_spreadsheet_saved_and_says_what_is_wrong_with_othe
     csv_path.write_text(text.replace("face_id", "face", 1))
     code, err = run(capsys, "report", str(csv_path))
     assert code == 1 and "column 3 is 'face' where fervideo writes 'face_id'" in one_error_line(err)
-
 
 
 def test_report_on_a_full_disk_is_one_line_and_leaves_no_plot_without_its_page(result, tmp_path, capsys, monkeypatch):

@@ -20,7 +20,6 @@ def test_an_input_is_never_overwritten_by_its_own_output(tmp_path, capsys, name)
     assert clip.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
-
 def test_the_library_refuses_it_too(tmp_path):
     from fervideo.core.errors import UsageError
     from fervideo.run.job import analyze_file
@@ -29,4 +28,3 @@ def test_the_library_refuses_it_too(tmp_path):
     shutil.copy(SAMPLE, clip)
     with pytest.raises(UsageError, match="would be overwritten by its own outputs"):
         analyze_file(clip, tmp_path, analyzer=None)  # refused before the analyzer is touched
-

@@ -21,7 +21,6 @@ def test_live_refuses_outputs_that_would_clobber_each_other_or_the_input(tmp_pat
     assert code == 2 and message in one_error_line(err)
 
 
-
 def test_live_refuses_a_fifo_instead_of_hanging(tmp_path, capsys):
     import os
 
@@ -29,4 +28,3 @@ def test_live_refuses_a_fifo_instead_of_hanging(tmp_path, capsys):
     os.mkfifo(fifo)
     code, err = run(capsys, "live", "--camera", str(fifo), "--no-window", "--max-frames", "1")
     assert code == 1 and "is a pipe or socket" in one_error_line(err)
-

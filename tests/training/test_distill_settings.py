@@ -13,4 +13,3 @@ def test_distillation_settings_are_checked_before_any_teacher_runs(tmp_path):
         args = parse_args(["--data", str(tmp_path), "--teacher", str(tmp_path / "t.pt"), *extra])
         with pytest.raises(UsageError, match="--kd-alpha .* must be in \\[0, 1\\] and --kd-temperature above 0"):
             settings(args)
-
