@@ -71,11 +71,12 @@ class H264Sink(AtomicOutput):
         """Append one BGR frame of the source's size."""
         check_frame(frame, self.size)
         try:
-            self._proc.stdin.write(np.ascontiguousarray(frame, np.uint8).data)
+            with deferred():  # a stop mid-frame would leave ffmpeg a partial frame, or a frame left uncounted
+                self._proc.stdin.write(np.ascontiguousarray(frame, np.uint8).data)
+                self.written += 1
         except (BrokenPipeError, OSError):
             self._proc.wait()
             raise OutputError(f"{self.final}: ffmpeg stopped writing the video: {self._last_error()}") from None
-        self.written += 1
 
     def close(self) -> None:
         if self._proc is None:

@@ -14,6 +14,7 @@ from fervideo.core.errors import OutputError
 from fervideo.core.frames import FrameResult
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.paths import local
+from fervideo.core.signals import deferred
 from fervideo.outputs.episodes import valence
 
 # valence after the emotions, so that the 17 columns before it stay where they were; the face mesh's after that
@@ -108,8 +109,9 @@ class VideoSink(AtomicOutput):
     def write(self, frame: np.ndarray) -> None:
         """Append one BGR frame of the source's size."""
         check_frame(frame, self.size)
-        self._writer.write(frame)
-        self.written += 1
+        with deferred():  # a stop between the write and the count would make close() see one frame too many
+            self._writer.write(frame)
+            self.written += 1
 
     def close(self) -> None:
         if self._writer is None:

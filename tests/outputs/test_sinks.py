@@ -1,6 +1,7 @@
 """fervideo.outputs.sinks: CSV and video writers that take their final name only when complete."""
 
 import csv
+import signal
 
 import cv2
 import numpy as np
@@ -203,3 +204,31 @@ def test_prepare_out_dir_under_regular_file(tmp_path):
     assert str(blocker / "out") in str(info.value)
     with pytest.raises(OutputError):
         prepare_out_dir(blocker)  # the path itself is a file
+
+
+class _StopAfterWrite:
+    """A video writer whose frame lands, then a Ctrl-C arrives before the sink could count it."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def write(self, frame):
+        self.writer.write(frame)
+        signal.raise_signal(signal.SIGINT)
+
+    def release(self):
+        self.writer.release()
+
+
+def test_a_stop_right_after_a_frame_is_written_still_counts_it(tmp_path):
+    """A stop at that moment once made close() report 121 of 120 frames and blame a full disk (issue 33, stops)."""
+    sink = VideoSink(tmp_path / "v.mp4", 10.0, 64, 48)
+    frame = np.zeros((48, 64, 3), np.uint8)
+    sink.write(frame)
+    sink._writer = _StopAfterWrite(sink._writer)
+    with pytest.raises(KeyboardInterrupt):
+        sink.write(frame)
+    assert sink.written == 2
+    sink.close()  # the two frames are in the file: no "disk full?"
+    sink.commit()
+    assert (tmp_path / "v.mp4").is_file()
