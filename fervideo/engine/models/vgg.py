@@ -89,9 +89,13 @@ def fernet(**config: object) -> FerNet:
     return FerNet(FerNetConfig(**config))
 
 
+# the real-face models' input: each face histogram-equalised to a FER2013 face's statistics
+EQUALISED = PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize")
+
+
 @register(
     "fernet_plus",
-    preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize"),
+    preprocess=EQUALISED,
     description="fernet on FER+ crowd votes, faces equalised: for real faces",
     weights="fernet_plus.pt",
 )
@@ -102,7 +106,7 @@ def fernet_plus(**config: object) -> FerNet:
 
 @register(
     "fernet_balanced",
-    preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize"),
+    preprocess=EQUALISED,
     description="fernet_plus tuned on FER2013's posed labels and FER+ votes together, corrected for the class prior: "
     "says angry, fear, disgust and sad more often",
     weights="fernet_balanced.pt",
@@ -118,7 +122,7 @@ LITE_CHANNELS = [32, 32, 72, 72, 144, 144, 288, 288]
 
 @register(
     "fernet_lite",
-    preprocess=PreprocessSpec(input_size=48, channels=1, mean=0.5, std=0.25, normalize="equalize"),
+    preprocess=EQUALISED,
     description="fernet_plus pruned to three quarters of its channels, distilled from it: fast",
     weights="fernet_lite.pt",
 )
