@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	@# a venv made before fervideo shipped BlazeFace itself: mediapipe pinned numpy<2, and its opencv-contrib-python
 	@# shares the cv2 folder with opencv-python-headless, so both go before the install
 	@$(BIN)/pip uninstall --quiet --yes mediapipe opencv-contrib-python tflite-runtime 2>/dev/null || true
+	@# dev includes the video extra (imageio-ffmpeg): the demo's annotated video is H.264 with sound
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
@@ -45,8 +46,10 @@ onnx: setup
 
 # fervideo (and pandas, for fervideo.outputs.results.load_results) into the Python that PYTHON names: an activated
 # virtual environment, a conda environment, or pass PYTHON=/path/to/python. The shipped models run on ONNX
-# Runtime; `make install EXTRAS=torch,pandas` adds torch (training, eval, .pt checkpoints)
-EXTRAS ?= pandas
+# Runtime; `make install EXTRAS=torch,pandas,video` adds torch (training, eval, .pt checkpoints). The video extra
+# (imageio-ffmpeg, 165 MB) writes the annotated video as H.264 with sound; without it, and without an ffmpeg on PATH,
+# it is MPEG-4 without sound
+EXTRAS ?= pandas,video
 install:
 	$(PYTHON) -m pip install ".[$(EXTRAS)]"
 

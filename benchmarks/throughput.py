@@ -24,8 +24,8 @@ import cv2
 
 from fervideo.core.choices import DEFAULT_MODEL
 from fervideo.engine.models import list_models
-from fervideo.engine.pipeline import AnalyzeOptions, Analyzer, use_cores
-from fervideo.engine.runtime import use_threads
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.engine.runtime import use_cores, use_threads
 from fervideo.engine.source import Sampling
 from fervideo.outputs.encoder import H264Sink
 from fervideo.run.job import analyze_file

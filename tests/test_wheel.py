@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import cv2
 import pytest
+from matplotlib import cbook
 
 from tests.conftest import ROOT, SAMPLE
 
@@ -22,12 +25,16 @@ pytestmark = [
     pytest.mark.skipif(os.environ.get("FERVIDEO_TEST_WHEEL") != "1", reason="set FERVIDEO_TEST_WHEEL=1 to build it"),
 ]
 SHIPPED = ["face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite", "LICENSE-mediapipe"]
-# the library API from the installed package, on matplotlib's public-domain portrait
+# the library API from the installed package, on a photo given as its path
 PHOTO = """
+import sys
 import fervideo
-from matplotlib import cbook
-print(fervideo.__file__, len(fervideo.analyze_image(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))))
+print(fervideo.__file__, len(fervideo.analyze_image(sys.argv[1])))
 """
+# the wheel alone, in a fresh venv with pip and setuptools (python -m venv), `du -sm`: 484 MB on 2026-12-07 (Python
+# 3.11); this bound catches growth. Issue 34 asks for 400, not reached yet: LiteRT's 59 MB would go if the four
+# .tflite models ran on ONNX Runtime, the .pt checkpoints' 19 MB if the wheel left them to the torch extra
+LEAN_LIMIT_MB = 500
 
 
 def call(*argv: str | Path, cwd: Path, timeout: float = 900) -> str:
@@ -35,6 +42,18 @@ def call(*argv: str | Path, cwd: Path, timeout: float = 900) -> str:
     done = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(map(str, argv))}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
+
+
+def call_err(*argv: str | Path, cwd: Path, timeout: float = 900) -> str:
+    """Run a command to completion; its stderr, or a failure that shows its output."""
+    done = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(map(str, argv))}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stderr
+
+
+def megabytes(folder: Path) -> int:
+    """du -sm: the folder's size on disk in MiB, rounded up as du rounds."""
+    return int(subprocess.run(["du", "-sm", str(folder)], capture_output=True, text=True, check=True).stdout.split()[0])
 
 
 def versions(python: Path, cwd: Path) -> dict[str, str]:
@@ -60,6 +79,19 @@ def test_the_wheel_holds_the_models_and_their_licence(wheel):
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert not any(name in line for line in requires for name in ("mediapipe", "tflite-runtime", "numpy<2"))
     assert any("ai-edge-litert" in line for line in requires)
+    lean = [line for line in requires if "extra ==" not in line]
+    assert not any(name in line for line in lean for name in ("imageio-ffmpeg", "matplotlib", "pillow"))
+    assert any("imageio-ffmpeg" in line and 'extra == "video"' in line for line in requires)
+
+
+def test_the_lean_install_fits_the_size_limit(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    call(sys.executable, "-m", "venv", venv, cwd=tmp_path)
+    call(venv / "bin" / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
+    installed = call(venv / "bin" / "python", "-m", "pip", "list", "--format", "freeze", cwd=tmp_path).lower()
+    assert not any(f"{name}==" in installed for name in ("imageio-ffmpeg", "matplotlib", "pillow", "torch"))
+    size = megabytes(venv)
+    assert size <= LEAN_LIMIT_MB, f"the lean install is {size} MB, over {LEAN_LIMIT_MB} MB:\n{installed}"
 
 
 def test_it_installs_beside_numpy_2_and_pandas_3_and_analyses_the_sample(wheel, tmp_path):
@@ -73,9 +105,33 @@ def test_it_installs_beside_numpy_2_and_pandas_3_and_analyses_the_sample(wheel, 
     call(python, "-m", "pip", "check", cwd=tmp_path)
     clip = tmp_path / "demo.mp4"  # away from the checkout: the installed package and its weights do the work
     clip.write_bytes(SAMPLE.read_bytes())
-    call(bin_dir / "fervideo", "analyze", clip, "-o", tmp_path / "out", "-q", cwd=tmp_path)
+    err = call_err(bin_dir / "fervideo", "analyze", clip, "-o", tmp_path / "out", "--end", "2", cwd=tmp_path)
     summary = json.loads((tmp_path / "out" / "demo.json").read_text())
     assert summary["tracks"] and summary["model"]["runtime"] == "onnx"
-    assert (tmp_path / "out" / "demo.annotated.mp4").stat().st_size > 0
-    where, faces = call(python, "-c", PHOTO, cwd=tmp_path).split()
+    video = summary["video"]
+    if shutil.which("ffmpeg") is None:  # no imageio-ffmpeg in the lean install, none on PATH: OpenCV's mp4v
+        assert video == {"codec": "mp4v", "encoder": "opencv", "audio": None}
+        notes = [line for line in err.splitlines() if "no H.264 encoder here" in line]
+        assert len(notes) == 1 and "`pip install imageio-ffmpeg`" in notes[0], err
+    else:
+        assert video["codec"] == "h264" and video["encoder"] == "ffmpeg"
+    assert video_frames(tmp_path / "out" / "demo.annotated.mp4") == summary["counts"]["frames_read"] > 0
+    photo = tmp_path / "grace_hopper.jpg"  # the portrait matplotlib ships, which the lean install has not
+    photo.write_bytes(Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).read_bytes())
+    where, faces = call(python, "-c", PHOTO, photo, cwd=tmp_path).split()
     assert Path(where).is_relative_to(venv) and faces == "1"
+    # the fix the note names works: H.264 with the sound from then on
+    call(python, "-m", "pip", "install", "--quiet", "imageio-ffmpeg", cwd=tmp_path)
+    call(bin_dir / "fervideo", "analyze", clip, "-o", tmp_path / "again", "--end", "2", "-q", cwd=tmp_path)
+    again = json.loads((tmp_path / "again" / "demo.json").read_text())["video"]
+    assert again["codec"] == "h264" and again["encoder"] == "imageio-ffmpeg"
+
+
+def video_frames(path: Path) -> int:
+    """Frames OpenCV decodes from a video."""
+    capture = cv2.VideoCapture(str(path))
+    frames = 0
+    while capture.grab():
+        frames += 1
+    capture.release()
+    return frames

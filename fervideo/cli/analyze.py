@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.table import Table
@@ -23,6 +24,7 @@ from fervideo.cli.common import (
 )
 from fervideo.core.errors import FervideoError
 from fervideo.core.labels import EMOTIONS
+from fervideo.core.layout import IMAGE_SUFFIXES, OutputOptions
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -49,7 +51,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run_analyze(args: argparse.Namespace) -> int:
     """fervideo analyze: each input in turn; one bad input does not stop the others."""
     from fervideo.core.atomic import prepare_out_dir
-    from fervideo.engine.pipeline import Analyzer, use_cores
+    from fervideo.engine.pipeline import Analyzer
+    from fervideo.engine.runtime import use_cores
     from fervideo.run.job import analyze_file
 
     options = make_options(args)
@@ -62,6 +65,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         with Analyzer(options) as analyzer:
             if args.verbose and not args.quiet:
                 print_settings(analyzer)
+            if not args.quiet:
+                warn_if_no_h264(args.inputs, output_options(args))
             for path in args.inputs:
                 if args.skip_existing and _completed(path, out_dir, options, args):
                     if not args.quiet:
@@ -72,6 +77,18 @@ def run_analyze(args: argparse.Namespace) -> int:
         if not existed and out_dir.is_dir() and not any(out_dir.iterdir()):  # no result: no empty folder either
             out_dir.rmdir()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def warn_if_no_h264(inputs: Sequence[Path], outputs: OutputOptions) -> None:
+    """One warning line, before the first input, when H.264 is asked for but the videos will be mp4v."""
+    if not outputs.write_video or outputs.codec != "h264":
+        return
+    if all(Path(path).suffix.lower() in IMAGE_SUFFIXES for path in inputs):  # a photo is written as it came
+        return
+    from fervideo.outputs.encoder import missing_h264
+
+    if (note := missing_h264()) is not None:
+        err.print(Text.assemble(("warning:", "yellow"), f" {note}"))
 
 
 def _completed(path: Path, out_dir: Path, options: object, args: argparse.Namespace) -> bool:

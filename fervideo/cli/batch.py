@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.live import Live
 from rich.table import Table
 
+from fervideo.cli.analyze import warn_if_no_h264
 from fervideo.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -72,6 +73,8 @@ def run_batch(args: argparse.Namespace) -> int:
             f"{'' if args.end is None else f' to {args.end:g} s'}",
             markup=False,
         )
+    if not args.quiet:
+        warn_if_no_h264([job.input for job in jobs], output_options(args))
     run = partial(
         engine_mod.run_batch, jobs, args.out_dir, options, engine, output_options(args), args.retries, force=args.force
     )

@@ -188,6 +188,12 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th frame (1: all)")
     sampling.add_argument("--fps", type=float, metavar="F", help="analyse about F frames per second of video")
     parser.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="search every analysed frame for faces and read every face anew; by default a still face's last "
+        "reading is kept until its picture changes, and faces are searched for only while they come and go",
+    )
+    parser.add_argument(
         "--start",
         type=parse_time,
         default=0.0,
@@ -258,6 +264,7 @@ def make_options(args: argparse.Namespace) -> object:
         face_features=not args.no_face_features,
         tracker=TrackerConfig(max_people=args.max_people, reid=not args.no_reid),
         participant=args.participant,
+        every_frame=getattr(args, "every_frame", False),  # live reads every frame anyway
     )
 
 

@@ -23,12 +23,9 @@ def run_report(args: argparse.Namespace) -> int:
     from fervideo.core.journal import recover
     from fervideo.core.signals import check, deferred
 
-    # numpy turns a Ctrl-C that lands while a native extension loads into an ImportError, which matplotlib's
-    # optional imports may swallow: so they load here, with stops held back, not midway through the report
+    # numpy turns a Ctrl-C that lands while a native extension (OpenCV) loads into an ImportError, which an
+    # optional import may swallow: so they load here, with stops held back, not midway through the report
     with deferred():
-        import matplotlib.backends.backend_agg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-
         from fervideo.outputs.report import report_from_result
 
     recover(args.csv.parent)  # a commit that a crash cut short there: finished before its CSV and JSON are read

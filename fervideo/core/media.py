@@ -1,12 +1,14 @@
 """What ffmpeg says about a media file: its streams, and whether its picture changes size mid-stream.
 
-The ffmpeg is imageio-ffmpeg's (no ffprobe needed); OpenCV alone hides both a stream's audio and a size change.
+The ffmpeg is imageio-ffmpeg's when it is installed, else the one on PATH (no ffprobe needed); OpenCV alone hides
+both a stream's audio and a size change.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +20,42 @@ class FfmpegUnavailable(Exception):
     """No ffmpeg with an H.264 encoder could be found; the message says why."""
 
 
+NO_FFMPEG = "neither imageio-ffmpeg nor an ffmpeg on PATH is installed"
+ORIGINS: dict[str, str] = {}  # each ffmpeg found: "imageio-ffmpeg", or "ffmpeg" for the one on PATH
+
+
 @functools.cache
 def ffmpeg_exe() -> str:
-    """Path of imageio-ffmpeg's executable (or $IMAGEIO_FFMPEG_EXE), checked to have libx264."""
+    """Path of the first ffmpeg with libx264: imageio-ffmpeg's (or $IMAGEIO_FFMPEG_EXE), then the one on PATH."""
+    candidates, problems = [], []
     try:
         import imageio_ffmpeg
     except ImportError:
-        raise FfmpegUnavailable("imageio-ffmpeg is not installed (pip install imageio-ffmpeg)") from None
-    try:
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-        encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        raise FfmpegUnavailable(f"ffmpeg cannot run: {exc}") from exc
-    if " libx264 " not in encoders.stdout:
-        raise FfmpegUnavailable(f"{exe} has no libx264 encoder")
-    return exe
+        pass  # the lean install has no imageio-ffmpeg (its ffmpeg is 165 MB): the `video` extra adds it
+    else:
+        try:
+            candidates.append((imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg"))
+        except RuntimeError as exc:
+            problems.append(f"imageio-ffmpeg's ffmpeg cannot run: {exc}")
+    on_path = shutil.which("ffmpeg")
+    if on_path is not None:
+        candidates.append((on_path, "ffmpeg"))
+    for exe, origin in candidates:
+        try:
+            encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError) as exc:
+            problems.append(f"{exe} cannot run: {exc}")
+            continue
+        if " libx264 " in encoders.stdout:
+            ORIGINS[exe] = origin
+            return exe
+        problems.append(f"{exe} has no libx264 encoder")
+    raise FfmpegUnavailable("; ".join(problems) or NO_FFMPEG)
+
+
+def ffmpeg_origin(exe: str) -> str:
+    """Which ffmpeg exe is, for the JSON summary: "imageio-ffmpeg", or "ffmpeg" for the one on PATH."""
+    return ORIGINS.get(exe, "ffmpeg")
 
 
 @dataclass

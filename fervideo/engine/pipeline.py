@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass, replace
@@ -12,7 +11,7 @@ import numpy as np
 
 from fervideo.core.background import prefetch
 from fervideo.core.choices import DEFAULT_MODEL
-from fervideo.core.detections import Detections
+from fervideo.core.detections import FACE_FEATURES, Detections
 from fervideo.core.errors import UsageError
 from fervideo.core.frames import Frame, FrameResult
 from fervideo.engine.classifier import EmotionClassifier
@@ -21,9 +20,9 @@ from fervideo.engine.detector import DetectorConfig, FaceDetector
 from fervideo.engine.identity import FaceEmbedder, Participant, check_participant
 from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh
 from fervideo.engine.pose import EyeNormaliser, face_features
-from fervideo.engine.runtime import use_threads
+from fervideo.engine.schedule import SEARCH_EVERY, ChangeGate, SearchSchedule, confirmable
 from fervideo.engine.smoothing import EmaSmoother
-from fervideo.engine.source import Sampling, VideoInfo, VideoSource
+from fervideo.engine.source import Sampling, VideoSource
 from fervideo.engine.tracker import IoUTracker, TrackerConfig
 
 # Frames decoded and searched for faces ahead of the classifier, in bytes: enough that detection goes on
@@ -50,6 +49,7 @@ class AnalyzeOptions:
     align: bool = False  # turn each crop so that the eyes are level (BlazeFace's eye keypoints)
     face_features: bool = True  # head pose, eyes, mouth and gaze from the face mesh (Detections.features)
     participant: str = "everyone"  # whose faces the results keep: everyone, largest, center or an id
+    every_frame: bool = False  # search every sampled frame and analyse every face (engine.schedule: the default skips)
 
     def __post_init__(self) -> None:
         check_participant(self.participant)
@@ -70,6 +70,11 @@ class _Pending:
     crops: np.ndarray | None
 
 
+# In place of a frame's detections: the detector skipped this sampled frame (engine.schedule), so the faces
+# tracked in the frame before stand where they stood
+CARRIED = Detections.empty()
+
+
 class Analyzer:
     """Holds the detector and the classifier; run() analyses one source at a time."""
 
@@ -88,6 +93,10 @@ class Analyzer:
         self._eyes = EyeNormaliser()  # each track's open eye; run() starts afresh with each source
         self.embedder = FaceEmbedder(self.mesh) if options.tracker.reid else None
         self._participant = Participant(options.participant)  # its choice, too, is made afresh with each source
+        self.gate = ChangeGate(options.every_frame)  # run() starts afresh with each source, as do the two below
+        self.schedule = SearchSchedule(options.every_frame)
+        self._carry = Detections.empty()  # the faces the last search found, for the frames it skips
+        self._skipped = 0  # analysed frames since that search
 
     def new_tracker(self, config: TrackerConfig | None = None) -> IoUTracker:
         """A tracker for one source, which re-identifies faces that come back unless the options turn that off."""
@@ -101,13 +110,16 @@ class Analyzer:
         tracker = self.new_tracker(config)
         self._participant = Participant(self.options.participant)
         self.detector.reset()  # its schedule of the full-range model starts again with each source
-        holdback = config.min_hits - 1  # analysed frames kept back until their new faces are confirmed
+        # analysed frames kept back until their new faces are confirmed, by searches up to SEARCH_EVERY apart
+        holdback = (config.min_hits - 1) * (1 if self.options.every_frame else SEARCH_EVERY)
         face_size = self.classifier.spec.face_size
         pending: list[_Pending] = []
         pending_faces = pending_bytes = 0
         last = Detections.empty()
         smoother = EmaSmoother(self.options.smooth) if self.options.smooth > 0 else None  # fresh state per source
         self._eyes = EyeNormaliser()
+        self.gate, self.schedule = ChangeGate(self.options.every_frame), SearchSchedule(self.options.every_frame)
+        self._carry, self._skipped = Detections.empty(), 0
         ahead = AHEAD_BYTES // max(1, 3 * source.info.width * source.info.height)
         found = self._found(source.frames(self.options.sampling, decode_all), source.info.is_image)
         frames = prefetch(found, min(max(ahead, 2), 256))
@@ -134,7 +146,7 @@ class Analyzer:
         """One frame at once, for live use: its confirmed faces with ids and probabilities (no look-ahead)."""
         faces, crops = _confirmed(*self._detect(image, tracker, self.classifier.spec.face_size), tracker)
         faces, crops = self._chosen(faces, crops, image)
-        self._features([image], [faces])
+        self._features([image], [faces], [np.ones(len(faces), bool)])
         self._eyes.forget(tracker.live_ids())
         faces.probs = self.classifier.predict(crops, self.options.batch_size, tta=self.options.tta)
         return faces
@@ -147,20 +159,26 @@ class Analyzer:
         """
         held: Frame | None = None
         for frame in frames:
-            if photo or not frame.sampled:
+            search = frame.sampled and (photo or self.schedule.due())
+            if photo or not search:
                 if held is not None:
-                    yield held, self.detector(held.image)
+                    yield held, self._searched(self.detector(held.image))
                     held = None
-                yield frame, (self.detector.photo(frame.image) if frame.sampled else None)
+                found = self.detector.photo(frame.image) if photo and frame.sampled else None
+                yield frame, (found if photo or not frame.sampled else CARRIED)
             elif held is None:
                 held = frame
             else:
                 faces = self.detector.pair(held.image, frame.image)
-                yield held, faces[0]
-                yield frame, faces[1]
+                yield held, self._searched(faces[0])
+                yield frame, self._searched(faces[1])
                 held = None
         if held is not None:
-            yield held, self.detector(held.image)
+            yield held, self._searched(self.detector(held.image))
+
+    def _searched(self, found: Detections) -> Detections:
+        self.schedule.found(found.xyxy)
+        return found
 
     def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
         return self._track(image, self.detector(image), tracker, face_size)
@@ -168,7 +186,12 @@ class Analyzer:
     def _track(
         self, image: np.ndarray, found: Detections, tracker: IoUTracker, face_size: int
     ) -> tuple[Detections, np.ndarray]:
-        faces = tracker.update(found, image)  # tracker_id holds track keys until _flush
+        if found is CARRIED:  # the tracker learns only from searches: a carried flicker never becomes a face
+            self._skipped += 1
+            faces = self._carry[np.arange(len(self._carry))]
+        else:
+            faces = self._carry = tracker.update(found, image, self._skipped)  # tracker_id: track keys until _flush
+            self._skipped = 0
         roll = faces.roll if self.options.align else None
         crops = crop_faces(image, faces.xyxy, face_size, roll)  # (N, 48, 48) from the BGR frame
         return faces, crops
@@ -176,23 +199,27 @@ class Analyzer:
     def _flush(
         self, pending: list[_Pending], tracker: IoUTracker, last: Detections, smoother: EmaSmoother | None
     ) -> Iterator[FrameResult]:
-        """Keep confirmed faces, classify them in one batch, then release their frames in order (smoothed)."""
+        """Keep confirmed faces, analyse the changed ones in one batch, then release their frames in order."""
         for item in pending:
             if item.faces is not None:
                 item.faces, item.crops = self._chosen(*_confirmed(item.faces, item.crops, tracker), item.frame.image)
         marked = [p for p in pending if p.faces is not None and len(p.faces)]
-        self._features([p.frame.image for p in marked], [p.faces for p in marked])
-        crops = [p.crops for p in pending if p.crops is not None]
-        probs = (
-            self.classifier.predict(np.concatenate(crops), self.options.batch_size, tta=self.options.tta)
-            if crops
-            else None
-        )
+        dues = [self.gate.decide(p.faces.tracker_id, p.crops, p.frame.time_s) for p in marked]
+        self._features([p.frame.image for p in marked], [p.faces for p in marked], dues)
+        size, classes = self.classifier.spec.face_size, len(self.classifier.classes)
+        due_crops = [p.crops[due] for p, due in zip(marked, dues, strict=True)]
+        crops = np.concatenate([np.empty((0, size, size), np.uint8), *due_crops])
+        probs = self.classifier.predict(crops, self.options.batch_size, tta=self.options.tta)
         offset = 0
+        for item, due in zip(marked, dues, strict=True):
+            item.faces.probs = np.zeros((len(item.faces), classes), np.float32)
+            item.faces.probs[due] = probs[offset : offset + due.sum()]
+            offset += due.sum()
+            self.gate.fill(item.faces, due)  # the faces skipped keep their last reading
         for item in pending:
             if item.faces is not None:
-                item.faces.probs = probs[offset : offset + len(item.faces)]
-                offset += len(item.faces)
+                if item.faces.probs is None:  # a frame without faces
+                    item.faces.probs = np.zeros((0, classes), np.float32)
                 if smoother is not None and len(item.faces):  # in time order: release order is frame order
                     item.faces.probs = smoother(item.faces.tracker_id, item.faces.probs, item.frame.time_s)
                 last = item.faces
@@ -203,9 +230,11 @@ class Analyzer:
                 item.faces is not None,
                 item.faces if item.faces is not None else last,
             )
+        live = tracker.live_ids()
         if smoother is not None:  # its memory follows the live tracks, however long the video
-            smoother.forget(tracker.live_ids())
-        self._eyes.forget(tracker.live_ids())
+            smoother.forget(live)
+        self._eyes.forget(live)
+        self.gate.forget(live)
         return last
 
     def _chosen(self, faces: Detections, crops: np.ndarray, image: np.ndarray) -> tuple[Detections, np.ndarray]:
@@ -213,18 +242,31 @@ class Analyzer:
         keep = self._participant.keep(faces.tracker_id, faces.xyxy, image.shape[1], image.shape[0])
         return (faces, crops) if keep.all() else (faces[keep], crops[keep])
 
-    def _features(self, images: list[np.ndarray], faces: list[Detections]) -> None:
-        """Set the face-mesh features of confirmed faces, in time order, all frames' faces in one batch."""
+    def _features(self, images: list[np.ndarray], faces: list[Detections], dues: list[np.ndarray]) -> None:
+        """Set the face-mesh features of the due faces of confirmed ones, in time order, all in one batch."""
         if self.mesh is None or not faces:
             return
-        rolls = [f.roll if f.roll is not None else np.zeros(len(f), np.float32) for f in faces]
-        marks = self.mesh(images, [f.xyxy for f in faces], rolls)
-        for found, marked in zip(faces, marks, strict=True):
-            found.features = face_features(marked, found.tracker_id, self._eyes)
+        subsets = [f[due] for f, due in zip(faces, dues, strict=True)]
+        rolls = [f.roll if f.roll is not None else np.zeros(len(f), np.float32) for f in subsets]
+        marks = self.mesh(images, [f.xyxy for f in subsets], rolls)
+        for found, due, subset, marked in zip(faces, dues, subsets, marks, strict=True):
+            found.features = np.full((len(found), len(FACE_FEATURES)), np.nan, np.float32)
+            found.features[due] = face_features(marked, subset.tracker_id, self._eyes)
             # the points too, for --draw landmarks; a mesh on no face (low presence) is no face's
             points = marked.mesh[..., :2].astype(np.float32)
             points[marked.presence < MIN_PRESENCE] = np.nan
-            found.landmarks = points
+            found.landmarks = np.full((len(found), *points.shape[1:]), np.nan, np.float32)
+            found.landmarks[due] = points
+
+    def work(self) -> dict:
+        """What the last run did, for the JSON: its mode, the searches made and skipped, the faces read and carried."""
+        return {
+            "mode": "every-frame" if self.options.every_frame else "adaptive",
+            "searches": self.schedule.searched,
+            "searches_skipped": self.schedule.skipped,
+            "faces_read": self.gate.analysed,
+            "faces_carried": self.gate.carried,
+        }
 
     def close(self) -> None:
         """Release the detector."""
@@ -235,30 +277,6 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-# Above this gap between analysed frames a face may well have moved or gone by the next one: waiting for a
-# second sighting would drop real faces (--fps 0.4 on a short clip found none) rather than flickers.
-CONFIRM_GAP_S = 0.5
-
-
-def confirmable(info: VideoInfo, sampling: Sampling) -> bool:
-    """Whether new faces can wait for a second analysed frame: not in a photo, a 1-frame video, or sparse sampling."""
-    if info.is_image or info.frames == 1:
-        return False
-    gap = 1.0 / sampling.fps if sampling.fps is not None else sampling.every / info.fps if info.fps > 0 else 0.0
-    return gap <= CONFIRM_GAP_S
-
-
-def use_cores(cores: int | None = None) -> int:
-    """Give the classifier one thread fewer than the cores analysing a video (default: all); returns how many.
-
-    The detector thread keeps one core busy; a classifier that also wanted it waited at every parallel
-    region (fernet, 640x360 on 2 cores: 151 frames/s with 2 torch threads, 193 with 1, --no-video).
-    """
-    threads = max(1, (cores or os.cpu_count() or 1) - 1)
-    use_threads(threads)
-    return threads
 
 
 def _confirmed(faces: Detections, crops: np.ndarray, tracker: IoUTracker) -> tuple[Detections, np.ndarray]:

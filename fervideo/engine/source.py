@@ -12,6 +12,7 @@ import numpy as np
 
 from fervideo.core.errors import InputError, UsageError
 from fervideo.core.frames import Frame
+from fervideo.core.image_header import image_size
 from fervideo.core.layout import IMAGE_SUFFIXES
 from fervideo.core.media import picture_sizes
 from fervideo.core.paths import local
@@ -226,15 +227,8 @@ class VideoSource:
 
 
 def _header_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from an image file's header, without decoding it; None when Pillow cannot tell."""
-    from PIL import Image  # matplotlib's dependency; reads only the header here
-
-    Image.MAX_IMAGE_PIXELS = None  # our own limit applies, with its own message
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except Exception:  # not an image Pillow knows: OpenCV decides, and says so in one line
-        return None
+    """(width, height) from an image file's header, without decoding it; None when the header cannot tell."""
+    return image_size(path)  # None: OpenCV decides, and says so in one line
 
 
 def _check_file(path: Path) -> None:

@@ -48,9 +48,10 @@ class IoUTracker:
         self.hits = np.zeros(0, np.int64)  # (T,) consecutive matches while tentative
         self.missed = np.zeros(0, np.int64)  # (T,) analysed frames since last match
 
-    def update(self, detections: Detections, image: np.ndarray | None = None) -> Detections:
-        """The faces of one analysed frame with tracker_id set to their track's key; image: the BGR frame, for re-id."""
-        track_of = self._match(detections)  # (N,) index into live tracks, -1 for unmatched
+    def update(self, detections: Detections, image: np.ndarray | None = None, skipped: int = 0) -> Detections:
+        """The faces of one analysed frame with tracker_id set to their track's key; image: the BGR frame, for re-id;
+        skipped: analysed frames since the last update (the adaptive mode's skipped searches)."""
+        track_of = self._match(detections, skipped > 0)  # (N,) index into live tracks, -1 for unmatched
         matched = np.zeros(len(self.keys), bool)
         matched[track_of[track_of >= 0]] = True
         has_track = track_of >= 0
@@ -136,18 +137,19 @@ class IoUTracker:
             return np.full((len(faces), 128), np.nan, np.float32)
         return self.embedder(image, faces.xyxy, faces.roll)
 
-    def _match(self, detections: Detections) -> np.ndarray:
+    def _match(self, detections: Detections, after_gap: bool = False) -> np.ndarray:
         track_of = np.full(len(detections), -1, np.int64)
         if not len(detections) or not len(self.keys):
             return track_of
         iou = box_iou(detections.xyxy, self.boxes)  # (N, T)
         taken = np.zeros(len(self.keys), bool)
-        for flat in np.argsort(-iou, axis=None, kind="stable"):
-            det, track = np.unravel_index(flat, iou.shape)
-            if iou[det, track] < self.config.iou_threshold:
-                break
-            if track_of[det] < 0 and not taken[track]:
-                track_of[det], taken[track] = track, True
+        _pair_greedily(iou, self.config.iou_threshold, track_of, taken)
+        if after_gap:  # a face that moved for a few unsearched frames may have left its box: the nearest within a side
+            sides = np.maximum(*(self.boxes[:, 2:] - self.boxes[:, :2]).T)  # (T,)
+            found = detections.xyxy[:, None, :2] + detections.xyxy[:, None, 2:]  # (N, 1, 2): twice each centre
+            apart = np.linalg.norm(found - self.boxes[:, :2] - self.boxes[:, 2:], axis=2) / 2  # (N, T)
+            near = 1 - apart / np.maximum(sides, 1)  # 1: the same centre, 0: a side apart
+            _pair_greedily(near, 1e-6, track_of, taken)
         return track_of
 
     def _keep(self, alive: np.ndarray, track_of: np.ndarray) -> None:
@@ -162,3 +164,13 @@ class IoUTracker:
             self.hits[alive],
             self.missed[alive],
         )
+
+
+def _pair_greedily(score: np.ndarray, least: float, track_of: np.ndarray, taken: np.ndarray) -> None:
+    """Pair free detections (rows) with free tracks (columns), best score first, down to least."""
+    for flat in np.argsort(-score, axis=None, kind="stable"):
+        det, track = np.unravel_index(flat, score.shape)
+        if score[det, track] < least:
+            break
+        if track_of[det] < 0 and not taken[track]:
+            track_of[det], taken[track] = track, True

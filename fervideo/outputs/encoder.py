@@ -1,8 +1,9 @@
-"""Browser-ready video: H.264 (yuv420p, faststart) through imageio-ffmpeg's ffmpeg, with the source's sound.
+"""Browser-ready video: H.264 (yuv420p, faststart) through ffmpeg, with the source's sound.
 
-Frames are piped to ffmpeg as raw BGR; the audio is taken from the source file itself, cut to the analysed
-range and copied unchanged where mp4 can hold it. When no usable ffmpeg is found the caller gets OpenCV's
-mp4v writer and a warning instead (open_video_sink).
+The ffmpeg is imageio-ffmpeg's (the `video` extra) or the one on PATH. Frames are piped to it as raw BGR; the audio
+is taken from the source file itself, cut to the analysed range and copied unchanged where mp4 can hold it. When no
+ffmpeg with libx264 is found the caller gets OpenCV's mp4v writer instead (open_video_sink), and the command line
+says so once (NO_H264).
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ import numpy as np
 
 from fervideo.core.atomic import AtomicOutput
 from fervideo.core.errors import OutputError
-from fervideo.core.media import FfmpegUnavailable, ffmpeg_exe, probe
+from fervideo.core.media import FfmpegUnavailable, ffmpeg_exe, ffmpeg_origin, probe
 from fervideo.core.paths import local
 from fervideo.core.signals import deferred
 from fervideo.outputs.sinks import VideoSink, check_frame
 
 CODECS = ("h264", "mp4v")
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # what the mp4 muxer stores as it is
+# the one line the command line prints when h264 was asked for and open_video_sink falls back to mp4v
+NO_H264 = (
+    "no H.264 encoder here ({why}): annotated videos are MPEG-4 without sound, which browsers do not play; "
+    "`pip install imageio-ffmpeg` (or an ffmpeg with libx264 on PATH) gives H.264 with sound"
+)
 
 
 class H264Sink(AtomicOutput):
@@ -41,12 +47,14 @@ class H264Sink(AtomicOutput):
         start: float = 0.0,
         end: float | None = None,
     ) -> None:
+        exe = ffmpeg_exe()  # first: without one, the caller falls back before any output is registered
         super().__init__(final)
         self.size, self.written = (width, height), 0
+        self.encoder = ffmpeg_origin(exe)  # for the JSON summary: "imageio-ffmpeg", or "ffmpeg" from PATH
         audio = _plan_audio(audio_from, start, end)
         self.audio, self.warnings = audio.note, audio.warnings
         rate = Fraction(fps).limit_denominator(100_000)
-        command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostats", "-y"]
+        command = [exe, "-hide_banner", "-loglevel", "error", "-nostats", "-y"]
         command += ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-framerate", str(rate)]
         command += ["-i", "pipe:0", *audio.inputs, "-map", "0:v:0", *(["-map", "1:a:0"] if audio.inputs else [])]
         if width % 2 or height % 2:  # yuv420p needs even sides: one black pixel is added, never a pixel cut
@@ -141,14 +149,22 @@ def open_video_sink(
     start: float = 0.0,
     end: float | None = None,
 ) -> tuple[AtomicOutput, list[str]]:
-    """The annotated-video writer for codec and any warnings; h264 falls back to mp4v when ffmpeg is unusable."""
+    """The annotated-video writer for codec and any warnings; h264 falls back to mp4v when no ffmpeg has libx264."""
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {CODECS}, not {codec!r}")
     if codec == "h264":
         try:
             sink = H264Sink(final, fps, width, height, audio_from, start, end)
             return sink, sink.warnings
-        except FfmpegUnavailable as exc:
-            warning = f"{final}: {exc}; wrote an mp4v video with OpenCV instead (no sound; browsers may not play it)"
-            return VideoSink(final, fps, width, height), [warning]
+        except FfmpegUnavailable:
+            pass  # the lean install's normal case: the JSON's video.encoder says "opencv", the CLI notes it once
     return VideoSink(final, fps, width, height), []
+
+
+def missing_h264() -> str | None:
+    """NO_H264 with the reason filled in when h264 would fall back to mp4v here; None when an ffmpeg has libx264."""
+    try:
+        ffmpeg_exe()
+    except FfmpegUnavailable as exc:
+        return NO_H264.format(why=exc)
+    return None

@@ -101,11 +101,12 @@ class AnnotatedSink(_Staged):
         self._drawn = self._stack.enter_context(BackgroundWriter(self._draw))
 
     def details(self) -> dict | None:
-        """The video's codec and sound, for the summary; None for a photo."""
+        """The video's codec, the program that wrote it and its sound, for the summary; None for a photo."""
         if self.is_image:
             return None
-        h264 = isinstance(self.sink, H264Sink)
-        return {"codec": "h264" if h264 else "mp4v", "audio": self.sink.audio if h264 else None}
+        if isinstance(self.sink, H264Sink):
+            return {"codec": "h264", "encoder": self.sink.encoder, "audio": self.sink.audio}
+        return {"codec": "mp4v", "encoder": "opencv", "audio": None}
 
     def write(self, result: FrameResult) -> None:
         self._drawn.put(result)
@@ -134,7 +135,7 @@ class ReportSink(_Staged):
         self.moments.update(result)  # before the annotated sink draws on the frame
 
     def finish(self, summary: dict) -> None:
-        from fervideo.outputs.report import write_report  # matplotlib loads only when a report is asked for
+        from fervideo.outputs.report import write_report  # the report's code loads only when a report is asked for
 
         tmp = {k: output.tmp for k, output in self.outputs.items()}
         write_report(tmp, summary, read_table(self.table.csv.tmp), self.moments.by_track())

@@ -176,7 +176,11 @@ def _summary(
         "counts": summary.counts(),
         "tracks": tracks,
         "episodes": {"min_seconds": summary.min_episode, "count": sum(track["episodes"] for track in tracks)},
-        "processing": {"seconds": round(elapsed, 3), "frames_per_second": round(summary.frames_seen / elapsed, 2)},
+        "processing": {
+            "seconds": round(elapsed, 3),
+            "frames_per_second": round(summary.frames_seen / elapsed, 2),
+            **analyzer.work(),
+        },
         "outputs": {k: str(v) for k, v in paths.items() if k in written},
         "warnings": warnings,
     }

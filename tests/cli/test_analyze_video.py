@@ -49,7 +49,8 @@ def test_smoothed_report_and_browser_ready_video(tmp_path, capsys, media):
     assert video.audio_codec == probe(source).audio_codec == "mp3"  # the sound, carried over unchanged
     assert audio_seconds(out / "single_face.annotated.mp4") == pytest.approx(audio_seconds(source), abs=2 / 30)
     summary = read_json(out / "single_face.json")
-    assert summary["smoothing"]["seconds"] == 0.5 and summary["video"] == {"codec": "h264", "audio": "mp3, copied"}
+    assert summary["smoothing"]["seconds"] == 0.5
+    assert summary["video"] == {"codec": "h264", "encoder": "imageio-ffmpeg", "audio": "mp3, copied"}
     page = Page((out / "single_face.report.html").read_text())
     assert "Track #1" in " ".join(page.text) and page.pngs() == [(out / "single_face.timeline.png").read_bytes()]
     assert cv2.imread(str(out / "single_face.timeline.png")).shape == (HEADER + PANEL, WIDTH, 3)
@@ -83,12 +84,12 @@ def test_sound_is_cut_to_the_analysed_range(tmp_path, capsys):
 
 def test_without_ffmpeg_the_cli_warns_and_writes_mp4v(tmp_path, capsys, monkeypatch):
     def unusable() -> str:
-        raise FfmpegUnavailable("imageio-ffmpeg is not installed (pip install imageio-ffmpeg)")
+        raise FfmpegUnavailable("neither imageio-ffmpeg nor an ffmpeg on PATH is installed")
 
     monkeypatch.setattr(encoder, "ffmpeg_exe", unusable)
     code, err = run(capsys, "analyze", str(SAMPLE), "-o", str(tmp_path), "--end", "0.4")
     assert code == 0
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1 and "mp4v" in warnings[0] and "imageio-ffmpeg" in warnings[0]
-    assert read_json(tmp_path / "demo.json")["video"]["codec"] == "mp4v"
+    assert len(warnings) == 1 and "MPEG-4" in warnings[0] and "pip install imageio-ffmpeg" in warnings[0]
+    assert read_json(tmp_path / "demo.json")["video"] == {"codec": "mp4v", "encoder": "opencv", "audio": None}
     assert video_shape(tmp_path / "demo.annotated.mp4") == (10, 640, 360)

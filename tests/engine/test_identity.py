@@ -122,16 +122,19 @@ def ids_per_frame(path, **options):
 
 
 @pytest.mark.integration
-def test_five_people_keep_their_ids_after_being_hidden(media, tmp_path):
+@pytest.mark.parametrize(("every_frame", "settled"), [(True, 2), (False, 3)])
+def test_five_people_keep_their_ids_after_being_hidden(media, tmp_path, every_frame, settled):
+    """settled: analysed frames after the five come back until all five carry their ids. The adaptive mode may take
+    one more: the full-range detector model, which finds these small faces, runs on its own count of searches."""
     clip = tiled_clip(media("multi_face.jpg"), tmp_path / "five.mp4")
-    frames = ids_per_frame(clip)
+    frames = ids_per_frame(clip, every_frame=every_frame)
     assert all(len(set(ids)) == len(ids) for ids in frames)  # never two faces one id in a frame
     before, after = frames[:12], frames[24:]
     assert {i for ids in before for i in ids} == {1, 2, 3, 4, 5}
     assert {i for ids in after for i in ids} == {1, 2, 3, 4, 5}
     assert sorted(before[-1]) == sorted(after[-1])
     # each id stays on the same face: its box's left edge keeps its order among the five
-    assert all(len(ids) == 5 for ids in before[2:] + after[2:])
+    assert all(len(ids) == 5 for ids in before[2:] + after[settled:])
     only = ids_per_frame(clip, participant="largest")
     assert len({i for ids in only for i in ids}) == 1 and all(len(ids) <= 1 for ids in only)
 

@@ -8,6 +8,7 @@ import pytest
 from fervideo.core.errors import UsageError
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.engine.schedule import SEARCH_EVERY
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.engine.source import Sampling, VideoSource
 from tests.helpers import (
@@ -71,7 +72,7 @@ def test_negative_smoothing_is_a_usage_error():
 def test_use_cores_leaves_one_core_to_the_detector_thread():
     import torch
 
-    from fervideo.engine.pipeline import use_cores
+    from fervideo.engine.runtime import use_cores
 
     before = torch.get_num_threads()
     try:
@@ -100,10 +101,31 @@ class CountingDetector(ScriptedDetector):
 @pytest.mark.parametrize(("every", "paired"), [(1, 30), (2, 0), (3, 0)])
 def test_consecutive_sampled_frames_are_searched_in_pairs_and_results_stay_in_order(video, every, paired):
     detector = CountingDetector()
-    analyzer = Analyzer(AnalyzeOptions(sampling=Sampling(every=every), batch_size=4), ScriptedClassifier(), detector)
+    options = AnalyzeOptions(sampling=Sampling(every=every), batch_size=4, every_frame=True)
+    analyzer = Analyzer(options, ScriptedClassifier(), detector)
     with VideoSource(video) as source:
         results = list(analyzer.run(source))
     assert [r.index for r in results] == list(range(FRAMES))
     assert [r.index for r in results if r.analysed] == list(range(0, FRAMES, every))
     assert detector.paired == paired and detector.alone == len(range(0, FRAMES, every)) - paired
     assert all(len(r.faces) == (2 if r.index >= SWITCH else 1) for r in results if r.analysed)
+
+
+def test_the_adaptive_default_searches_fewer_frames_and_still_reports_every_face(video):
+    """A still scripted face: searched while it settles, then one frame in SEARCH_EVERY; every frame keeps it, and
+    its emotion follows the picture as the exhaustive mode's does."""
+    runs = {}
+    for every_frame in (False, True):
+        detector = CountingDetector()
+        analyzer = Analyzer(AnalyzeOptions(batch_size=4, every_frame=every_frame), ScriptedClassifier(), detector)
+        with VideoSource(video) as source:
+            runs[every_frame] = [
+                (len(r.faces), r.faces.probs[:1].argmax(axis=1).tolist()) for r in analyzer.run(source)
+            ]
+        searched = detector.alone + detector.paired
+        assert analyzer.work()["searches"] == searched and analyzer.work()["searches_skipped"] == FRAMES - searched
+    assert analyzer.work()["mode"] == "every-frame" and searched == FRAMES
+    adaptive = runs[False]
+    assert all(count == 1 for count, _ in adaptive[:SWITCH])
+    assert all(count == 2 for count, _ in adaptive[SWITCH + SEARCH_EVERY + 1 :])  # the newcomer waits a search
+    assert [label for _, label in adaptive] == [label for _, label in runs[True]]

@@ -25,7 +25,7 @@ def test_a_face_in_the_only_analysed_frame_is_kept(tmp_path, capsys, media):
 
 
 def test_dense_sampling_still_waits_for_a_second_sighting():
-    from fervideo.engine.pipeline import confirmable
+    from fervideo.engine.schedule import confirmable
     from fervideo.engine.source import Sampling, VideoInfo
 
     video = VideoInfo("v.mp4", 300, 30.0, 640, 360)

@@ -14,7 +14,8 @@ from multiprocessing.connection import Connection
 
 from fervideo.core.errors import FervideoError
 from fervideo.core.layout import OutputOptions
-from fervideo.engine.pipeline import AnalyzeOptions, Analyzer, use_cores
+from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
+from fervideo.engine.runtime import use_cores
 from fervideo.run.batch.jobs import empty_row, summary_row
 from fervideo.run.job import analyze_file
 
