@@ -39,17 +39,26 @@ def looped(video: Path, loops: int, out: Path) -> Path:
     return out
 
 
+# Peak RSS through a small parent: a child forked from this process would count this process's own pages in its
+# ru_maxrss (they survive exec), so analyze is started by a fresh interpreter that reports its child's peak
+PEAK = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
 def timed(command: list[str]) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (the process and the children it waited for) and peak RSS in MB of one command."""
     import time
 
     tic = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)  # this checkout's fervideo
+    process = subprocess.Popen([sys.executable, "-c", PEAK, *command], stdout=subprocess.PIPE, cwd=ROOT)
+    out = process.stdout.read().decode().split()  # analyze -q prints nothing on stdout; the last word is the peak
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - tic
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+    return wall, usage.ru_utime + usage.ru_stime, int(out[-1]) // 1024
 
 
 def analyze(video: Path, out: Path, *extra: str) -> list[str]:
