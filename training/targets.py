@@ -29,6 +29,4 @@ def ferplus_splits(data: Path, votes: Path, train: Split, val: Split, mix: float
     assert 0.0 <= mix <= 1.0, "mix is a weight in [0, 1]"
     soft = soft_targets(train_votes, train.labels)
     soft = (1 - mix) * soft + mix * np.eye(soft.shape[1], dtype=np.float32)[train.labels]  # (N, 7)
-    return Split(train.images, train.labels, soft.astype(np.float32)), Split(
-        val.images[kept], labels[kept]
-    )
+    return Split(train.images, train.labels, soft.astype(np.float32)), Split(val.images[kept], labels[kept])

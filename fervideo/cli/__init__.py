@@ -10,7 +10,8 @@ from typing import NoReturn
 
 from fervideo import __version__
 from fervideo.cli import analyze, batch, evaluate, export, live, report
-from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, err, printable
+from fervideo.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HelpFormatter, printable
+from fervideo.cli.console import err
 from fervideo.core.atomic import committed
 from fervideo.core.choices import TORCH_HINT
 from fervideo.core.errors import FervideoError, UsageError
@@ -54,26 +55,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_opencv_log()  # inside: its import of cv2 (and numpy) is where an early Ctrl-C may land
         return args.run(args)
     except UsageError as exc:
-        err.print(f"error: {printable(exc)}", markup=False)
+        err.print(f"error: {printable(exc)}")
         return EXIT_USAGE
     except FervideoError as exc:
-        err.print(f"error: {printable(exc)}", markup=False)
+        err.print(f"error: {printable(exc)}")
         return EXIT_FAILED
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into it by fervideo.entry
-        err.print(interrupted_line(committed()[earlier:]), markup=False)
+        err.print(interrupted_line(committed()[earlier:]))
         return 128 + exc.signum if hasattr(exc, "signum") else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, the traceback on request; or a swallowed Ctrl-C
         if (signum := requested()) is not None:  # numpy turns a Ctrl-C during its import into an ImportError
-            err.print(interrupted_line(committed()[earlier:]), markup=False)
+            err.print(interrupted_line(committed()[earlier:]))
             return 128 + signum
         if isinstance(exc, ImportError) and _torch_missing(exc):  # a lean install: ONNX Runtime only
-            err.print(f"error: this needs torch, which is not installed ({exc}); {TORCH_HINT}", markup=False)
+            err.print(f"error: this needs torch, which is not installed ({exc}); {TORCH_HINT}")
             return EXIT_FAILED
         if os.environ.get("FERVIDEO_DEBUG"):
             raise
-        err.print(
-            f"error: internal error ({type(exc).__name__}: {exc}); set FERVIDEO_DEBUG=1 for the traceback", markup=False
-        )
+        err.print(f"error: internal error ({type(exc).__name__}: {exc}); set FERVIDEO_DEBUG=1 for the traceback")
         return EXIT_FAILED
 
 

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.table import Table
-from rich.text import Text
 
 from fervideo.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_analyze_options,
     check_distinct_outputs,
-    err,
     make_options,
     output_options,
     path_arg,
     printable,
-    shown,
 )
+from fervideo.cli.console import Progress, Table, err
 from fervideo.core.errors import FervideoError
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import IMAGE_SUFFIXES, OutputOptions
@@ -70,7 +65,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             for path in args.inputs:
                 if args.skip_existing and _completed(path, out_dir, options, args):
                     if not args.quiet:
-                        err.print(f"{printable(path)}: skipped, complete in {printable(out_dir)}", markup=False)
+                        err.print(f"{printable(path)}: skipped, complete in {printable(out_dir)}")
                     continue
                 failed += not _run_one(path, out_dir, analyzer, args, analyze_file)
     finally:
@@ -88,7 +83,7 @@ def warn_if_no_h264(inputs: Sequence[Path], outputs: OutputOptions) -> None:
     from fervideo.outputs.encoder import missing_h264
 
     if (note := missing_h264()) is not None:
-        err.print(Text.assemble(("warning:", "yellow"), f" {note}"))
+        err.warning(note)
 
 
 def _completed(path: Path, out_dir: Path, options: object, args: argparse.Namespace) -> bool:
@@ -103,11 +98,11 @@ def _run_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Namespa
     try:
         summary = _analyze_one(path, out_dir, analyzer, args, analyze_file)
     except FervideoError as exc:
-        err.print(f"error: {printable(exc)}", markup=False)
+        err.print(f"error: {printable(exc)}")
         return False
     except OSError as exc:
         message = f"{path}: could not write outputs to {out_dir}: {exc.strerror or exc}"
-        err.print(f"error: {printable(message)}", markup=False)
+        err.print(f"error: {printable(message)}")
         return False
     if not args.quiet:
         _print_summary(summary)
@@ -118,25 +113,8 @@ def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Nam
     outputs = output_options(args)
     if args.quiet or not err.is_terminal:  # a bar redrawn into a log or a pipe is noise
         return analyze_file(path, out_dir, analyzer, **outputs.kwargs())
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn  # 0.1 s
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[fps]:.1f} frames/s"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(shown(path.name), total=None, fps=0.0)
-        tic = time.perf_counter()
-
-        def progress(done: int, expected: int) -> None:
-            if expected and done <= expected:
-                bar.update(task, total=expected)
-            bar.update(task, completed=done, fps=done / max(time.perf_counter() - tic, 1e-9))
-
-        return analyze_file(path, out_dir, analyzer, progress=progress, **outputs.kwargs())
+    with Progress(err, printable(path.name), rate="frames/s") as bar:
+        return analyze_file(path, out_dir, analyzer, progress=bar.update, **outputs.kwargs())
 
 
 def plural(n: int, noun: str) -> str:
@@ -150,8 +128,7 @@ def print_settings(analyzer: object) -> None:
     err.print(
         f"model {info.get('name')} ({info.get('checkpoint')}, sha256 {str(info.get('sha256', ''))[:12]}), "
         f"runtime {classifier.runtime} on {classifier.device}, precision {classifier.precision}, "
-        f"tta {'on' if options.tta else 'off'}, smoothing {options.smooth:g} s",
-        markup=False,
+        f"tta {'on' if options.tta else 'off'}, smoothing {options.smooth:g} s"
     )
     sampling = options.sampling
     every = f"about {sampling.fps:g} frames/s" if sampling.fps else f"every {plural(sampling.every, 'frame')}"
@@ -159,27 +136,31 @@ def print_settings(analyzer: object) -> None:
     detector = options.detector
     err.print(
         f"sampling {every}, from {sampling.start:g} s to {end}; detector {detector.strategy} "
-        f"(min score {detector.min_score:g}, full-range every {detector.full_every})",
-        markup=False,
+        f"(min score {detector.min_score:g}, full-range every {detector.full_every})"
     )
 
 
 def _print_summary(summary: dict) -> None:
     counts, proc = summary["counts"], summary["processing"]
     err.print(
-        f"[bold]{shown(summary['input']['path'])}[/]: {plural(counts['frames_analysed'], 'frame')} analysed, "
+        f"{err.bold(printable(summary['input']['path']))}: {plural(counts['frames_analysed'], 'frame')} analysed, "
         f"{counts['frames_with_face']} with a face, {plural(counts['tracks'], 'track')}, "
         f"{proc['frames_per_second']:.1f} frames/s"
     )
     for warning in summary["warnings"]:
-        err.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
+        err.warning(warning)
     if summary["tracks"]:  # shares of frames on top, as the report shows them, not mean probabilities
-        table = Table("track", "frames", "dominant", *EMOTIONS, box=None, title_justify="left")
-        table.title = "share of each track's analysed frames in which an emotion was on top"
+        table = Table(
+            "track",
+            "frames",
+            "dominant",
+            *EMOTIONS,
+            title="share of each track's analysed frames in which an emotion was on top",
+        )
         for track in summary["tracks"]:
             on_top = track["top_emotion_frames"]
             shares = [f"{on_top[name] / max(track['frames'], 1):.0%}" for name in EMOTIONS]
             table.add_row(str(track["id"]), str(track["frames"]), track["dominant_emotion"], *shares)
-        err.print(table)
+        err.table(table)
     for kind, path in summary["outputs"].items():
-        err.print(f"  {kind:8s} {printable(path)}", markup=False)
+        err.print(f"  {kind:8s} {printable(path)}")

@@ -7,21 +7,17 @@ import os
 from functools import partial
 from pathlib import Path
 
-from rich.live import Live
-from rich.table import Table
-
 from fervideo.cli.analyze import warn_if_no_h264
 from fervideo.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_analyze_options,
-    err,
     make_options,
     output_options,
     path_arg,
     printable,
-    shown,
 )
+from fervideo.cli.console import Live, err
 from fervideo.core.errors import UsageError
 
 MAX_WORKERS = 1024
@@ -70,8 +66,7 @@ def run_batch(args: argparse.Namespace) -> int:
         err.print(
             f"{len(jobs)} inputs, {workers} workers ({args.engine}); model {args.model}, device {args.device}, "
             f"precision {args.precision}, every {args.every}, fps {args.fps}, from {args.start:g} s"
-            f"{'' if args.end is None else f' to {args.end:g} s'}",
-            markup=False,
+            f"{'' if args.end is None else f' to {args.end:g} s'}"
         )
     if not args.quiet:
         warn_if_no_h264([job.input for job in jobs], output_options(args))
@@ -81,18 +76,18 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.quiet or not err.is_terminal:  # a log (nohup, cron, CI): one line per finished input, no live board
         rows = run(events=None if args.quiet else _log_line(len(jobs)))
     else:
-        with Live(board.render(), console=err, transient=True, refresh_per_second=4) as live:
+        with Live(err) as live:
+            live.update(board.render())
             rows = run(events=lambda kind, job: live.update(board.event(kind, job)))
     failed = [row for row in rows if row.get("status") == "failed"]
     if not args.quiet:
         counts = {s: sum(r.get("status") == s for r in rows) for s in ("ok", "skipped", "failed")}
         err.print(
             f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed; "
-            f"index: {Path(args.out_dir) / 'index.csv'}",
-            markup=False,
+            f"index: {Path(args.out_dir) / 'index.csv'}"
         )
         for row in failed:
-            err.print(f"  failed: {printable(failure(row))}", markup=False)
+            err.print(f"  failed: {printable(failure(row))}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -114,7 +109,7 @@ def _log_line(total: int) -> object:
         row = job.row
         what = failure(row) if row.get("status") == "failed" else row["input"]
         took = f" ({float(row['seconds']):.1f} s)" if row.get("seconds") else ""
-        err.print(f"[{done}/{total}] {row.get('status')} {printable(what)}{took}", markup=False)
+        err.print(f"[{done}/{total}] {row.get('status')} {printable(what)}{took}")
 
     return event
 
@@ -125,15 +120,12 @@ class _Board:
     def __init__(self, total: int, engine: object) -> None:
         self.total, self.done, self.failed, self.engine = total, 0, 0, engine
 
-    def event(self, kind: str, job: object) -> Table:
+    def event(self, kind: str, job: object) -> list[str]:
         if kind == "done":
             self.done += 1
             self.failed += job.row.get("status") == "failed"
         return self.render()
 
-    def render(self) -> Table:
-        table = Table(box=None, show_header=False)
-        table.add_row(f"[bold]{self.done}/{self.total}[/] inputs done, {self.failed} failed")
-        for job in self.engine.running()[:16]:
-            table.add_row(f"  working on {shown(job.input)}")
-        return table
+    def render(self) -> list[str]:
+        lines = [f"{err.bold(f'{self.done}/{self.total}')} inputs done, {self.failed} failed"]
+        return lines + [f"  working on {printable(job.input)}" for job in self.engine.running()[:16]]

@@ -1,4 +1,4 @@
-"""What every subcommand shares: the consoles, exit codes and the analysis options."""
+"""What every subcommand shares: exit codes, safe names and the analysis options."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import argparse
 import math
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.console import Console
-from rich.markup import escape
 
 from fervideo.cli.draw import add_draw_option
 from fervideo.cli.people import add_people_options
@@ -21,18 +18,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # halves the changes of the top label on real clips for 0.13 s of delay (benchmarks/smoothing.py, docs/how-it-works.md)
 DEFAULT_SMOOTH = 0.2
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line, however long
-out = Console(highlight=False, soft_wrap=True)  # results of eval and models, so that they can be piped
-
 
 def printable(text: object) -> str:
     """text with control characters (newlines, terminal escape codes) written as \\n, \\x1b, ...: one safe line."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
-
-
-def shown(name: object) -> str:
-    """A user-given name made safe inside rich markup: printable, and its brackets escaped."""
-    return escape(printable(name))
 
 
 class HelpFormatter(argparse.HelpFormatter):

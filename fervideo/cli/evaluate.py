@@ -6,9 +6,8 @@ import argparse
 import json
 import sys
 
-from rich.table import Table
-
-from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, err, out, path_arg
+from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, path_arg
+from fervideo.cli.console import Progress, Table, err, out
 from fervideo.core.choices import TORCH_HINT
 from fervideo.core.errors import UsageError
 from fervideo.data.metrics import per_class_lines
@@ -58,13 +57,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be 1 or more, not {args.batch_size}")
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    # disabled off a terminal, where rich would leave an empty line in front of the results or an error
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("photos" if args.photos else f"{args.split} faces", total=None)
-        progress = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+    with Progress(err, "photos" if args.photos else f"{args.split} faces") as bar:  # draws only on a terminal
+        progress = bar.update
         if args.photos:
             options = AnalyzeOptions(
                 model=args.model,
@@ -106,23 +100,23 @@ def _print_eval(result: dict) -> None:
     out.print(
         f"{model['name']} (sha256 {model['sha256'][:12]}, {model.get('runtime', 'torch')} {model['precision']}, "
         f"temperature {model['temperature']:.2f}),"
-        f" tta {'on' if result['tta'] else 'off'}, {what}{labels}",
-        markup=False,
+        f" tta {'on' if result['tta'] else 'off'}, {what}{labels}"
     )
+    accuracy = out.bold(f"accuracy {result['accuracy']:.2%}")
     out.print(
-        f"[bold]accuracy {result['accuracy']:.2%}[/] ({correct}/{result['n']}), "
+        f"{accuracy} ({correct}/{result['n']}), "
         f"macro accuracy {result['macro_accuracy']:.2%}, calibration error (ECE, 15 bins) {result['ece']:.2%}"
     )
     if photos:
         missed = len(result["no_face_files"])
         out.print(f"faces found in {result['faces_found']:.1%} of the photos; {missed} without a face count as wrong")
-    out.print("\n".join(per_class_lines(result)), markup=False)
+    out.print("\n".join(per_class_lines(result)))
     extra = ("no face",) if photos else ()
-    table = Table("true \\ predicted", *classes, *extra, title="confusion matrix", title_justify="left", box=None)
+    table = Table("true \\ predicted", *classes, *extra, title="confusion matrix")
     for i, (name, row) in enumerate(zip(classes, result["confusion"], strict=True)):
-        cells = [f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)]
+        cells = [out.bold(str(v)) if i == j else str(v) for j, v in enumerate(row)]
         table.add_row(name, *cells, *([str(result["no_face"][name])] if photos else []))
-    out.print(table)
+    out.table(table)
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -132,12 +126,11 @@ def run_models(args: argparse.Namespace) -> int:
 
     rows = model_catalog()
     if not torch_installed():  # the catalogue came from the ONNX files: say what a lean install leaves out
-        err.print(f"torch is not installed: these are the shipped models ONNX Runtime runs; {TORCH_HINT}", markup=False)
+        err.print(f"torch is not installed: these are the shipped models ONNX Runtime runs; {TORCH_HINT}")
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
-    table = Table("model", "parameters", "input", "val accuracy", "description", box=None)
-    table.columns[0].no_wrap = table.columns[3].no_wrap = True
+    table = Table("model", "parameters", "input", "val accuracy", "description")  # on a terminal the last wraps
     for row in rows:
         accuracy = "-" if row["val_accuracy"] is None else f"{row['val_accuracy']:.1%}"
         if row.get("val_labels") == "ferplus-majority":
@@ -145,5 +138,5 @@ def run_models(args: argparse.Namespace) -> int:
         name = f"{row['name']} (default)" if row["default"] else row["name"]
         parameters = "-" if row["parameters"] is None else f"{row['parameters']:,}"
         table.add_row(name, parameters, row["input"], accuracy, row["description"])
-    out.print(table)
+    out.table(table)
     return EXIT_OK

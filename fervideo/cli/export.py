@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from fervideo.cli.common import EXIT_OK, add_quiet, err, export_formats, path_arg, printable
+from fervideo.cli.common import EXIT_OK, add_quiet, export_formats, path_arg, printable
+from fervideo.cli.console import err
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -33,5 +34,5 @@ def run_export(args: argparse.Namespace) -> int:
     written = export_result(args.csv, args.formats, args.out_dir)
     if not args.quiet:
         for path in written:
-            err.print(f"  {printable(path)}", markup=False)
+            err.print(f"  {printable(path)}")
     return EXIT_OK

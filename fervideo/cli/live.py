@@ -13,11 +13,11 @@ from fervideo.cli.common import (
     add_detector_options,
     add_model_options,
     add_quiet,
-    err,
     make_options,
     path_arg,
     seconds,
 )
+from fervideo.cli.console import err
 from fervideo.core.errors import UsageError
 
 
@@ -106,7 +106,6 @@ def run_live(args: argparse.Namespace) -> int:
     if not args.quiet:
         err.print(
             f"{stats.shown} frames shown, {stats.dropped} dropped; "
-            f"latency p50 {stats.percentile(50):.1f} ms, p95 {stats.percentile(95):.1f} ms",
-            markup=False,
+            f"latency p50 {stats.percentile(50):.1f} ms, p95 {stats.percentile(95):.1f} ms"
         )
     return EXIT_OK

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from rich.text import Text
-
-from fervideo.cli.common import EXIT_OK, add_quiet, err, path_arg, printable
+from fervideo.cli.common import EXIT_OK, add_quiet, path_arg, printable
+from fervideo.cli.console import err
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -32,8 +31,8 @@ def run_report(args: argparse.Namespace) -> int:
     paths, warnings = report_from_result(args.csv, args.out_dir)
     check()  # a stop that a library swallowed all the same: the report is in place, the exit status says stopped
     for warning in warnings:
-        err.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
+        err.warning(warning)
     if not args.quiet:
         for kind, path in paths.items():
-            err.print(f"  {kind:8s} {printable(path)}", markup=False)
+            err.print(f"  {kind:8s} {printable(path)}")
     return EXIT_OK

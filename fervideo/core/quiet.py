@@ -1,4 +1,4 @@
-"""Silencing native libraries (TFLite, libjpeg, libpng) that write to the process's stderr themselves."""
+"""Silencing native libraries (ONNX Runtime, libjpeg, libpng) that write to the process's stderr themselves."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""BlazeFace, mediapipe's face detector: its two TFLite models, shipped in fervideo/weights/, run on LiteRT.
+"""BlazeFace, mediapipe's face detector: its two models, converted to ONNX, run on ONNX Runtime.
 
 mediapipe itself is neither needed nor imported: its Python graph cost about 0.9 ms a frame on top of the
 model's own 1.4 ms (short-range model, 640x360 frame, one core here), 0.3 s to import, and its last release
 with the face-detection graph pins numpy<2. The steps of that graph are reproduced here: letterbox the frame
 into the model's square input, decode the outputs against SSD anchors, drop low scores, blend overlapping boxes
 (weighted non-maximum suppression) and map back to the frame. tests/engine/test_blazeface.py checks that against
-what the graph found on the same pictures.
+what the graph found on the same pictures. The .onnx files are what training/tflite_onnx.py made of the .tflite
+files mediapipe ships (fervideo/weights/README.md); tests/engine/test_tflite_onnx.py holds them to LiteRT's outputs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from fervideo.core.checksum import sha256
 from fervideo.core.detections import box_iou
 from fervideo.core.errors import ModelError
-from fervideo.core.quiet import native_stderr_silenced
+from fervideo.engine.onnx_model import session
 
 WEIGHTS_DIR = Path(__file__).parents[1] / "weights"
 NMS_IOU = 0.3  # mediapipe's face-detection graph: boxes overlapping more than this are blended into one
@@ -36,24 +37,24 @@ class BlazeSpec:
     strides: tuple[int, ...]  # one per SSD layer; consecutive equal strides share a grid
     interpolated: bool  # a second anchor per layer (interpolated_scale_aspect_ratio 1.0)
     min_score: float  # the graph drops anchors under this before blending (its own, whatever the caller asks)
-    sha256: str  # of the file in mediapipe 0.10.21's wheels (weights/README.md): LiteRT crashes on a damaged one
+    sha256: str  # of the ONNX file training/tflite_onnx.py wrote (weights/README.md): another one is not BlazeFace
 
 
 SHORT_RANGE = BlazeSpec(
-    "face_detection_short_range.tflite",
+    "face_detection_short_range.onnx",
     128,
     (8, 16, 16, 16),
     True,
     0.5,
-    "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    "624091f66bbc912792a547c28703ebd63afc14ab8ba5c0e62d00fd7f3b7ca657",
 )
 FULL_RANGE = BlazeSpec(
-    "face_detection_full_range_sparse.tflite",
+    "face_detection_full_range_sparse.onnx",
     192,
     (4,),
     False,
     0.6,
-    "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+    "30df6e5ba20d928f9bb2af2efe558b8637cd1eda13b54e901d7b6f6a5a9b2cbe",
 )
 
 
@@ -72,13 +73,10 @@ class BlazeFace:
     def __init__(self, spec: BlazeSpec) -> None:
         self.spec = spec
         self._anchors = anchors(spec)
-        path = _verified(spec)
-        with native_stderr_silenced():  # LiteRT announces its XNNPACK delegate
-            self._interpreter = _interpreter(path)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        outputs = {tuple(d["shape"]): d["index"] for d in self._interpreter.get_output_details()}
-        n = len(self._anchors)
-        self._boxes, self._logits = outputs[(1, n, 4 + 2 * KEYPOINTS)], outputs[(1, n, 1)]
+        self._session = session(_verified(spec))
+        self._input = self._session.get_inputs()[0].name
+        widths = [output.shape[-1] for output in self._session.get_outputs()]  # (1, A, 16) boxes, (1, A, 1) scores
+        self._boxes, self._logits = widths.index(4 + 2 * KEYPOINTS), widths.index(1)
 
     def __call__(self, image: np.ndarray, bgr: bool = False) -> Found:
         """Faces in one (H, W, 3) uint8 image, RGB unless bgr."""
@@ -88,10 +86,9 @@ class BlazeFace:
         tensor = (cv2.cvtColor(square, cv2.COLOR_BGR2RGB) if bgr else square).astype(np.float32)
         tensor *= 2 / 255  # in place: a quarter of the time of numpy's expression and its temporaries
         tensor -= 1  # (S, S, 3) RGB in [-1, 1]
-        self._interpreter.set_tensor(self._input, tensor[None])
-        self._interpreter.invoke()  # releases the GIL
-        raw = self._interpreter.get_tensor(self._boxes)[0]  # (A, 16)
-        logits = self._interpreter.get_tensor(self._logits)[0, :, 0]  # (A,)
+        outputs = self._session.run(None, {self._input: tensor[None]})  # releases the GIL
+        raw = outputs[self._boxes][0]  # (A, 16)
+        logits = outputs[self._logits][0, :, 0]  # (A,)
         xyxy, score, points = decode(raw, logits, self._anchors, side, self.spec.min_score)
         xyxy, score, points = weighted_nms(xyxy, score, points, NMS_IOU)
         xyxy = xyxy * span + np.array([x0, y0, x0, y0], np.float32)  # model's unit square -> image pixels
@@ -207,14 +204,3 @@ def _intact(path: Path, expected: str) -> bool:
 def model_file(spec: BlazeSpec) -> Path:
     """Where the package keeps this model: fervideo/weights/, beside the classifiers."""
     return WEIGHTS_DIR / spec.file
-
-
-def _interpreter(path: Path) -> object:
-    """A one-thread LiteRT interpreter (tflite-runtime's successor, the same API)."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        raise ModelError("LiteRT, the face detector's runtime, is not installed: pip install ai-edge-litert") from None
-    interpreter = Interpreter(model_path=str(path), num_threads=1)
-    interpreter.allocate_tensors()
-    return interpreter

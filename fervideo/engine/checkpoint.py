@@ -15,9 +15,13 @@ from fervideo.core.atomic import AtomicOutput
 from fervideo.core.errors import ModelError, one_line
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.models import create_model, get_entry
+from fervideo.engine.onnx_file import read_onnx
+from fervideo.engine.onnx_model import DESCRIPTION_KEY, parse_description
 from fervideo.engine.preprocess import PreprocessSpec
 
 FORMAT = "fervideo-checkpoint/1"
+# what an exported ONNX description hands on to a rebuilt checkpoint (the rest describes the export itself)
+FROM_ONNX = ("arch", "config", "preprocess", "classes", "metrics", "hp", "temperature")
 FOREIGN_HINT = "pass a .pt file written by 'python -m training.train' or a model name from 'fervideo models'"
 WEIGHTS_DIR = Path(__file__).parents[1] / "weights"
 
@@ -53,12 +57,14 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint with weights_only loading, so a foreign pickle can never run code."""
+    """Read a checkpoint with weights_only loading, so a foreign pickle can never run code; .onnx: rebuild one."""
     path = Path(path)
     if path.is_dir():
         raise ModelError(f"{path}: is a folder; pass the checkpoint file (.pt) itself")
     if not path.is_file():
         raise ModelError(f"{path}: no such checkpoint file")
+    if path.suffix == ".onnx":
+        return checkpoint_from_onnx(path)
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickle protocols; the library stays quiet
             warnings.simplefilter("ignore")
@@ -70,6 +76,24 @@ def load_checkpoint(path: str | Path) -> dict:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{path}: not a fervideo checkpoint (no {FORMAT!r} marker); {FOREIGN_HINT}")
     return payload
+
+
+def checkpoint_from_onnx(path: Path) -> dict:
+    """The checkpoint an exported float ONNX file was made from: its description and its weights in float32."""
+    metadata, tensors = read_onnx(path)
+    description = parse_description(path, metadata.get(DESCRIPTION_KEY))
+    if description["precision"] != "fp32":  # quantised weights and folded batch norm: no state_dict to take back
+        float_file = path.with_name(path.name.split(".")[0] + ".onnx")
+        raise ModelError(f"{path}: holds {description['precision']} weights; pass the float file {float_file}")
+    state = {}
+    for name, array in tensors.items():
+        key = name.removesuffix(".f16")  # training.export keeps float16 weights with a Cast to float32 after them
+        tensor = torch.from_numpy(array)
+        state[key] = tensor.float() if tensor.is_floating_point() else tensor
+        if key.endswith(".running_var"):  # ONNX's BatchNormalization has no step counter; eval never reads it
+            state[key.removesuffix("running_var") + "num_batches_tracked"] = torch.zeros((), dtype=torch.long)
+    kept = {k: description[k] for k in FROM_ONNX if k in description}
+    return kept | {"format": FORMAT, "state_dict": state, "rebuilt_from": path.name}
 
 
 def build_model(payload: dict) -> tuple[nn.Module, PreprocessSpec]:
@@ -102,14 +126,23 @@ def resolve(name_or_path: str) -> Path:
     # a path: load_checkpoint says what is wrong with it (a bare name that is also a folder is the model)
     if candidate.suffix in (".pt", ".pth") or candidate.is_file() or os.sep in name_or_path:
         return candidate
-    entry = get_entry(name_or_path)
-    if entry.weights is None or not (WEIGHTS_DIR / entry.weights).is_file():
+    shipped = shipped_weights(name_or_path)
+    if shipped is None:
         raise ModelError(
             f"model {name_or_path!r} ships no weights; train it with "
             f"'python -m training.train --model {name_or_path} --data DIR --out {name_or_path}.pt' "
             f"and pass --model {name_or_path}.pt"
         )
-    return WEIGHTS_DIR / entry.weights
+    return shipped
+
+
+def shipped_weights(name: str) -> Path | None:
+    """A registered model's shipped checkpoint: its .pt, else its float ONNX file (the wheel has no .pt), else None."""
+    weights = get_entry(name).weights
+    if weights is None:
+        return None
+    # the ONNX file holds the same weights (the .pt's float16 ones exactly) and the same description
+    return next((p for p in (WEIGHTS_DIR / weights, (WEIGHTS_DIR / weights).with_suffix(".onnx")) if p.is_file()), None)
 
 
 def _preprocess_spec(data: dict) -> PreprocessSpec:

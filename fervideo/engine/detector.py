@@ -47,7 +47,7 @@ class FaceDetector:
         selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
         self._models = _load(selections)
         self._twins: dict[int, BlazeFace] = {}  # second copies for pair(), made on its first call
-        # the TFLite runtime releases the GIL, so a second thread runs a second model (or frame) on the other core
+        # ONNX Runtime releases the GIL, so a second thread runs a second model (or frame) on the other core
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="fervideo-detect")
         self.reset()
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fervideo.core.errors import ModelError, UsageError, one_line
+from fervideo.core.errors import ModelError, UsageError
 from fervideo.engine.blazeface import WEIGHTS_DIR, _intact
 from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh, _warp
+from fervideo.engine.onnx_model import session
 
 EMBED_FILE = "face_recognition.onnx"
 EMBED_SHA256 = "00910403b1abace826c6b8b68a9bd61c01133dd5712a3e7a540f686ae798be0d"
@@ -36,19 +37,10 @@ class FaceEmbedder:
     """The recognition net on one thread: frame and boxes in, (N, 128) embeddings out (NaN where no face)."""
 
     def __init__(self, mesh: FaceMesh | None = None) -> None:
-        import onnxruntime
-
         path = WEIGHTS_DIR / EMBED_FILE
         if not path.is_file() or not _intact(path, EMBED_SHA256):
             raise ModelError(f"{path} is missing or not the face recognition model fervideo ships; reinstall fervideo")
-        options = onnxruntime.SessionOptions()
-        # one thread: the detector's thread and the classifier have the other cores
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # ONNX Runtime raises its own untyped errors
-            raise ModelError(f"{path}: ONNX Runtime cannot run it ({one_line(exc)[:300]})") from exc
+        self.session = session(path)  # one thread: the detector's thread and the classifier have the other cores
         self.mesh = mesh or FaceMesh()
 
     def __call__(self, image: np.ndarray, xyxy: np.ndarray, roll: np.ndarray | None) -> np.ndarray:

@@ -3,7 +3,8 @@
 Like blazeface.py this reproduces the steps of mediapipe's graphs without mediapipe: face_landmark_front_cpu takes
 a square around the short-range detector's box, 1.5 times its side, turned so that the eyes are level, and reads
 it at 192x192 RGB in [0, 1]; iris_landmark_left_and_right_cpu takes a square 2.3 times the span of each eye's
-corners, the person's left eye mirrored, and reads it at 64x64 RGB in [0, 1]. Faces are batched through the mesh.
+corners, the person's left eye mirrored, and reads it at 64x64 RGB in [0, 1]. Both models run on ONNX Runtime,
+converted from mediapipe's .tflite files by training/tflite_onnx.py, faces and eyes in batches.
 """
 
 from __future__ import annotations
@@ -15,19 +16,24 @@ import cv2
 import numpy as np
 
 from fervideo.core.errors import ModelError
-from fervideo.core.quiet import native_stderr_silenced
-from fervideo.engine.blazeface import WEIGHTS_DIR, _intact, _interpreter
+from fervideo.engine.blazeface import FULL_RANGE, SHORT_RANGE, WEIGHTS_DIR, _intact
 from fervideo.engine.detector import SHORT_TO_FULL_SCALE, SHORT_TO_FULL_SHIFT
+from fervideo.engine.onnx_model import session
 
-MESH_FILE, MESH_SHA256 = "face_landmark.tflite", "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
-IRIS_FILE, IRIS_SHA256 = "iris_landmark.tflite", "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f"
+# the ONNX files training/tflite_onnx.py wrote (weights/README.md)
+MESH_FILE, MESH_SHA256 = "face_landmark.onnx", "fadfa343170dbe12d707fdbe26237ee02900eb10e3b7f438fda3ae50816ed2f5"
+IRIS_FILE, IRIS_SHA256 = "iris_landmark.onnx", "25c793e6a551b68aeed58762f46fbabb0ea4b070f6f9d4958b15c85e56bf350f"
+# mediapipe's models in fervideo/weights/: ONNX files that are no emotion classifier
+MEDIAPIPE_FILES = (SHORT_RANGE.file, FULL_RANGE.file, MESH_FILE, IRIS_FILE)
 MESH_SIDE, IRIS_SIDE = 192, 64
 MESH_SCALE = 1.5  # face_detection_front_detection_to_roi: the square is 1.5 times the detector's box
 IRIS_SCALE = 2.3  # iris_landmark_landmarks_to_roi: 2.3 times the span of the eye's corners
 MIN_PRESENCE = 0.5  # face_landmark_cpu drops a mesh whose face score is under this
 # the two eyes' corners in the mesh, image-left corner first: the person's right eye, then their left one
 EYE_CORNERS = ((33, 133), (362, 263))
-MESH_BATCH = 8  # faces per invocation: 2.6 ms a face at 8, 3.3 ms one at a time (one core here)
+# crops per run, which bounds the activations' memory: ONNX Runtime is not faster a crop in larger batches
+# (1.3 ms a face one at a time or 8 at once, 1.5 ms an eye; one core here, docs/benchmarks.md)
+BATCH = 8
 
 
 @dataclass
@@ -44,10 +50,11 @@ class FaceMesh:
     """The mesh and iris models on one thread: BGR frame and boxes in, Marks out."""
 
     def __init__(self) -> None:
-        with native_stderr_silenced():  # LiteRT announces its XNNPACK delegate
-            self._mesh = _interpreter(_verified(MESH_FILE, MESH_SHA256))
-            self._iris = _interpreter(_verified(IRIS_FILE, IRIS_SHA256))
-        self._batch = 1
+        self._mesh = session(_verified(MESH_FILE, MESH_SHA256))
+        self._iris = session(_verified(IRIS_FILE, IRIS_SHA256))
+        # the outputs' positions, told apart by their width: 468 points x 3 and the face score; 71 x 3 and 5 x 3
+        self._mesh_outputs = _positions(self._mesh, (1404, 1))
+        self._iris_outputs = _positions(self._iris, (213, 15))
 
     def __call__(self, images: list[np.ndarray], boxes: list[np.ndarray], rolls: list[np.ndarray]) -> list[Marks]:
         """Marks for each frame's faces: BGR frames, their boxes (N, 4) xyxy and eye-line tilts (N,) in radians."""
@@ -78,40 +85,27 @@ class FaceMesh:
 
     def _run_mesh(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(F, 468, 3) points in crop pixels and (F,) face scores for (F, 192, 192, 3) float crops."""
-        points, logits = [], []
-        for start in range(0, len(crops), MESH_BATCH):
-            chunk = crops[start : start + MESH_BATCH]
-            self._resize(self._mesh, len(chunk))
-            self._mesh.set_tensor(self._mesh.get_input_details()[0]["index"], chunk)
-            self._mesh.invoke()
-            outputs = {d["shape"][-1]: d["index"] for d in self._mesh.get_output_details()}
-            points.append(self._mesh.get_tensor(outputs[1404]).reshape(-1, 468, 3))
-            logits.append(self._mesh.get_tensor(outputs[1]).reshape(-1))
-        logit = np.concatenate(logits)
-        return np.concatenate(points), 0.5 * (1 + np.tanh(0.5 * np.clip(logit, -100, 100)))
+        points, logit = _batched(self._mesh, self._mesh_outputs, crops)
+        logit = logit.reshape(-1)
+        return points.reshape(-1, 468, 3), 0.5 * (1 + np.tanh(0.5 * np.clip(logit, -100, 100)))
 
     def _run_iris(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Eye contours (E, 71, 3) and irises (E, 5, 3) in crop pixels, one eye per invocation.
+        """Eye contours (E, 71, 3) and irises (E, 5, 3) in crop pixels for (E, 64, 64, 3) float crops."""
+        contours, irises = _batched(self._iris, self._iris_outputs, crops)
+        return contours.reshape(-1, 71, 3), irises.reshape(-1, 5, 3)
 
-        The iris model flattens its batch into one row, so a larger batch is no faster (2.2 ms an eye at 8).
-        """
-        index = self._iris.get_input_details()[0]["index"]
-        outputs = {d["shape"][-1]: d["index"] for d in self._iris.get_output_details()}
-        contours, irises = [], []
-        for crop in crops:
-            self._iris.set_tensor(index, crop[None])
-            self._iris.invoke()
-            contours.append(self._iris.get_tensor(outputs[213]).reshape(71, 3))
-            irises.append(self._iris.get_tensor(outputs[15]).reshape(5, 3))
-        return np.stack(contours), np.stack(irises)
 
-    def _resize(self, interpreter: object, batch: int) -> None:
-        """Set the mesh's batch size, allocating only when it changes."""
-        if batch != self._batch:
-            shape = [batch, MESH_SIDE, MESH_SIDE, 3]
-            interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], shape)
-            interpreter.allocate_tensors()
-            self._batch = batch
+def _positions(model: object, widths: tuple[int, ...]) -> list[int]:
+    """Where each output of these last-axis widths comes in the session's outputs."""
+    found = [output.shape[-1] for output in model.get_outputs()]
+    return [found.index(width) for width in widths]
+
+
+def _batched(model: object, positions: list[int], crops: np.ndarray) -> list[np.ndarray]:
+    """The outputs at positions for all crops, run BATCH at a time."""
+    name = model.get_inputs()[0].name
+    runs = [model.run(None, {name: crops[start : start + BATCH]}) for start in range(0, len(crops), BATCH)]
+    return [np.concatenate([outputs[p] for outputs in runs]) for p in positions]
 
 
 def mesh_squares(xyxy: np.ndarray, roll: np.ndarray) -> np.ndarray:
@@ -184,7 +178,7 @@ def _empty() -> Marks:
 
 
 def _verified(file: str, expected: str) -> Path:
-    """A shipped model's path once its sha256 is checked (LiteRT takes the process down on a damaged one)."""
+    """A shipped model's path once its sha256 is checked: a damaged or other file would give wrong points."""
     path = WEIGHTS_DIR / file
     if not path.is_file():
         raise ModelError(f"the face landmark model {path} is missing; reinstall fervideo")

@@ -2,6 +2,7 @@
 
 An exported file (training.export --onnx) carries the checkpoint's description in its metadata under
 DESCRIPTION_KEY: architecture, config, preprocessing, class order, temperature, metrics and precision.
+session() opens the sessions of the classifiers and of mediapipe's face models (blazeface.py, landmarks.py).
 """
 
 from __future__ import annotations
@@ -40,23 +41,30 @@ def providers() -> list[str]:
     return list(onnxruntime.get_available_providers())
 
 
+def session(path: Path, device: str = "cpu", threads: int = 1) -> object:
+    """An ONNX Runtime InferenceSession for the file at path; one it cannot read is a ModelError."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ModelError("ONNX Runtime, which runs fervideo's models, is missing: pip install onnxruntime") from None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # the library stays quiet: no graph-optimisation chatter on stderr
+    chosen = [CUDA, CPU] if device == "cuda" else [CPU]
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=chosen)
+    except Exception as exc:  # ONNX Runtime raises its own untyped errors for anything it cannot read
+        raise ModelError(f"{path}: not an ONNX model ONNX Runtime can run ({one_line(exc)[:300]})") from exc
+
+
 class OnnxModel:
     """An ONNX Runtime session behind the runtime interface: logits() takes and returns NumPy arrays."""
 
     runtime = "onnx"
 
     def __init__(self, path: Path, device: str = "cpu", threads: int = 1, described: bool = True) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # the library stays quiet: no graph-optimisation chatter on stderr
-        chosen = [CUDA, CPU] if device == "cuda" else [CPU]
-        try:
-            self.session = onnxruntime.InferenceSession(str(path), options, providers=chosen)
-        except Exception as exc:  # ONNX Runtime raises its own untyped errors for anything it cannot read
-            raise ModelError(f"{path}: not an ONNX model ONNX Runtime can run ({one_line(exc)[:300]})") from exc
+        self.session = session(path, device, threads)
         self.device = device
         self.input = self.session.get_inputs()[0].name
         meta = self.session.get_modelmeta().custom_metadata_map

@@ -20,7 +20,7 @@ from fervideo.engine.detector import DetectorConfig, FaceDetector
 from fervideo.engine.identity import FaceEmbedder, Participant, check_participant
 from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh
 from fervideo.engine.pose import EyeNormaliser, face_features
-from fervideo.engine.schedule import SEARCH_EVERY, ChangeGate, SearchSchedule, confirmable
+from fervideo.engine.schedule import SEARCH_EVERY, ChangeGate, SearchSchedule, adaptive, confirmable
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.engine.source import Sampling, VideoSource
 from fervideo.engine.tracker import IoUTracker, TrackerConfig
@@ -111,14 +111,15 @@ class Analyzer:
         self._participant = Participant(self.options.participant)
         self.detector.reset()  # its schedule of the full-range model starts again with each source
         # analysed frames kept back until their new faces are confirmed, by searches up to SEARCH_EVERY apart
-        holdback = (config.min_hits - 1) * (1 if self.options.every_frame else SEARCH_EVERY)
+        every_frame = self.options.every_frame or not adaptive(source.info, self.options.sampling)
+        holdback = (config.min_hits - 1) * (1 if every_frame else SEARCH_EVERY)
         face_size = self.classifier.spec.face_size
         pending: list[_Pending] = []
         pending_faces = pending_bytes = 0
         last = Detections.empty()
         smoother = EmaSmoother(self.options.smooth) if self.options.smooth > 0 else None  # fresh state per source
         self._eyes = EyeNormaliser()
-        self.gate, self.schedule = ChangeGate(self.options.every_frame), SearchSchedule(self.options.every_frame)
+        self.gate, self.schedule = ChangeGate(every_frame), SearchSchedule(every_frame)
         self._carry, self._skipped = Detections.empty(), 0
         ahead = AHEAD_BYTES // max(1, 3 * source.info.width * source.info.height)
         found = self._found(source.frames(self.options.sampling, decode_all), source.info.is_image)
@@ -261,7 +262,7 @@ class Analyzer:
     def work(self) -> dict:
         """What the last run did, for the JSON: its mode, the searches made and skipped, the faces read and carried."""
         return {
-            "mode": "every-frame" if self.options.every_frame else "adaptive",
+            "mode": "every-frame" if self.gate.every_frame else "adaptive",
             "searches": self.schedule.searched,
             "searches_skipped": self.schedule.skipped,
             "faces_read": self.gate.analysed,

@@ -125,7 +125,9 @@ def _shipped_pt(name: str) -> Path:
 
 def _onnx_names(pattern: str) -> list[str]:
     """The models with a shipped ONNX file matching pattern, sorted."""
-    return sorted({p.name.split(".")[0] for p in WEIGHTS_DIR.glob(pattern)})
+    from fervideo.engine.landmarks import MEDIAPIPE_FILES  # the face detector, mesh and iris: no emotion models
+
+    return sorted({p.name.split(".")[0] for p in WEIGHTS_DIR.glob(pattern) if p.name not in MEDIAPIPE_FILES})
 
 
 def _onnx_fits(onnx: Path | None, device: str, precision: str) -> bool:

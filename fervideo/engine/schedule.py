@@ -138,11 +138,23 @@ def _centres(xyxy: np.ndarray) -> np.ndarray:
 # Above this gap between analysed frames a face may well have moved or gone by the next one: waiting for a
 # second sighting would drop real faces (--fps 0.4 on a short clip found none) rather than flickers.
 CONFIRM_GAP_S = 0.5
+# ... and above this one a carried box or reading would stand for too long: sparse sampling (--every 3 of 30
+# frames/s, --fps under 10) is already cheap, and runs as --every-frame does
+ADAPTIVE_GAP_S = 0.07
+
+
+def analysed_gap(info: VideoInfo, sampling: Sampling) -> float:
+    """Video seconds between two analysed frames (0 when the frame rate is unknown)."""
+    return 1.0 / sampling.fps if sampling.fps is not None else sampling.every / info.fps if info.fps > 0 else 0.0
 
 
 def confirmable(info: VideoInfo, sampling: Sampling) -> bool:
     """Whether new faces can wait for a second analysed frame: not in a photo, a 1-frame video, or sparse sampling."""
     if info.is_image or info.frames == 1:
         return False
-    gap = 1.0 / sampling.fps if sampling.fps is not None else sampling.every / info.fps if info.fps > 0 else 0.0
-    return gap <= CONFIRM_GAP_S
+    return analysed_gap(info, sampling) <= CONFIRM_GAP_S
+
+
+def adaptive(info: VideoInfo, sampling: Sampling) -> bool:
+    """Whether skipping searches and readings suits this source: a video analysed at about 15 frames/s or more."""
+    return not info.is_image and analysed_gap(info, sampling) <= ADAPTIVE_GAP_S

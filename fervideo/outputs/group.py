@@ -168,10 +168,9 @@ class ExportSink(_Staged):
     def finish(self, summary: dict) -> None:
         series, features = {}, {}
         for face_id, track in self.stats.tracks.items():
-            frames, times, probs = zip(*track.series, strict=True)
-            series[face_id] = (np.array(frames), np.array(times), np.stack(probs))
+            series[face_id] = track.arrays()
             if track.features:  # row for row with its series; none with --no-face-features
-                features[face_id] = np.stack([values for _, values in track.features])
+                features[face_id] = track.features.array[:, 1:].astype(np.float32)
         timing = (summary["input"]["fps"], summary["input"]["duration"])
         episodes = self.stats.episodes()
         write_exports(self.formats, self.paths, episodes, series, self.media, timing, self._stage, features)

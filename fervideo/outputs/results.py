@@ -14,7 +14,7 @@ from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.errors import InputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.sinks import BASE_HEADER, CSV_HEADER
-from fervideo.outputs.summary import MIN_EPISODE, TrackStats
+from fervideo.outputs.summary import MIN_EPISODE, Rows, TrackStats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,11 +183,11 @@ def track_summaries(table: ResultTable, min_episode: float = MIN_EPISODE) -> lis
             seconds=sum(step_of[f] for f in table.frame[rows].tolist()),
             prob_sum=table.probs[rows].sum(axis=0),
             top_counts=np.bincount(table.emotion[rows], minlength=len(EMOTIONS)),
-            series=list(zip(table.frame[rows].tolist(), table.time_s[rows].tolist(), table.probs[rows], strict=True)),
+            series=Rows(2 + len(EMOTIONS), np.column_stack([table.frame[rows], table.time_s[rows], table.probs[rows]])),
             # the face mesh's numbers, for the track's face_features, as the JSON summary has them
-            features=[]
+            features=Rows(1 + len(FACE_FEATURES))
             if table.features is None
-            else list(zip(table.time_s[rows].tolist(), table.features[rows], strict=True)),
+            else Rows(1 + len(FACE_FEATURES), np.column_stack([table.time_s[rows], table.features[rows]])),
         )
         tracks.append(stats.to_dict(min_episode=min_episode))
     return tracks
@@ -197,7 +197,7 @@ def _pandas() -> object:
     try:
         import pandas
     except ImportError:
-        raise PandasMissing('fervideo.load_results needs pandas: pip install pandas') from None
+        raise PandasMissing("fervideo.load_results needs pandas: pip install pandas") from None
     return pandas
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.frames import FrameResult
 from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.episodes import Episode, time_per_emotion, track_episodes, valence
@@ -16,6 +17,41 @@ MIN_EPISODE = 0.5  # seconds: a shorter stretch of one top emotion joins a neigh
 # seconds out of view that split a track into segments: the IoU tracker bridges 5 missed analysed frames (0.17 s
 # at 30 frames/s) itself, so a longer absence that kept the id was bridged by re-identification (engine/identity.py)
 SEGMENT_GAP = 0.5
+
+
+class Rows:
+    """Rows of numbers appended one at a time into one float64 array that doubles as it fills.
+
+    A track keeps a few numbers for each frame it is in; as a list of small arrays that cost about 0.5 KB a frame
+    (a 2-hour video grew by over 100 MB), here 8 bytes a number.
+    """
+
+    def __init__(self, width: int, rows: np.ndarray | None = None) -> None:
+        self._data = np.empty((16, width)) if rows is None else np.asarray(rows, np.float64).reshape(-1, width)
+        self._count = 0 if rows is None else len(self._data)
+
+    def append(self, *values: float | np.ndarray) -> None:
+        """Add one row: numbers and arrays, flattened in order, width numbers in all."""
+        if self._count == len(self._data):
+            self._data = np.concatenate([self._data, np.empty((max(16, len(self._data)), self._data.shape[1]))])
+        self._data[self._count] = np.hstack(values)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def array(self) -> np.ndarray:
+        """The rows so far, (N, width); a view, valid until the next append."""
+        return self._data[: self._count]
+
+
+def _series() -> Rows:
+    return Rows(2 + len(EMOTIONS))  # frame index, time, the probabilities
+
+
+def _features() -> Rows:
+    return Rows(1 + len(FACE_FEATURES))  # time, the face mesh's numbers
 
 
 @dataclass
@@ -29,23 +65,27 @@ class TrackStats:
     seconds: float = 0.0  # time on screen: each analysed frame it is in counts until the next analysed frame
     prob_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS)))
     top_counts: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS), np.int64))
-    # the analysed frames it is in: 9 numbers a frame, for its episodes and valence
-    series: list[tuple[int, float, np.ndarray]] = field(default_factory=list)
-    # the face mesh's 9 numbers in each of those frames, when computed (not with --no-face-features)
-    features: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    # the analysed frames it is in: frame, time and probabilities, for its episodes and valence
+    series: Rows = field(default_factory=_series)
+    # time and the face mesh's 9 numbers in each of those frames, when computed (not with --no-face-features)
+    features: Rows = field(default_factory=_features)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Its frames (N,) int, times (N,) and probabilities (N, 7)."""
+        rows = self.series.array
+        return rows[:, 0].astype(np.int64), rows[:, 1].copy(), rows[:, 2:].astype(np.float32)
 
     def episodes(self, min_seconds: float = MIN_EPISODE) -> list[Episode]:
         """Its stretches of one top emotion."""
         if not self.series:
             return []
-        frames, times, probs = zip(*self.series, strict=True)
-        return track_episodes(self.id, np.array(frames), np.array(times), np.stack(probs), min_seconds)
+        return track_episodes(self.id, *self.arrays(), min_seconds)
 
     def to_dict(self, extra_seconds: float = 0.0, min_episode: float = MIN_EPISODE) -> dict:
         """Dominant emotion is the one with the highest mean probability over the track."""
         seconds = self.seconds + extra_seconds
         mean = self.prob_sum / max(self.frames, 1)
-        values = valence(np.stack([p for _, _, p in self.series])) if self.series else np.zeros(1)
+        values = valence(self.arrays()[2]) if self.series else np.zeros(1)
         episodes = self.episodes(min_episode)
         return {
             "id": self.id,
@@ -71,8 +111,7 @@ class TrackStats:
         """Its stretches on screen: more than one when it left (or was hidden) and re-identification joined them."""
         if not self.series:
             return []
-        frames = np.array([f for f, _, _ in self.series])
-        times = np.array([t for _, t, _ in self.series])
+        frames, times, _ = self.arrays()
         gaps = np.diff(times)
         step = float(np.median(gaps)) if len(gaps) else 0.0
         cuts = np.flatnonzero((gaps > SEGMENT_GAP) & (gaps > 1.5 * step)) + 1  # sparse sampling: one step is no gap
@@ -90,8 +129,8 @@ class TrackStats:
         """Head pose, looking at the camera and blinks over the track; None without the face mesh."""
         if not self.features:
             return None
-        times, values = zip(*self.features, strict=True)
-        return track_features(np.array(times), np.stack(values), seconds)
+        rows = self.features.array
+        return track_features(rows[:, 0].copy(), rows[:, 1:].astype(np.float32), seconds)
 
 
 class Summary:
@@ -129,9 +168,9 @@ class Summary:
             stats.frames += 1
             stats.prob_sum += faces.probs[i]
             stats.top_counts[int(np.argmax(faces.probs[i]))] += 1
-            stats.series.append((result.index, result.time_s, np.asarray(faces.probs[i], np.float32).copy()))
+            stats.series.append(result.index, result.time_s, faces.probs[i])
             if faces.features is not None:
-                stats.features.append((result.time_s, faces.features[i].copy()))
+                stats.features.append(result.time_s, faces.features[i])
 
     def counts(self) -> dict:
         """Frame and face counts."""

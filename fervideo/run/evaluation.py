@@ -168,15 +168,16 @@ def model_catalog() -> list[dict]:
 
     if not torch_installed():  # a lean install: what the shipped ONNX files say of themselves
         return onnx_catalog()
-    from fervideo.engine.checkpoint import WEIGHTS_DIR, load_checkpoint  # torch: the catalogue reads the checkpoints
+    from fervideo.engine.checkpoint import load_checkpoint, shipped_weights  # torch: the catalogue reads checkpoints
     from fervideo.engine.models import list_models
 
     rows = []
     for entry in list_models():
-        shipped = entry.weights is not None and (WEIGHTS_DIR / entry.weights).is_file()
+        path = shipped_weights(entry.name)  # the .pt, or in an installed wheel the ONNX file
+        shipped = path is not None
         config, spec, metrics = {}, entry.preprocess, {}
         if shipped:  # describe what `--model NAME` really runs, which may differ from the builder's defaults
-            payload = load_checkpoint(WEIGHTS_DIR / entry.weights)
+            payload = load_checkpoint(path)
             config, spec = payload["config"], PreprocessSpec.from_dict(payload["preprocess"])
             metrics = payload.get("metrics", {})
         parameters = count_parameters(entry.name, config)
@@ -191,9 +192,11 @@ def onnx_catalog() -> list[dict]:
 
     rows = []
     from fervideo.engine.identity import EMBED_FILE  # the face recognition net: no emotion model
+    from fervideo.engine.landmarks import MEDIAPIPE_FILES  # the face detector, mesh and iris: no emotion models
 
+    others = {EMBED_FILE, *MEDIAPIPE_FILES}
     for path in sorted(
-        p for p in WEIGHTS_DIR.glob("*.onnx") if not p.name.endswith(".int8.onnx") and p.name != EMBED_FILE
+        p for p in WEIGHTS_DIR.glob("*.onnx") if not p.name.endswith(".int8.onnx") and p.name not in others
     ):
         d = OnnxModel(path).description
         rows.append(_catalog_row(path.stem, d.get("summary", ""), d.get("parameters"), d["spec"], d.get("metrics", {})))

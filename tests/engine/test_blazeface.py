@@ -95,16 +95,16 @@ def test_a_broken_model_file_is_one_clear_error(tmp_path, monkeypatch):
     import fervideo.engine.blazeface as blazeface
     from fervideo.core.errors import ModelError
 
-    broken = tmp_path / "face_detection_short_range.tflite"
+    broken = tmp_path / "face_detection_short_range.onnx"
     broken.write_bytes(blazeface.model_file(SHORT_RANGE).read_bytes()[:5000])  # cut short, as by a failed install
     monkeypatch.setattr(blazeface, "model_file", lambda spec: broken)
     with pytest.raises(ModelError, match="reinstall fervideo"):
-        BlazeFace(SHORT_RANGE)  # checked before LiteRT reads it: LiteRT would crash the process
-    other = tmp_path / "other.tflite"
+        BlazeFace(SHORT_RANGE)  # checked before ONNX Runtime reads it
+    other = tmp_path / "other.onnx"
     other.write_bytes(blazeface.model_file(FULL_RANGE).read_bytes())  # a model, but not the one asked for
     monkeypatch.setattr(blazeface, "model_file", lambda spec: other)
     with pytest.raises(ModelError, match="not the BlazeFace model fervideo ships"):
         BlazeFace(SHORT_RANGE)
-    monkeypatch.setattr(blazeface, "model_file", lambda spec: tmp_path / "gone.tflite")
+    monkeypatch.setattr(blazeface, "model_file", lambda spec: tmp_path / "gone.onnx")
     with pytest.raises(ModelError, match="is missing; reinstall fervideo"):
         BlazeFace(SHORT_RANGE)

@@ -11,7 +11,9 @@ from fervideo.engine.schedule import (
     STEADY_SEARCHES,
     ChangeGate,
     SearchSchedule,
+    adaptive,
 )
+from fervideo.engine.source import Sampling, VideoInfo
 
 BOX = np.array([[100, 100, 200, 200]], np.float32)
 
@@ -96,3 +98,10 @@ def test_carried_faces_take_the_reading_before_them_though_a_later_frame_of_the_
     assert gate.analysed == 2 and gate.carried == 1
     gate.forget(set())
     assert gate.decide(ids, crop(), 0.1).all()  # forgotten: read anew
+
+
+def test_only_dense_video_runs_adaptive():
+    video = VideoInfo("v.mp4", 300, 30.0, 640, 360)
+    assert adaptive(video, Sampling()) and adaptive(video, Sampling(every=2))
+    assert not adaptive(video, Sampling(every=3)) and not adaptive(video, Sampling(fps=5))
+    assert not adaptive(VideoInfo("p.jpg", 1, 0.0, 640, 360, is_image=True), Sampling())

@@ -20,6 +20,20 @@ def test_batch_into_its_own_folder_finds_the_inputs_and_not_its_outputs(tmp_path
     assert code == 0 and "0 ok, 2 skipped, 0 failed" in err, err  # outputs and the index are not inputs
 
 
+def test_a_batch_of_links_to_files_kept_elsewhere_reruns(tmp_path, capsys):
+    """The index's inputs are the links in the folder; their targets lie outside it, and that is no other batch."""
+    folder, store = tmp_path / "in", tmp_path / "store"
+    folder.mkdir()
+    store.mkdir()
+    shutil.copy(SAMPLE, store / "a.mp4")
+    (folder / "a.mp4").symlink_to(store / "a.mp4")
+    argv = ["batch", str(folder), "-o", str(tmp_path / "out"), "--every", "15", "--no-video", "--workers", "1"]
+    code, err = run(capsys, *argv)
+    assert code == 0 and "1 ok" in err, err
+    code, err = run(capsys, *argv)
+    assert code == 0 and "0 ok, 1 skipped" in err, err
+
+
 def test_batch_inputs_with_one_stem_each_get_their_own_outputs(tmp_path, capsys):
     from tests.helpers import read_json
 

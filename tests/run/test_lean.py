@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 def no_torch(tmp_path_factory):
     """An environment in which `import torch` (and torchvision, einops) fails, as where torch is not installed.
 
-    `import mediapipe` fails too: fervideo runs the BlazeFace models it ships on LiteRT, never mediapipe's graphs."""
+    `import mediapipe` and `import ai_edge_litert` fail too: fervideo runs the mediapipe models it ships, converted
+    to ONNX, on ONNX Runtime; LiteRT is in the dev extra only, to compare them with the .tflite files."""
     blocker = tmp_path_factory.mktemp("no_torch")
     (blocker / "sitecustomize.py").write_text(ABSENT)
     return os.environ | {"PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
@@ -30,7 +31,7 @@ import sys
 
 class Absent:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "torchvision", "einops", "mediapipe"):
+        if name.split(".")[0] in ("torch", "torchvision", "einops", "mediapipe", "ai_edge_litert"):
             raise ModuleNotFoundError(f"No module named {name!r} (blocked for this test)", name=name)
         return None
 

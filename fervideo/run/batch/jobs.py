@@ -78,7 +78,9 @@ def refuse_foreign_index(out_dir: Path, jobs: list[Job], overview: bool) -> None
             raise UsageError(f"{index} is not a fervideo batch index; move it away or choose another -o folder")
         folders = {_batch_folder(job, out_dir) for job in jobs}
         for row in rows:
-            where = Path(row.get("input") or "").resolve()
+            # the folder resolved, not the file: an input may be a link to a file kept elsewhere
+            given = Path(row.get("input") or "")
+            where = given.parent.resolve() / given.name
             if row.get("input") and not any(where == f or f in where.parents for f in folders):
                 raise UsageError(
                     f"{index} is the index of another batch (of {row['input']}); choose another -o folder, "
