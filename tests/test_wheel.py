@@ -163,6 +163,25 @@ def test_it_installs_beside_numpy_2_and_pandas_3_and_analyses_the_sample(wheel, 
     photo.write_bytes(Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).read_bytes())
     where, faces = call(python, "-c", PHOTO, photo, cwd=tmp_path).split()
     assert Path(where).is_relative_to(venv) and faces == "1"
+    # the other commands, from the same install: a folder, a file as the camera, a report, the exports, an eval
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "demo.mp4").write_bytes(SAMPLE.read_bytes())
+    fervideo = bin_dir / "fervideo"
+    call(fervideo, "batch", folder, "-o", tmp_path / "batch", "--every", "15", "--no-video", "-q", cwd=tmp_path)
+    assert json.loads((tmp_path / "batch" / "demo.json").read_text())["tracks"]
+    camera = ["--camera", clip, "--no-window", "--max-frames", "5", "--csv", tmp_path / "live.csv"]
+    call(fervideo, "live", *camera, cwd=tmp_path)
+    assert len((tmp_path / "live.csv").read_text().splitlines()) > 1
+    call(fervideo, "report", tmp_path / "out" / "demo.csv", "-o", tmp_path / "report", "-q", cwd=tmp_path)
+    assert (tmp_path / "report" / "demo.report.html").is_file()
+    result = tmp_path / "out" / "demo.csv"
+    call(fervideo, "export", result, "--format", "eaf,boris", "-o", tmp_path / "ex", cwd=tmp_path)
+    assert (tmp_path / "ex" / "demo.eaf").is_file() and (tmp_path / "ex" / "demo.boris").is_file()
+    (tmp_path / "photos" / "neutral").mkdir(parents=True)
+    (tmp_path / "photos" / "neutral" / "p.jpg").write_bytes(photo.read_bytes())
+    scores = json.loads(call(fervideo, "eval", "--photos", "--data", tmp_path / "photos", "--json", cwd=tmp_path))
+    assert scores  # one photo scored, whatever its label
     # the fix the note names works: H.264 with the sound from then on
     call(python, "-m", "pip", "install", "--quiet", "imageio-ffmpeg", cwd=tmp_path)
     call(bin_dir / "fervideo", "analyze", clip, "-o", tmp_path / "again", "--end", "2", "-q", cwd=tmp_path)

@@ -207,14 +207,19 @@ def test_prepare_out_dir_under_regular_file(tmp_path):
 
 
 class _StopAfterWrite:
-    """A video writer whose frame lands, then a Ctrl-C arrives before the sink could count it."""
+    """A video writer whose frame lands, then a Ctrl-C arrives before the sink could count it.
+
+    The Ctrl-C is the installed handler called at once, as Python calls it for a signal: signal.raise_signal
+    leaves the call to the interpreter's next check, which another live thread can put off past the block
+    (once, on a loaded CI machine, "DID NOT RAISE").
+    """
 
     def __init__(self, writer):
         self.writer = writer
 
     def write(self, frame):
         self.writer.write(frame)
-        signal.raise_signal(signal.SIGINT)
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
 
     def release(self):
         self.writer.release()
