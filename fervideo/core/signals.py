@@ -62,8 +62,12 @@ def deferred() -> Iterator[None]:
         yield
         return
     held: list[int] = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: held.append(signum)) for signum in STOPS}
+    previous: dict[int, object] = {}
     try:
+        # inside the try: a stop raised while the handlers are being swapped must not leave one swapped for good,
+        # swallowing every later Ctrl-C of the process
+        for signum in STOPS:
+            previous[signum] = signal.signal(signum, lambda signum, frame: held.append(signum))
         yield
     finally:
         for signum, handler in previous.items():

@@ -172,7 +172,9 @@ def test_sigkill_halfway_then_resume_matches_an_uninterrupted_run(folder, tmp_pa
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(killed.rglob("*.json"))) < 2:
+    # killed at its first result: three good files still to go, a margin that holds on a loaded machine (after the
+    # second, the last two took under a second in all and were once done before the kill)
+    while time.time() < deadline and not list(killed.rglob("*.json")):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its worker, mid-batch
     proc.wait()

@@ -67,17 +67,6 @@ def test_a_stop_just_after_the_csv_file_was_created(video, tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.fixture
-def plain_ctrl_c():
-    """Python's own SIGINT handler (an earlier test may have left fervideo.entry's), and no stop left recorded."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signals.reset()
-
-
 def test_a_ctrl_c_between_two_renames_of_a_commit_waits_for_the_whole_group(video, tmp_path, monkeypatch, plain_ctrl_c):
     first = analyze_file(video, tmp_path, scripted_analyzer())
     replace, calls = os.replace, []
