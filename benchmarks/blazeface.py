@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import cv2
-from throughput import machine
+from throughput import first_frames, machine
 
 from fervideo.core.quiet import native_stderr_silenced
 from fervideo.engine.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace
@@ -40,13 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.video.is_file():
         parser.error(f"{args.video} not found")
-    capture, frames = cv2.VideoCapture(str(args.video)), []
-    while len(frames) < args.frames:
-        ok, frame = capture.read()
-        if not ok:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = capture.read()
-        frames.append(frame)
+    frames = first_frames(args.video, args.frames)
     with native_stderr_silenced():
         from mediapipe.python.solutions.face_detection import FaceDetection
 

@@ -16,12 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's fervideo, and training.litert (no package)
 
-from throughput import machine  # noqa: E402
+from throughput import first_frames, machine  # noqa: E402
 
 import fervideo.engine.blazeface as blazeface  # noqa: E402
 import fervideo.engine.landmarks as landmarks  # noqa: E402
@@ -66,13 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.video.is_file():
         parser.error(f"{args.video} not found")
-    capture, frames = cv2.VideoCapture(str(args.video)), []
-    while len(frames) < args.frames:
-        ok, frame = capture.read()
-        if not ok:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = capture.read()
-        frames.append(frame)
+    frames = first_frames(args.video, args.frames)
     models = {runtime: built(runtime) for runtime in RUNTIMES}
     detector = models["ONNX Runtime"]["detector"]
     found = [detector(frame) for frame in frames]  # the same boxes for both meshes

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from fervideo.core.choices import DEFAULT_MODEL
 from fervideo.engine.models import list_models
@@ -52,6 +53,18 @@ def looped_copy(video: Path, loops: int, folder: Path) -> Path:
             writer.write(frame)
     writer.release()
     return out
+
+
+def first_frames(video: Path, count: int) -> list[np.ndarray]:
+    """The video's first count frames, played again from the start as often as it takes."""
+    capture, frames = cv2.VideoCapture(str(video)), []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = capture.read()
+        frames.append(frame)
+    return frames
 
 
 def decode_only(video: Path) -> int:

@@ -251,6 +251,16 @@ def scripted_analyzer(**options) -> Analyzer:
     return Analyzer(AnalyzeOptions(**options), ScriptedClassifier(), ScriptedDetector())
 
 
+def scripted_result(folder: Path, **options) -> Path:
+    """folder holding a scripted run (no models) of the step video, every other frame analysed: CSV and JSON."""
+    from fervideo.engine.source import Sampling
+    from fervideo.run.job import analyze_file
+
+    video = make_step_video(folder / "step.mp4")
+    analyze_file(video, folder, scripted_analyzer(sampling=Sampling(every=2), **options), write_video=False)
+    return folder
+
+
 def one_error_line(err: str) -> str:
     """stderr that is exactly one `error:` line, returned; anything else fails the test."""
     lines = err.strip().splitlines()

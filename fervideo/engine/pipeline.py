@@ -160,20 +160,22 @@ class Analyzer:
         """
         held: Frame | None = None
         for frame in frames:
-            search = frame.sampled and (photo or self.schedule.due())
-            if photo or not search:
-                if held is not None:
-                    yield held, self._searched(self.detector(held.image))
-                    held = None
-                found = self.detector.photo(frame.image) if photo and frame.sampled else None
-                yield frame, (found if photo or not frame.sampled else CARRIED)
-            elif held is None:
-                held = frame
-            else:
+            if frame.sampled and not photo and self.schedule.due():
+                if held is None:
+                    held = frame
+                    continue
                 faces = self.detector.pair(held.image, frame.image)
                 yield held, self._searched(faces[0])
                 yield frame, self._searched(faces[1])
                 held = None
+                continue
+            if held is not None:
+                yield held, self._searched(self.detector(held.image))
+                held = None
+            if not frame.sampled:
+                yield frame, None
+            else:
+                yield frame, self.detector.photo(frame.image) if photo else CARRIED
         if held is not None:
             yield held, self._searched(self.detector(held.image))
 

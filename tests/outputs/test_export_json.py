@@ -12,19 +12,14 @@ import shutil
 
 import pytest
 
-from fervideo.engine.source import Sampling
-from fervideo.run.job import analyze_file
 from tests.faults import assert_one_error, run
-from tests.helpers import make_step_video, scripted_analyzer
+from tests.helpers import scripted_result
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     """A scripted run (no models): its video, CSV and JSON."""
-    folder = tmp_path_factory.mktemp("result")
-    video = make_step_video(folder / "step.mp4")
-    analyze_file(video, folder, scripted_analyzer(sampling=Sampling(every=2)), write_video=False)
-    return folder
+    return scripted_result(tmp_path_factory.mktemp("result"))
 
 
 def edited(result, tmp_path, change) -> object:

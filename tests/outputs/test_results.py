@@ -10,20 +10,15 @@ import pytest
 import fervideo
 from fervideo.core.errors import InputError
 from fervideo.core.labels import EMOTIONS
-from fervideo.engine.source import Sampling
 from fervideo.outputs.results import PandasMissing, read_table, track_summaries
 from fervideo.outputs.sinks import CSV_HEADER
-from fervideo.run.job import analyze_file
-from tests.helpers import assert_same_tracks, make_step_video, read_json, scripted_analyzer
+from tests.helpers import assert_same_tracks, read_json, scripted_result
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     """A scripted run (no models): two tracks, every other frame analysed, smoothed."""
-    folder = tmp_path_factory.mktemp("result")
-    video = make_step_video(folder / "step.mp4")
-    analyze_file(video, folder, scripted_analyzer(sampling=Sampling(every=2), smooth=0.3), write_video=False)
-    return folder
+    return scripted_result(tmp_path_factory.mktemp("result"), smooth=0.3)
 
 
 def test_load_results_dtypes(result):

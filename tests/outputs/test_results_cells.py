@@ -13,12 +13,10 @@ import shutil
 import pytest
 
 from fervideo.core.errors import InputError
-from fervideo.engine.source import Sampling
 from fervideo.outputs.results import read_table
 from fervideo.outputs.sinks import CSV_HEADER
-from fervideo.run.job import analyze_file
 from tests.faults import assert_one_error, run
-from tests.helpers import make_step_video, scripted_analyzer
+from tests.helpers import scripted_result
 
 CASES = [
     ("face_id", "100000000000000000000", "outside 1-2147483647"),
@@ -40,10 +38,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     """A scripted run (no models): its CSV and JSON."""
-    folder = tmp_path_factory.mktemp("result")
-    video = make_step_video(folder / "step.mp4")
-    analyze_file(video, folder, scripted_analyzer(sampling=Sampling(every=2)), write_video=False)
-    return folder
+    return scripted_result(tmp_path_factory.mktemp("result"))
 
 
 def damaged(result, tmp_path, column: str, value: str) -> object:
