@@ -49,7 +49,7 @@ class FaceEmbedder:
         if not len(xyxy):
             return out
         roll = roll if roll is not None else np.zeros(len(xyxy), np.float32)
-        marks = self.mesh([image], [xyxy], [roll])[0]
+        marks = self.mesh([image], [xyxy], [roll], [np.zeros(len(xyxy), bool)])[0]  # the mesh alone
         good = marks.presence >= MIN_PRESENCE  # a mesh that is not sure of its face would cut the wrong chip
         if good.any():
             chips = np.stack([_warp(image, square, CHIP) for square in chip_squares(marks.mesh[good])]) * 255

@@ -44,6 +44,8 @@ class Marks:
     presence: np.ndarray  # (N,) the mesh model's face score
     eyes: np.ndarray  # (N, 2, 71, 2): each eye's contour and brow, image-left eye first (the person's right)
     irises: np.ndarray  # (N, 2, 5, 2): each iris's centre and 4 rim points, the same order
+    eye_squares: np.ndarray  # (N, 2, 4): where each eye was looked for (centre x, centre y, side, angle)
+    eye_reading: np.ndarray  # (N, 2, 76, 3): the iris model's 71 + 5 points in its crop's pixels; NaN: not read
 
 
 class FaceMesh:
@@ -56,8 +58,18 @@ class FaceMesh:
         self._mesh_outputs = _positions(self._mesh, (1404, 1))
         self._iris_outputs = _positions(self._iris, (213, 15))
 
-    def __call__(self, images: list[np.ndarray], boxes: list[np.ndarray], rolls: list[np.ndarray]) -> list[Marks]:
-        """Marks for each frame's faces: BGR frames, their boxes (N, 4) xyxy and eye-line tilts (N,) in radians."""
+    def __call__(
+        self,
+        images: list[np.ndarray],
+        boxes: list[np.ndarray],
+        rolls: list[np.ndarray],
+        read_eyes: list[np.ndarray] | None = None,
+    ) -> list[Marks]:
+        """Marks for each frame's faces: BGR frames, their boxes (N, 4) xyxy and eye-line tilts (N,) in radians.
+
+        read_eyes (N,) bool per frame, when given, runs the iris model on those faces only: the others' eye
+        points are NaN until with_eyes() gives them a reading made before.
+        """
         squares = [mesh_squares(b, r) for b, r in zip(boxes, rolls, strict=True)]
         crops = [_warp(image, s, MESH_SIDE) for image, sq in zip(images, squares, strict=True) for s in sq]
         if not crops:
@@ -65,21 +77,24 @@ class FaceMesh:
         raw, presence = self._run_mesh(np.stack(crops))
         mesh = _unwarp(raw, np.concatenate(squares), MESH_SIDE)
         eye_squares = iris_squares(mesh)  # (F, 2, 4)
-        eye_crops = [
-            _warp(images[f], eye_squares[k, e], IRIS_SIDE, mirror=e == 1)
-            for f, k in _frame_of(squares)
-            for e in range(2)
-        ]
-        contours, irises = self._run_iris(np.stack(eye_crops))  # (2F, 71, 3), (2F, 5, 3)
-        contours[1::2, :, 0] = IRIS_SIDE - contours[1::2, :, 0]  # the left eye was read mirrored
-        irises[1::2, :, 0] = IRIS_SIDE - irises[1::2, :, 0]
-        flat = eye_squares.reshape(-1, 4)
-        eyes = _unwarp(contours, flat, IRIS_SIDE)[..., :2].reshape(len(mesh), 2, 71, 2)
-        iris = _unwarp(irises, flat, IRIS_SIDE)[..., :2].reshape(len(mesh), 2, 5, 2)
+        wanted = np.ones(len(mesh), bool) if read_eyes is None else np.concatenate(read_eyes).astype(bool)
+        reading = np.full((len(mesh), 2, 76, 3), np.nan, np.float32)
+        if wanted.any():
+            eye_crops = [
+                _warp(images[f], eye_squares[k, e], IRIS_SIDE, mirror=e == 1)
+                for f, k in _frame_of(squares)
+                if wanted[k]
+                for e in range(2)
+            ]
+            contours, irises = self._run_iris(np.stack(eye_crops))  # (2W, 71, 3), (2W, 5, 3)
+            points = np.concatenate([contours, irises], axis=1).reshape(-1, 2, 76, 3)
+            points[:, 1, :, 0] = IRIS_SIDE - points[:, 1, :, 0]  # the left eye was read mirrored
+            reading[wanted] = points
         out, start = [], 0
         for sq in squares:
             end = start + len(sq)
-            out.append(Marks(mesh[start:end], presence[start:end], eyes[start:end], iris[start:end]))
+            cut = slice(start, end)
+            out.append(with_eyes(Marks(mesh[cut], presence[cut], None, None, eye_squares[cut], reading[cut])))
             start = end
         return out
 
@@ -93,6 +108,18 @@ class FaceMesh:
         """Eye contours (E, 71, 3) and irises (E, 5, 3) in crop pixels for (E, 64, 64, 3) float crops."""
         contours, irises = _batched(self._iris, self._iris_outputs, crops)
         return contours.reshape(-1, 71, 3), irises.reshape(-1, 5, 3)
+
+
+def with_eyes(marks: Marks, reading: np.ndarray | None = None) -> Marks:
+    """marks with its eyes and irises in frame pixels from an iris reading (N, 2, 76, 3), its own by default.
+
+    A reading made on an earlier frame lands where this frame's mesh puts the eyes: the eyes' shape and turn
+    carried while the head moves.
+    """
+    reading = marks.eye_reading if reading is None else reading
+    flat = marks.eye_squares.reshape(-1, 4)
+    points = _unwarp(reading.reshape(-1, 76, 3), flat, IRIS_SIDE)[..., :2].reshape(len(reading), 2, 76, 2)
+    return Marks(marks.mesh, marks.presence, points[:, :, :71], points[:, :, 71:], marks.eye_squares, reading)
 
 
 def _positions(model: object, widths: tuple[int, ...]) -> list[int]:
@@ -169,11 +196,15 @@ def _unwarp(points: np.ndarray, squares: np.ndarray, side: int) -> np.ndarray:
 
 
 def _empty() -> Marks:
-    return Marks(
-        np.zeros((0, 468, 3), np.float32),
-        np.zeros(0, np.float32),
-        np.zeros((0, 2, 71, 2), np.float32),
-        np.zeros((0, 2, 5, 2), np.float32),
+    return with_eyes(
+        Marks(
+            np.zeros((0, 468, 3), np.float32),
+            np.zeros(0, np.float32),
+            None,
+            None,
+            np.zeros((0, 2, 4), np.float32),
+            np.zeros((0, 2, 76, 3), np.float32),
+        )
     )
 
 

@@ -18,7 +18,7 @@ from fervideo.engine.classifier import EmotionClassifier
 from fervideo.engine.crop import crop_faces
 from fervideo.engine.detector import DetectorConfig, FaceDetector
 from fervideo.engine.identity import FaceEmbedder, Participant, check_participant
-from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh
+from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh, with_eyes
 from fervideo.engine.pose import EyeNormaliser, face_features
 from fervideo.engine.schedule import SEARCH_EVERY, ChangeGate, SearchSchedule, adaptive, confirmable
 from fervideo.engine.smoothing import EmaSmoother
@@ -160,27 +160,27 @@ class Analyzer:
         """
         held: Frame | None = None
         for frame in frames:
-            if frame.sampled and not photo and self.schedule.due():
+            if frame.sampled and not photo and self.schedule.due(frame.image):
                 if held is None:
                     held = frame
                     continue
                 faces = self.detector.pair(held.image, frame.image)
-                yield held, self._searched(faces[0])
-                yield frame, self._searched(faces[1])
+                yield held, self._searched(faces[0], held.image)
+                yield frame, self._searched(faces[1], frame.image)
                 held = None
                 continue
             if held is not None:
-                yield held, self._searched(self.detector(held.image))
+                yield held, self._searched(self.detector(held.image), held.image)
                 held = None
             if not frame.sampled:
                 yield frame, None
             else:
                 yield frame, self.detector.photo(frame.image) if photo else CARRIED
         if held is not None:
-            yield held, self._searched(self.detector(held.image))
+            yield held, self._searched(self.detector(held.image), held.image)
 
-    def _searched(self, found: Detections) -> Detections:
-        self.schedule.found(found.xyxy)
+    def _searched(self, found: Detections, image: np.ndarray) -> Detections:
+        self.schedule.found(found.xyxy, image)
         return found
 
     def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
@@ -207,8 +207,9 @@ class Analyzer:
             if item.faces is not None:
                 item.faces, item.crops = self._chosen(*_confirmed(item.faces, item.crops, tracker), item.frame.image)
         marked = [p for p in pending if p.faces is not None and len(p.faces)]
-        dues = [self.gate.decide(p.faces.tracker_id, p.crops, p.frame.time_s) for p in marked]
-        self._features([p.frame.image for p in marked], [p.faces for p in marked], dues)
+        decided = [self.gate.decide(p.faces.tracker_id, p.crops, p.frame.time_s) for p in marked]
+        dues = [due for due, _ in decided]
+        self._features([p.frame.image for p in marked], [p.faces for p in marked], dues, [e for _, e in decided])
         size, classes = self.classifier.spec.face_size, len(self.classifier.classes)
         due_crops = [p.crops[due] for p, due in zip(marked, dues, strict=True)]
         crops = np.concatenate([np.empty((0, size, size), np.uint8), *due_crops])
@@ -245,14 +246,22 @@ class Analyzer:
         keep = self._participant.keep(faces.tracker_id, faces.xyxy, image.shape[1], image.shape[0])
         return (faces, crops) if keep.all() else (faces[keep], crops[keep])
 
-    def _features(self, images: list[np.ndarray], faces: list[Detections], dues: list[np.ndarray]) -> None:
-        """Set the face-mesh features of the due faces of confirmed ones, in time order, all in one batch."""
+    def _features(
+        self, images: list[np.ndarray], faces: list[Detections], dues: list[np.ndarray], eyes: list | None = None
+    ) -> None:
+        """Set the face-mesh features of the due faces of confirmed ones, in time order, all in one batch.
+
+        eyes (N,) bool per frame, when given: whose eyes to read anew (ChangeGate.decide); the others' stand.
+        """
         if self.mesh is None or not faces:
             return
         subsets = [f[due] for f, due in zip(faces, dues, strict=True)]
         rolls = [f.roll if f.roll is not None else np.zeros(len(f), np.float32) for f in subsets]
-        marks = self.mesh(images, [f.xyxy for f in subsets], rolls)
-        for found, due, subset, marked in zip(faces, dues, subsets, marks, strict=True):
+        read = None if eyes is None else [e[due] for e, due in zip(eyes, dues, strict=True)]
+        marks = self.mesh(images, [f.xyxy for f in subsets], rolls, read)
+        for k, (found, due, subset, marked) in enumerate(zip(faces, dues, subsets, marks, strict=True)):
+            if read is not None:  # in time order: a reading of the eyes stands for the frames after it
+                marked = with_eyes(marked, self.gate.eye_readings(subset.tracker_id, marked.eye_reading, read[k]))
             found.features = np.full((len(found), len(FACE_FEATURES)), np.nan, np.float32)
             found.features[due] = face_features(marked, subset.tracker_id, self._eyes)
             # the points too, for --draw landmarks; a mesh on no face (low presence) is no face's
@@ -269,6 +278,7 @@ class Analyzer:
             "searches_skipped": self.schedule.skipped,
             "faces_read": self.gate.analysed,
             "faces_carried": self.gate.carried,
+            "eyes_read": self.gate.eyes_read,
         }
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from fervideo.core.detections import Detections, box_iou
@@ -21,9 +22,14 @@ STEADY_SEARCHES = 3
 # ... and each of whose boxes overlaps one of the search before by this much: a face that moves (a pan, a turn)
 # is searched for in every frame, as the tracker matches boxes of successive searches.
 STILL_IOU = 0.6
-# Then one sampled frame in SEARCH_EVERY is searched: a face that enters beside one already tracked waits at most
-# this many frames, and a face that leaves is let go by the next search.
-SEARCH_EVERY = 3
+# Then a sampled frame is searched when the picture has changed since the last search (SCENE_LEVEL) and at least
+# one in SEARCH_EVERY whatever it does: a face that enters where nothing else moves waits at most this many frames.
+SEARCH_EVERY = 10
+# The picture has changed when one cell of a THUMB_CELLS x THUMB_CELLS grey thumbnail of a face's box moved its mean
+# by this many grey levels (brightness drift of the box removed first): a face leaving, turning away or moving
+# does; a still face talking or blinking moves its cells less.
+SCENE_LEVEL = 20.0
+THUMB_CELLS = 8
 # A face is analysed again when one 8x8-pixel block of its 48x48 grey crop has changed its mean by this many grey
 # levels since its last analysis (brightness drift of the whole crop removed first). A blink moves the eye blocks
 # by more; compression noise on a still face moves none this far.
@@ -31,6 +37,12 @@ CHANGE_LEVEL = 6.0
 BLOCK = 8
 # ... and at least this often whatever the picture does, so a slow drift cannot freeze a face's readings.
 MAX_CARRY_S = 0.5
+# The eyes are read again (the mesh and the iris model) when a 4x4 block of the crop's band of eyes and brows
+# (FER2013's framing puts the eyes at 0.35-0.45 of its height) moved by this much since they last were: an eyelid
+# is too small a part of an 8x8 block to move its mean by CHANGE_LEVEL, and 8x8 blocks missed a hand-counted
+# blink. A face read for any other change keeps its last reading of the eyes, where the new mesh puts them.
+EYE_BLOCK = 4
+EYE_LEVEL = 12.0
 
 
 class SearchSchedule:
@@ -40,19 +52,23 @@ class SearchSchedule:
         self.every_frame = every_frame
         self._boxes: list[np.ndarray] = []  # (N, 4) faces found by the recent searches, newest last
         self._since = 0  # sampled frames since the last search
+        self._thumb: np.ndarray | None = None  # the faces of the last search as it saw them, thumbnails()
         self.searched = self.skipped = 0
 
-    def due(self) -> bool:
-        """Whether the next sampled frame is searched; call once per sampled frame."""
+    def due(self, image: np.ndarray | None = None) -> bool:
+        """Whether the next sampled frame (BGR) is searched; call once per sampled frame."""
         search = self.every_frame or not self._still() or self._since + 1 >= SEARCH_EVERY
+        if not search and image is not None and self._thumb is not None:
+            search = bool(np.abs(thumbnails(image, self._boxes[-1]) - self._thumb).max() >= SCENE_LEVEL)
         self._since = 0 if search else self._since + 1
         self.searched += search
         self.skipped += not search
         return search
 
-    def found(self, xyxy: np.ndarray) -> None:
-        """Tell the schedule the boxes (N, 4) that the search it asked for found."""
+    def found(self, xyxy: np.ndarray, image: np.ndarray | None = None) -> None:
+        """Tell the schedule the boxes (N, 4) that the search it asked for found in the frame (BGR)."""
         self._boxes = [*self._boxes[-(STEADY_SEARCHES - 1) :], xyxy]
+        self._thumb = None if image is None or self.every_frame else thumbnails(image, xyxy)
 
     def _still(self) -> bool:
         """The last STEADY_SEARCHES searches found the same faces, none of which moved far between two."""
@@ -70,6 +86,9 @@ class _Reading:
     features: np.ndarray | None = None  # (9,)
     landmarks: np.ndarray | None = None  # (468, 2)
     centre: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))  # the box's, to move landmarks
+    eye_blocks: np.ndarray | None = None  # eye_band() at the last reading of the eyes
+    eye_time: float = 0.0
+    eye_reading: np.ndarray | None = None  # (2, 76, 3) the iris model's, landmarks.Marks.eye_reading
 
 
 class ChangeGate:
@@ -84,22 +103,43 @@ class ChangeGate:
         self._last: dict[int, _Reading] = {}  # public id -> reading
         self.analysed = 0
         self.carried = 0
+        self.eyes_read = 0
 
-    def decide(self, ids: np.ndarray, crops: np.ndarray, time_s: float) -> np.ndarray:
-        """(N,) bool: which faces (public ids, (N, 48, 48) grey crops) of a frame to classify and mesh."""
-        due = np.ones(len(ids), bool)
-        blocks = block_means(crops)  # (N, B, B)
+    def decide(self, ids: np.ndarray, crops: np.ndarray, time_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Which faces (public ids, (N, S, S) grey crops) of a frame to classify and mesh, and which of those to
+        read the eyes of: two (N,) bool."""
+        blocks, band = block_means(crops), eye_band(crops)  # (N, B, B), (N, b, b')
+        due, eyes = np.ones(len(ids), bool), np.ones(len(ids), bool)
         for i, face in enumerate(ids.tolist()):
             last = self._last.get(face)
-            if not self.every_frame and last is not None and time_s - last.time_s < MAX_CARRY_S:
-                due[i] = np.abs(blocks[i] - last.blocks).max() >= CHANGE_LEVEL
-            if due[i] and last is None:
-                self._last[face] = _Reading(blocks[i], time_s)
+            if not self.every_frame and last is not None:
+                if time_s - last.time_s < MAX_CARRY_S:
+                    due[i] = np.abs(blocks[i] - last.blocks).max() >= CHANGE_LEVEL
+                if time_s - last.eye_time < MAX_CARRY_S:
+                    eyes[i] = np.abs(band[i] - last.eye_blocks).max() >= EYE_LEVEL
+                due[i] |= eyes[i]
+            if last is None:
+                last = self._last[face] = _Reading(blocks[i], time_s)
             elif due[i]:  # the values stay until fill() reaches this frame: frames before it still carry them
                 last.blocks, last.time_s = blocks[i], time_s
+            if eyes[i]:
+                last.eye_blocks, last.eye_time = band[i], time_s
         self.analysed += int(due.sum())
         self.carried += int(len(due) - due.sum())
-        return due
+        self.eyes_read += int(eyes.sum())
+        return due, eyes
+
+    def eye_readings(self, ids: np.ndarray, reading: np.ndarray, read: np.ndarray) -> np.ndarray:
+        """Iris readings (F, 2, 76, 3) of a frame's meshed faces, those not read anew (read (F,) False) given their
+        face's last. Call in time order, once decide() has seen the frame."""
+        out = reading.copy()
+        for i, face in enumerate(ids.tolist()):
+            last = self._last[face]
+            if read[i]:
+                last.eye_reading = reading[i]
+            elif last.eye_reading is not None:
+                out[i] = last.eye_reading
+        return out
 
     def fill(self, faces: Detections, due: np.ndarray) -> None:
         """Keep what the due faces read; give the others their last reading (landmarks moved with the box)."""
@@ -123,12 +163,34 @@ class ChangeGate:
             del self._last[face]
 
 
-def block_means(crops: np.ndarray) -> np.ndarray:
-    """(N, S, S) grey crops -> (N, S/BLOCK, S/BLOCK) block means minus each crop's mean."""
-    n, size = len(crops), crops.shape[-1] // BLOCK * BLOCK
-    cut = crops[:, :size, :size].astype(np.float32).reshape(n, size // BLOCK, BLOCK, size // BLOCK, BLOCK)
+def thumbnails(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+    """(N, C, C) grey thumbnails of the boxes (N, 4) in a BGR frame, each minus its mean."""
+    height, width = image.shape[:2]
+    out = np.zeros((len(xyxy), THUMB_CELLS, THUMB_CELLS), np.float32)
+    for i, (x0, y0, x1, y1) in enumerate(np.asarray(xyxy).round().astype(int).tolist()):
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        if x1 - x0 < THUMB_CELLS or y1 - y0 < THUMB_CELLS:
+            continue
+        step = max(1, (y1 - y0) // (8 * THUMB_CELLS))  # 8x8 samples a cell are enough, and 7x quicker than all
+        region = np.ascontiguousarray(image[y0:y1:step, x0:x1:step])
+        patch = cv2.resize(region, (THUMB_CELLS, THUMB_CELLS), interpolation=cv2.INTER_AREA)
+        out[i] = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
+        out[i] -= out[i].mean()
+    return out
+
+
+def block_means(crops: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """(N, H, W) grey crops -> (N, H/block, W/block) block means minus each crop's mean."""
+    n, rows, cols = len(crops), crops.shape[1] // block, crops.shape[2] // block
+    cut = crops[:, : rows * block, : cols * block].astype(np.float32).reshape(n, rows, block, cols, block)
     blocks = cut.mean(axis=(2, 4))
     return blocks - blocks.mean(axis=(1, 2), keepdims=True)
+
+
+def eye_band(crops: np.ndarray) -> np.ndarray:
+    """(N, S, S) grey crops -> EYE_BLOCK block means of their band of eyes and brows, minus its mean."""
+    size = crops.shape[-1]
+    return block_means(crops[:, size // 6 : size // 2], EYE_BLOCK)
 
 
 def _centres(xyxy: np.ndarray) -> np.ndarray:

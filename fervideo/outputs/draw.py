@@ -75,7 +75,7 @@ def place_label(
     for y in rows:
         for x in columns:
             if 0 <= y <= height - h:
-                left = int(np.clip(x, 0, max(width - w, 0)))
+                left = int(min(max(x, 0), max(width - w, 0)))  # plain ints: np.clip was a tenth of a frame's drawing
                 plates.append((left, y, left + w, y + h))
     if not plates:  # a frame smaller than the label: its top-left corner
         return (0, 0, w, h)

@@ -21,7 +21,7 @@ def top_emotions(analyzer: Analyzer, clip) -> dict[tuple[int, int], int]:
 
 
 def test_adaptive_reads_agree_with_every_frame_on_the_sample_and_the_shared_clips(media):
-    same = total = read = carried = 0
+    same = total = read = carried = eyes = 0
     for clip in [SAMPLE, *(media(name) for name in SHARED)]:
         runs = {}
         for every_frame in (False, True):
@@ -31,8 +31,10 @@ def test_adaptive_reads_agree_with_every_frame_on_the_sample_and_the_shared_clip
                 if not every_frame:
                     read += analyzer.work()["faces_read"]
                     carried += analyzer.work()["faces_carried"]
+                    eyes += analyzer.work()["eyes_read"]
         keys = set(runs[False]) | set(runs[True])  # a face only one of them saw disagrees
         same += sum(runs[False].get(k) == runs[True].get(k) for k in keys)
         total += len(keys)
     assert total > 300 and same / total >= 0.98, f"{same} of {total} face-frames agree"
     assert carried > read  # and most faces were not read anew
+    assert 0 < eyes < read  # some faces read for a change below the eyes kept their eyes' last reading

@@ -8,7 +8,7 @@ import pytest
 
 from fervideo.core.detections import FACE_FEATURES
 from fervideo.engine.detector import FaceDetector
-from fervideo.engine.landmarks import FaceMesh
+from fervideo.engine.landmarks import FaceMesh, with_eyes
 from fervideo.engine.pose import RIGID_INDEX, RIGID_POINTS, EyeNormaliser, _about_x, _about_y, face_features, head_pose
 from fervideo.outputs.face_features import blink_times
 from tests.conftest import SAMPLE, shared_path
@@ -117,3 +117,19 @@ def test_head_pose_recovers_a_known_rotation():
         mesh = np.zeros((1, 468, 3))
         mesh[0, RIGID_INDEX] = RIGID_POINTS @ rotation.T * 20 + [300, 200, 0]
         assert head_pose(mesh)[0] == pytest.approx([yaw, pitch, roll], abs=0.01)
+
+
+def test_a_reading_of_the_eyes_made_before_lands_where_the_new_mesh_puts_the_eyes(models):
+    """read_eyes skips the iris model (NaN eyes); with_eyes places an earlier reading on the new mesh's eyes."""
+    detector, mesh = models
+    image = frames(SAMPLE)[0]
+    found = detector(image)[:1]
+    read = mesh([image], [found.xyxy], [found.roll])[0]
+    unread = mesh([image], [found.xyxy], [found.roll], [np.zeros(1, bool)])[0]
+    assert np.isnan(unread.eyes).all() and np.isnan(unread.eye_reading).all()
+    assert np.abs(with_eyes(unread, read.eye_reading).eyes - read.eyes).max() < 1e-3
+    moved = np.roll(image, (6, 10), axis=(0, 1))  # the same face 10 px right and 6 px down
+    found.xyxy[:] += np.array([10, 6, 10, 6], np.float32)
+    later = with_eyes(mesh([moved], [found.xyxy], [found.roll], [np.zeros(1, bool)])[0], read.eye_reading)
+    shift = (later.irises - read.irises).reshape(-1, 2).mean(axis=0)
+    assert np.abs(shift - [10, 6]).max() < 1.0
