@@ -269,7 +269,7 @@ def one_error_line(err: str) -> str:
 
 
 # markup that runs a script wherever a value reaches a page unescaped (issue 33: a hand-edited result)
-PAYLOAD = "\"'><img src=x onerror=\"window.pwned=1\"><script>window.pwned=1</script><!--"
+PAYLOAD = '"\'><img src=x onerror="window.pwned=1"><script>window.pwned=1</script><!--'
 
 
 def poisoned(value: object) -> object:

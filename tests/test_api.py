@@ -7,7 +7,14 @@ import pydoc
 import fervideo
 
 API = {
-    "analyze_image", "analyze_video", "load_results", "summarize", "AnalyzeOptions", "Analyzer", "Face", "FrameResult",
+    "analyze_image",
+    "analyze_video",
+    "load_results",
+    "summarize",
+    "AnalyzeOptions",
+    "Analyzer",
+    "Face",
+    "FrameResult",
     "EMOTIONS",
 }
 

@@ -169,6 +169,16 @@ def add_detector_options(parser: argparse.ArgumentParser) -> None:
     add_people_options(parser)
 
 
+def add_every_frame(parser: argparse.ArgumentParser) -> None:
+    """--every-frame: the exhaustive mode instead of the adaptive default."""
+    parser.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="search every analysed frame for faces and read every face anew; by default a still face's last "
+        "reading is kept until its picture changes, and faces are searched for only while they come and go",
+    )
+
+
 def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs the analysis engine."""
     parser.add_argument("-o", "--out-dir", type=path_arg, default=Path("fervideo-out"), help="folder for the outputs")
@@ -176,12 +186,7 @@ def add_analyze_options(parser: argparse.ArgumentParser) -> None:
     sampling = parser.add_mutually_exclusive_group()
     sampling.add_argument("--every", type=int, default=1, metavar="N", help="analyse every N-th frame (1: all)")
     sampling.add_argument("--fps", type=float, metavar="F", help="analyse about F frames per second of video")
-    parser.add_argument(
-        "--every-frame",
-        action="store_true",
-        help="search every analysed frame for faces and read every face anew; by default a still face's last "
-        "reading is kept until its picture changes, and faces are searched for only while they come and go",
-    )
+    add_every_frame(parser)
     parser.add_argument(
         "--start",
         type=parse_time,
@@ -253,7 +258,7 @@ def make_options(args: argparse.Namespace) -> object:
         face_features=not args.no_face_features,
         tracker=TrackerConfig(max_people=args.max_people, reid=not args.no_reid),
         participant=args.participant,
-        every_frame=getattr(args, "every_frame", False),  # live reads every frame anyway
+        every_frame=args.every_frame,
     )
 
 

@@ -11,6 +11,7 @@ from fervideo.cli.common import (
     DEFAULT_SMOOTH,
     EXIT_OK,
     add_detector_options,
+    add_every_frame,
     add_model_options,
     add_quiet,
     make_options,
@@ -39,6 +40,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="average each face's probabilities over about this many seconds; 0: raw",
     )
+    add_every_frame(live)
     add_detector_options(live)
     add_quiet(live)
     live.set_defaults(run=run_live)

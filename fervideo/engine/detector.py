@@ -46,8 +46,8 @@ class FaceDetector:
         self.config = config
         selections = {"auto": (1, 0), "short": (0,), "full": (1,)}[config.strategy]
         self._models = _load(selections)
-        self._twins: dict[int, BlazeFace] = {}  # second copies for pair(), made on its first call
-        # ONNX Runtime releases the GIL, so a second thread runs a second model (or frame) on the other core
+        # ONNX Runtime releases the GIL, so a second thread runs a second model (or frame) on the other core; its
+        # sessions may run from two threads at once, so pair() needs no second copy of a model (0.1 s to load both)
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="fervideo-detect")
         self.reset()
 
@@ -72,10 +72,8 @@ class FaceDetector:
 
     def pair(self, first: np.ndarray, second: np.ndarray) -> tuple[Detections, Detections]:
         """Faces in two consecutive BGR frames of a sequence, found on two cores; the same as two calls."""
-        if not self._twins:
-            self._twins = _load(tuple(self._models))
         if len(self._models) == 1:
-            pending = self._beside.submit(self._run, self._twins, second)
+            pending = self._beside.submit(self._run, self._models, second)
             firsts = self._kept(self._run(self._models, first))
             return _merge([firsts], self.config.nms_iou), _merge([self._kept(pending.result())], self.config.nms_iou)
         frames = (first, second)
@@ -83,13 +81,13 @@ class FaceDetector:
         self._frames += 2
         fulls: list[Detections | None] = [None, None]
         if any(due):  # beside: both short-range passes (3.2 ms here); this thread: the full-range one (3.8 ms)
-            pending = self._beside.submit(lambda: [self._run(self._twins, bgr, 0) for bgr in frames])
+            pending = self._beside.submit(lambda: [self._run(self._models, bgr, 0) for bgr in frames])
             fulls = [
                 self._kept(self._run(self._models, bgr, 1)) if d else None for bgr, d in zip(frames, due, strict=True)
             ]
             shorts = pending.result()
         else:
-            pending = self._beside.submit(self._run, self._twins, second, 0)
+            pending = self._beside.submit(self._run, self._models, second, 0)
             shorts = [self._run(self._models, first, 0), pending.result()]
         # in frame order: whether the first frame runs the full-range model again decides what the second sees
         firsts = self._combined(first, self._kept(shorts[0]), fulls[0])

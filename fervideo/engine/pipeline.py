@@ -143,13 +143,22 @@ class Analyzer:
                     pending_bytes = sum(p.frame.image.nbytes for p in pending if p.frame.image is not None)
             yield from self._flush(pending, tracker, last, smoother)
 
-    def analyze_frame(self, image: np.ndarray, tracker: IoUTracker) -> Detections:
-        """One frame at once, for live use: its confirmed faces with ids and probabilities (no look-ahead)."""
-        faces, crops = _confirmed(*self._detect(image, tracker, self.classifier.spec.face_size), tracker)
-        faces, crops = self._chosen(faces, crops, image)
-        self._features([image], [faces], [np.ones(len(faces), bool)])
-        self._eyes.forget(tracker.live_ids())
-        faces.probs = self.classifier.predict(crops, self.options.batch_size, tta=self.options.tta)
+    def analyze_frame(self, image: np.ndarray, tracker: IoUTracker, time_s: float = 0.0) -> Detections:
+        """One frame at once, for live use: its confirmed faces with ids and probabilities (no look-ahead).
+
+        Adaptive as run() is unless the options ask for every frame: time_s (seconds) paces the searches and
+        readings of frames that come at an uneven rate."""
+        found = self._searched(self.detector(image), image) if self.schedule.due(image, time_s) else CARRIED
+        faces, crops = self._track(image, found, tracker, self.classifier.spec.face_size)
+        faces, crops = self._chosen(*_confirmed(faces, crops, tracker), image)
+        due, eyes = self.gate.decide(faces.tracker_id, crops, time_s)
+        self._features([image], [faces], [due], [eyes])
+        faces.probs = np.zeros((len(faces), len(self.classifier.classes)), np.float32)
+        faces.probs[due] = self.classifier.predict(crops[due], self.options.batch_size, tta=self.options.tta)
+        self.gate.fill(faces, due)
+        live = tracker.live_ids()
+        self._eyes.forget(live)
+        self.gate.forget(live)
         return faces
 
     def _found(self, frames: Iterator[Frame], photo: bool = False) -> Iterator[tuple[Frame, Detections | None]]:
@@ -182,9 +191,6 @@ class Analyzer:
     def _searched(self, found: Detections, image: np.ndarray) -> Detections:
         self.schedule.found(found.xyxy, image)
         return found
-
-    def _detect(self, image: np.ndarray, tracker: IoUTracker, face_size: int) -> tuple[Detections, np.ndarray]:
-        return self._track(image, self.detector(image), tracker, face_size)
 
     def _track(
         self, image: np.ndarray, found: Detections, tracker: IoUTracker, face_size: int

@@ -25,6 +25,9 @@ STILL_IOU = 0.6
 # Then a sampled frame is searched when the picture has changed since the last search (SCENE_LEVEL) and at least
 # one in SEARCH_EVERY whatever it does: a face that enters where nothing else moves waits at most this many frames.
 SEARCH_EVERY = 10
+# ... and at least once in this many seconds: live mode, which drops the frames it cannot keep up with, may analyse
+# five a second on a slow machine, where ten frames would keep a newcomer waiting two seconds.
+SEARCH_GAP_S = 0.4
 # The picture has changed when one cell of a THUMB_CELLS x THUMB_CELLS grey thumbnail of a face's box moved its mean
 # by this many grey levels (brightness drift of the box removed first): a face leaving, turning away or moving
 # does; a still face talking or blinking moves its cells less.
@@ -52,15 +55,20 @@ class SearchSchedule:
         self.every_frame = every_frame
         self._boxes: list[np.ndarray] = []  # (N, 4) faces found by the recent searches, newest last
         self._since = 0  # sampled frames since the last search
+        self._searched_at = -np.inf  # and the time of that search, in seconds
         self._thumb: np.ndarray | None = None  # the faces of the last search as it saw them, thumbnails()
         self.searched = self.skipped = 0
 
-    def due(self, image: np.ndarray | None = None) -> bool:
-        """Whether the next sampled frame (BGR) is searched; call once per sampled frame."""
+    def due(self, image: np.ndarray | None = None, time_s: float | None = None) -> bool:
+        """Whether the next sampled frame (BGR, at time_s when known) is searched; call once per sampled frame."""
         search = self.every_frame or not self._still() or self._since + 1 >= SEARCH_EVERY
+        if not search and time_s is not None:
+            search = time_s - self._searched_at >= SEARCH_GAP_S
         if not search and image is not None and self._thumb is not None:
             search = bool(np.abs(thumbnails(image, self._boxes[-1]) - self._thumb).max() >= SCENE_LEVEL)
         self._since = 0 if search else self._since + 1
+        if search and time_s is not None:
+            self._searched_at = time_s
         self.searched += search
         self.skipped += not search
         return search

@@ -136,7 +136,7 @@ def render_html(
         f'<img class="plot" alt="stacked emotion probabilities over time, one panel per track" '
         f'src="data:image/png;base64,{base64.b64encode(plot_png).decode()}">',
         "<h2>Strongest moments</h2>",
-        "<p class=\"sub\">Each track's face at the frame where each emotion it showed (on top in at least one "
+        '<p class="sub">Each track\'s face at the frame where each emotion it showed (on top in at least one '
         "analysed frame) was strongest.</p>",
         *(_faces(track, moments.get(track["id"], [])) for track in tracks),
         "</main></body></html>",

@@ -220,7 +220,7 @@ def _loop(
         seq, captured, frame = got  # seq: the source's own frame number, dropped frames counted
         if stats.shown == 0:  # the reader may have caught the first frame before the loop began: no time below 0
             start = min(start, captured)
-        faces = analyzer.analyze_frame(frame, tracker)
+        faces = analyzer.analyze_frame(frame, tracker, captured - start)
         if len(faces):
             faces.probs = smoother(faces.tracker_id, faces.probs, captured - start)
         recent = [t for t in recent if captured - t < 1.0] + [captured]

@@ -78,7 +78,11 @@ class LiveSummary:
             "counts": {**self.stats.counts(), "frames_dropped": dropped},
             "tracks": tracks,
             "episodes": {"min_seconds": self.stats.min_episode, "count": sum(t["episodes"] for t in tracks)},
-            "processing": {"seconds": round(elapsed, 3), "frames_per_second": round(shown / max(elapsed, 1e-9), 2)},
+            "processing": {
+                "seconds": round(elapsed, 3),
+                "frames_per_second": round(shown / max(elapsed, 1e-9), 2),
+                **self.analyzer.work(),  # the mode that ran and what it skipped, as analyze's JSON has them
+            },
             "outputs": {"csv": str(self.csv), "json": str(self.output.final)}
             | ({"recording": str(record)} if record is not None else {}),
             "warnings": [],

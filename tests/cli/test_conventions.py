@@ -155,9 +155,9 @@ def test_live_records_at_real_time_when_frames_are_dropped(tmp_path):
     analyzer = scripted_analyzer()
     real = analyzer.analyze_frame
 
-    def slow(frame, tracker):  # a third of the camera's rate: two frames in three are dropped
+    def slow(frame, tracker, time_s):  # a third of the camera's rate: two frames in three are dropped
         time.sleep(3 / 25)
-        return real(frame, tracker)
+        return real(frame, tracker, time_s)
 
     analyzer.analyze_frame = slow
     record = tmp_path / "live.mp4"

@@ -146,5 +146,5 @@ def test_live_keeps_the_sample_persons_id(media):
     with Analyzer(AnalyzeOptions(face_features=False)) as analyzer, VideoSource(SAMPLE) as source:
         tracker = analyzer.new_tracker()
         for frame in source.frames():
-            seen.update(analyzer.analyze_frame(frame.image, tracker).tracker_id.tolist())
+            seen.update(analyzer.analyze_frame(frame.image, tracker, frame.time_s).tracker_id.tolist())
     assert seen == {1}

@@ -56,14 +56,14 @@ def stop_at(monkeypatch, frame: int, signum: int | None) -> None:
     """Analysing frame `frame` is stopped: by a signal as fervideo.entry raises it, or by Python's own Ctrl-C (None)."""
     real, calls = Analyzer.analyze_frame, []
 
-    def stopped(self, image, tracker):
+    def stopped(self, image, tracker, time_s):
         calls.append(1)
         if len(calls) == frame + 1:
             if signum is None:
                 raise KeyboardInterrupt
             signals.request(signum)
             raise Stopped(signum)
-        return real(self, image, tracker)
+        return real(self, image, tracker, time_s)
 
     monkeypatch.setattr(Analyzer, "analyze_frame", stopped)
 
@@ -139,10 +139,10 @@ def test_a_fifo_that_takes_the_csv_name_during_the_run_is_left_alone(tmp_path, c
 
     real, csv = Analyzer.analyze_frame, tmp_path / "live.csv"
 
-    def fifo_meanwhile(self, image, tracker):
+    def fifo_meanwhile(self, image, tracker, time_s):
         if not csv.exists():
             os.mkfifo(csv)  # after the command line checked the name: only the commit can still see it
-        return real(self, image, tracker)
+        return real(self, image, tracker, time_s)
 
     monkeypatch.setattr(Analyzer, "analyze_frame", fifo_meanwhile)
     argv = ["--camera", str(media("single_face.mp4")), "--no-window", "--max-frames", "3", "--csv", str(csv)]

@@ -21,11 +21,11 @@ def test_live_csv_comes_with_a_json_that_report_and_export_take(tmp_path, capfd,
     clip, seen = media("single_face.mp4"), []
     real = Analyzer.analyze_frame
 
-    def slow(self, image, tracker):  # every 4th frame takes long enough that the reader drops some
+    def slow(self, image, tracker, time_s):  # every 4th frame takes long enough that the reader drops some
         seen.append(float(image.mean()))
         if len(seen) % 4 == 0:
             time.sleep(0.15)
-        return real(self, image, tracker)
+        return real(self, image, tracker, time_s)
 
     monkeypatch.setattr(Analyzer, "analyze_frame", slow)
     csv_path = tmp_path / "live.csv"
@@ -97,3 +97,17 @@ def test_live_refuses_a_csv_whose_json_would_be_itself_or_the_recording(tmp_path
     assert code == 2
     assert_one_error(err, says)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_live_reads_a_face_again_only_when_it_changes_unless_asked_for_every_frame(tmp_path, capfd, media):
+    """Live runs analyze's adaptive mode on its newest frames, and says so in its JSON; --every-frame reads all."""
+    work = {}
+    for extra in ([], ["--every-frame"]):
+        csv_path = tmp_path / f"live{len(extra)}.csv"
+        code, err = run(capfd, "live", "--camera", media("single_face.mp4"), "--no-window", "--csv", csv_path, *extra)
+        assert code == 0, err
+        assert any(row["face_id"] and row["emotion"] and row["yaw"] for row in read_csv(csv_path))
+        work[bool(extra)] = json.loads(csv_path.with_suffix(".json").read_text())["processing"]
+    adaptive, every = work[False], work[True]
+    assert adaptive["mode"] == "adaptive" and adaptive["faces_carried"] > 0 and adaptive["searches_skipped"] > 0
+    assert every["mode"] == "every-frame" and every["faces_carried"] == 0 and every["searches_skipped"] == 0

@@ -182,7 +182,7 @@ class RayEngine:
         try:
             import ray
         except ImportError:
-            raise UsageError('--engine ray needs Ray: pip install ray') from None
+            raise UsageError("--engine ray needs Ray: pip install ray") from None
         self.ray = ray
         self.started = not ray.is_initialized()  # a local Ray we start, we also stop
         if self.started:
