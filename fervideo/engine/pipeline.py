@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from fervideo.core.background import prefetch
-from fervideo.core.choices import DEFAULT_MODEL
 from fervideo.core.detections import FACE_FEATURES, Detections
-from fervideo.core.errors import UsageError
 from fervideo.core.frames import Frame, FrameResult
 from fervideo.engine.classifier import EmotionClassifier
 from fervideo.engine.crop import crop_faces
-from fervideo.engine.detector import DetectorConfig, FaceDetector
-from fervideo.engine.identity import FaceEmbedder, Participant, check_participant
+from fervideo.engine.detector import FaceDetector
+from fervideo.engine.identity import FaceEmbedder, Participant
 from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh, with_eyes
+from fervideo.engine.options import AnalyzeOptions
 from fervideo.engine.pose import EyeNormaliser, face_features
 from fervideo.engine.schedule import SEARCH_EVERY, ChangeGate, SearchSchedule, adaptive, confirmable
 from fervideo.engine.smoothing import EmaSmoother
-from fervideo.engine.source import Sampling, VideoSource
+from fervideo.engine.source import VideoSource
 from fervideo.engine.tracker import IoUTracker, TrackerConfig
 
 # Frames decoded and searched for faces ahead of the classifier, in bytes: enough that detection goes on
@@ -32,35 +31,6 @@ PENDING_BYTES = 256 << 20  # frames held back while a batch of faces fills; boun
 # ... and their number: tiny frames with few faces never reach either bound above, so a 2-hour 16x16 clip
 # without faces was held whole (685 MB, released only at its end)
 PENDING_FRAMES = 512
-
-
-@dataclass(frozen=True)
-class AnalyzeOptions:
-    model: str = DEFAULT_MODEL  # registered name or checkpoint path
-    device: str = "auto"
-    precision: str = "auto"  # auto | fp32 | bf16 | int8 (runtime.choose)
-    runtime: str = "auto"  # auto | onnx | torch: ONNX Runtime for the shipped models, torch for other checkpoints
-    sampling: Sampling = Sampling()
-    batch_size: int = 32  # faces per forward pass; larger batches hold the detector up for longer
-    tta: bool = False  # average mirrored and cropped views (classifier.tta_views): +1 pt val accuracy, 6x its cost
-    detector: DetectorConfig = DetectorConfig()
-    tracker: TrackerConfig = TrackerConfig()
-    smooth: float = 0.0  # seconds: EMA time constant of each track's probabilities; 0 keeps them raw
-    align: bool = False  # turn each crop so that the eyes are level (BlazeFace's eye keypoints)
-    face_features: bool = True  # head pose, eyes, mouth and gaze from the face mesh (Detections.features)
-    participant: str = "everyone"  # whose faces the results keep: everyone, largest, center or an id
-    every_frame: bool = False  # search every sampled frame and analyse every face (engine.schedule: the default skips)
-
-    def __post_init__(self) -> None:
-        check_participant(self.participant)
-        if self.batch_size < 1:
-            raise UsageError(f"--batch-size must be 1 or more, not {self.batch_size}")
-        if not self.smooth >= 0:
-            raise UsageError(f"--smooth must be 0 or more seconds, not {self.smooth}")
-
-    def to_dict(self) -> dict:
-        """For the JSON summary."""
-        return asdict(self)
 
 
 @dataclass
@@ -151,11 +121,7 @@ class Analyzer:
         found = self._searched(self.detector(image), image) if self.schedule.due(image, time_s) else CARRIED
         faces, crops = self._track(image, found, tracker, self.classifier.spec.face_size)
         faces, crops = self._chosen(*_confirmed(faces, crops, tracker), image)
-        due, eyes = self.gate.decide(faces.tracker_id, crops, time_s)
-        self._features([image], [faces], [due], [eyes])
-        faces.probs = np.zeros((len(faces), len(self.classifier.classes)), np.float32)
-        faces.probs[due] = self.classifier.predict(crops[due], self.options.batch_size, tta=self.options.tta)
-        self.gate.fill(faces, due)
+        self._read([image], [faces], [crops], [time_s])
         live = tracker.live_ids()
         self._eyes.forget(live)
         self.gate.forget(live)
@@ -213,23 +179,16 @@ class Analyzer:
             if item.faces is not None:
                 item.faces, item.crops = self._chosen(*_confirmed(item.faces, item.crops, tracker), item.frame.image)
         marked = [p for p in pending if p.faces is not None and len(p.faces)]
-        decided = [self.gate.decide(p.faces.tracker_id, p.crops, p.frame.time_s) for p in marked]
-        dues = [due for due, _ in decided]
-        self._features([p.frame.image for p in marked], [p.faces for p in marked], dues, [e for _, e in decided])
-        size, classes = self.classifier.spec.face_size, len(self.classifier.classes)
-        due_crops = [p.crops[due] for p, due in zip(marked, dues, strict=True)]
-        crops = np.concatenate([np.empty((0, size, size), np.uint8), *due_crops])
-        probs = self.classifier.predict(crops, self.options.batch_size, tta=self.options.tta)
-        offset = 0
-        for item, due in zip(marked, dues, strict=True):
-            item.faces.probs = np.zeros((len(item.faces), classes), np.float32)
-            item.faces.probs[due] = probs[offset : offset + due.sum()]
-            offset += due.sum()
-            self.gate.fill(item.faces, due)  # the faces skipped keep their last reading
+        self._read(
+            [p.frame.image for p in marked],
+            [p.faces for p in marked],
+            [p.crops for p in marked],
+            [p.frame.time_s for p in marked],
+        )
         for item in pending:
             if item.faces is not None:
                 if item.faces.probs is None:  # a frame without faces
-                    item.faces.probs = np.zeros((0, classes), np.float32)
+                    item.faces.probs = np.zeros((0, len(self.classifier.classes)), np.float32)
                 if smoother is not None and len(item.faces):  # in time order: release order is frame order
                     item.faces.probs = smoother(item.faces.tracker_id, item.faces.probs, item.frame.time_s)
                 last = item.faces
@@ -247,27 +206,42 @@ class Analyzer:
         self.gate.forget(live)
         return last
 
+    def _read(self, images: list[np.ndarray], faces: list[Detections], crops: list[np.ndarray], times: list) -> None:
+        """Mesh and classify the faces of frames (in time order) that changed, in one batch; the others keep their
+        last reading (ChangeGate)."""
+        decided = [self.gate.decide(f.tracker_id, c, t) for f, c, t in zip(faces, crops, times, strict=True)]
+        dues = [due for due, _ in decided]
+        self._features(images, faces, dues, [eyes for _, eyes in decided])
+        size, classes = self.classifier.spec.face_size, len(self.classifier.classes)
+        due_crops = [c[due] for c, due in zip(crops, dues, strict=True)]
+        batch = np.concatenate([np.empty((0, size, size), np.uint8), *due_crops])
+        probs = self.classifier.predict(batch, self.options.batch_size, tta=self.options.tta)
+        offset = 0
+        for found, due in zip(faces, dues, strict=True):
+            found.probs = np.zeros((len(found), classes), np.float32)
+            found.probs[due] = probs[offset : offset + due.sum()]
+            offset += due.sum()
+            self.gate.fill(found, due)
+
     def _chosen(self, faces: Detections, crops: np.ndarray, image: np.ndarray) -> tuple[Detections, np.ndarray]:
         """Only the --participant's face among confirmed ones (all of them by default)."""
         keep = self._participant.keep(faces.tracker_id, faces.xyxy, image.shape[1], image.shape[0])
         return (faces, crops) if keep.all() else (faces[keep], crops[keep])
 
     def _features(
-        self, images: list[np.ndarray], faces: list[Detections], dues: list[np.ndarray], eyes: list | None = None
+        self, images: list[np.ndarray], faces: list[Detections], dues: list[np.ndarray], eyes: list[np.ndarray]
     ) -> None:
-        """Set the face-mesh features of the due faces of confirmed ones, in time order, all in one batch.
-
-        eyes (N,) bool per frame, when given: whose eyes to read anew (ChangeGate.decide); the others' stand.
-        """
+        """Set the face-mesh features of the due faces of confirmed ones, in time order, all in one batch; the
+        iris model reads only the eyes (N,) bool per frame (ChangeGate.decide), the others' last reading stands."""
         if self.mesh is None or not faces:
             return
         subsets = [f[due] for f, due in zip(faces, dues, strict=True)]
         rolls = [f.roll if f.roll is not None else np.zeros(len(f), np.float32) for f in subsets]
-        read = None if eyes is None else [e[due] for e, due in zip(eyes, dues, strict=True)]
+        read = [e[due] for e, due in zip(eyes, dues, strict=True)]
         marks = self.mesh(images, [f.xyxy for f in subsets], rolls, read)
-        for k, (found, due, subset, marked) in enumerate(zip(faces, dues, subsets, marks, strict=True)):
-            if read is not None:  # in time order: a reading of the eyes stands for the frames after it
-                marked = with_eyes(marked, self.gate.eye_readings(subset.tracker_id, marked.eye_reading, read[k]))
+        for found, due, subset, marked, fresh in zip(faces, dues, subsets, marks, read, strict=True):
+            # in time order: a reading of the eyes stands for the frames after it
+            marked = with_eyes(marked, self.gate.eye_readings(subset.tracker_id, marked.eye_reading, fresh))
             found.features = np.full((len(found), len(FACE_FEATURES)), np.nan, np.float32)
             found.features[due] = face_features(marked, subset.tracker_id, self._eyes)
             # the points too, for --draw landmarks; a mesh on no face (low presence) is no face's

@@ -34,8 +34,8 @@ SEARCH_GAP_S = 0.4
 SCENE_LEVEL = 20.0
 THUMB_CELLS = 8
 # A face is analysed again when one 8x8-pixel block of its 48x48 grey crop has changed its mean by this many grey
-# levels since its last analysis (brightness drift of the whole crop removed first). A blink moves the eye blocks
-# by more; compression noise on a still face moves none this far.
+# levels since its last analysis (brightness drift of the whole crop removed first): compression noise on a still
+# face moves none this far.
 CHANGE_LEVEL = 6.0
 BLOCK = 8
 # ... and at least this often whatever the picture does, so a slow drift cannot freeze a face's readings.
@@ -49,7 +49,8 @@ EYE_LEVEL = 12.0
 
 
 class SearchSchedule:
-    """Which sampled frames the detector searches: all while faces come, go or move, one in SEARCH_EVERY once still."""
+    """Which sampled frames the detector searches: all while faces come, go or move; once still, those where a face's
+    box looks different, and one in SEARCH_EVERY (or SEARCH_GAP_S, when given times) anyway."""
 
     def __init__(self, every_frame: bool = False) -> None:
         self.every_frame = every_frame
