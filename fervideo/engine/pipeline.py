@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -113,11 +114,12 @@ class Analyzer:
                     pending_bytes = sum(p.frame.image.nbytes for p in pending if p.frame.image is not None)
             yield from self._flush(pending, tracker, last, smoother)
 
-    def analyze_frame(self, image: np.ndarray, tracker: IoUTracker, time_s: float = 0.0) -> Detections:
+    def analyze_frame(self, image: np.ndarray, tracker: IoUTracker, time_s: float | None = None) -> Detections:
         """One frame at once, for live use: its confirmed faces with ids and probabilities (no look-ahead).
 
-        Adaptive as run() is unless the options ask for every frame: time_s (seconds) paces the searches and
-        readings of frames that come at an uneven rate."""
+        Adaptive as run() is unless the options ask for every frame: time_s, the frame's time in seconds (the
+        clock's now when not given), paces the searches and readings of frames that come at an uneven rate."""
+        time_s = time.monotonic() if time_s is None else time_s
         found = self._searched(self.detector(image), image) if self.schedule.due(image, time_s) else CARRIED
         faces, crops = self._track(image, found, tracker, self.classifier.spec.face_size)
         faces, crops = self._chosen(*_confirmed(faces, crops, tracker), image)

@@ -8,7 +8,7 @@ import pytest
 from fervideo.core.errors import UsageError
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
-from fervideo.engine.schedule import SEARCH_EVERY
+from fervideo.engine.schedule import MAX_CARRY_S, SEARCH_EVERY
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.engine.source import Sampling, VideoSource
 from tests.helpers import (
@@ -129,3 +129,28 @@ def test_the_adaptive_default_searches_fewer_frames_and_still_reports_every_face
     assert all(count == 1 for count, _ in adaptive[:SWITCH])
     assert all(count == 2 for count, _ in adaptive[SWITCH + SEARCH_EVERY + 1 :])  # the newcomer waits a search
     assert [label for _, label in adaptive] == [label for _, label in runs[True]]
+
+
+class CountingClassifier(ScriptedClassifier):
+    """The scripted classifier, counting the faces it read."""
+
+    def __init__(self) -> None:
+        self.read = 0
+
+    def predict(self, crops: np.ndarray, batch_size: int = 64, tta: bool = False) -> np.ndarray:
+        self.read += len(crops)
+        return super().predict(crops, batch_size, tta)
+
+
+@pytest.mark.parametrize("every_frame", [False, True])
+def test_live_frames_read_a_still_face_again_only_after_max_carry(every_frame):
+    """analyze_frame as live calls it: an unchanged face keeps its reading until MAX_CARRY_S have passed (by the
+    times given, or the clock's without them); --every-frame reads it in every frame."""
+    classifier = CountingClassifier()
+    analyzer = Analyzer(AnalyzeOptions(every_frame=every_frame, face_features=False), classifier, ScriptedDetector())
+    tracker, image = analyzer.new_tracker(), np.full((120, 160, 3), 60, np.uint8)
+    times = [0.0, 0.04, 0.08, 0.12, 0.16, 0.16 + MAX_CARRY_S]
+    found = [analyzer.analyze_frame(image, tracker, t) for t in times]
+    assert all(len(f) == 1 and f.probs[0].argmax() == EMOTIONS.index("happy") for f in found[1:])  # confirmed
+    assert classifier.read == (len(times) - 1 if every_frame else 2)  # its first sighting only confirms it
+    assert len(analyzer.analyze_frame(image, tracker)) == 1  # no time given: the clock's
