@@ -9,27 +9,15 @@ decoded. Prints the best of --repeat passes for each model and each way, and how
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import cv2
-from throughput import first_frames, machine
+from throughput import best_ms, first_frames, machine
 
 from fervideo.core.quiet import native_stderr_silenced
 from fervideo.engine.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_ms(run, frames: list, repeat: int) -> tuple[float, int]:
-    """Best ms a frame over repeat passes, and the faces found in the last pass."""
-    best, found = float("inf"), 0
-    for _ in range(repeat):
-        start, found = time.perf_counter(), 0
-        for frame in frames:
-            found += run(frame)
-        best = min(best, (time.perf_counter() - start) / len(frames) * 1e3)
-    return best, found
 
 
 def main() -> None:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's fervideo, and training.litert (no package)
 
-from throughput import first_frames, machine  # noqa: E402
+from throughput import best_ms, first_frames, machine  # noqa: E402
 
 import fervideo.engine.blazeface as blazeface  # noqa: E402
 import fervideo.engine.landmarks as landmarks  # noqa: E402
@@ -46,14 +45,6 @@ def built(runtime: str) -> dict[str, object]:
         }
     finally:
         blazeface.session = landmarks.session = real
-
-
-def timed(run, items: list, best: float) -> tuple[float, int]:
-    """Best ms an item over one more pass, and what run counted in it."""
-    start, counted = time.perf_counter(), 0
-    for item in items:
-        counted += run(item)
-    return min(best, (time.perf_counter() - start) / len(items) * 1e3), counted
 
 
 def main() -> None:
@@ -83,7 +74,8 @@ def main() -> None:
                 if row == "detector (auto)":
                     models[runtime]["detector"].reset()
                 run = make(models[runtime])
-                best[row, runtime] = timed(run, items, best[row, runtime][0])
+                ms, counted = best_ms(run, items, 1)  # one pass each, runtimes alternated
+                best[row, runtime] = (min(ms, best[row, runtime][0]), counted)
     height, width = frames[0].shape[:2]
     source = f"{len(frames)} frames of {args.video.name}, {width}x{height}, {count} faces"
     print(f"{machine()}; {source}; best of {args.repeat}")

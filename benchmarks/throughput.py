@@ -111,6 +111,17 @@ def best_time(fn, repeat: int) -> tuple[float, object]:
     return min(times), result
 
 
+def best_ms(run, items: list, repeat: int) -> tuple[float, int]:
+    """Best ms an item over repeat passes of run over items, and what run counted in the last pass."""
+    best, counted = float("inf"), 0
+    for _ in range(repeat):
+        start, counted = time.perf_counter(), 0
+        for item in items:
+            counted += run(item)
+        best = min(best, (time.perf_counter() - start) / len(items) * 1e3)
+    return best, counted
+
+
 def machine() -> str:
     """CPU model and cores, for the tables' headline."""
     name = platform.processor() or platform.machine()

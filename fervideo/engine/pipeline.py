@@ -243,7 +243,9 @@ class Analyzer:
         marks = self.mesh(images, [f.xyxy for f in subsets], rolls, read)
         for found, due, subset, marked, fresh in zip(faces, dues, subsets, marks, read, strict=True):
             # in time order: a reading of the eyes stands for the frames after it
-            marked = with_eyes(marked, self.gate.eye_readings(subset.tracker_id, marked.eye_reading, fresh))
+            readings = self.gate.eye_readings(subset.tracker_id, marked.eye_reading, fresh)
+            if not fresh.all():  # the mesh placed the eyes it read; only carried readings still need a place
+                marked = with_eyes(marked, readings)
             found.features = np.full((len(found), len(FACE_FEATURES)), np.nan, np.float32)
             found.features[due] = face_features(marked, subset.tracker_id, self._eyes)
             # the points too, for --draw landmarks; a mesh on no face (low presence) is no face's
