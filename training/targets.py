@@ -1,10 +1,12 @@
-"""Training targets beyond FER2013's folder labels: FER+ crowd votes as soft targets and majority labels."""
+"""Training targets beyond FER2013's folder labels: FER+ crowd votes as soft targets and majority labels; and
+the order of an epoch's faces, which may favour the rare folder classes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from fervideo.data.dataset import Split, is_pack, pack_votes, split_files
 from fervideo.data.ferplus import majority_labels, read_votes, soft_targets, vote_matrix
@@ -30,3 +32,12 @@ def ferplus_splits(data: Path, votes: Path, train: Split, val: Split, mix: float
     soft = soft_targets(train_votes, train.labels)
     soft = (1 - mix) * soft + mix * np.eye(soft.shape[1], dtype=np.float32)[train.labels]  # (N, 7)
     return Split(train.images, train.labels, soft.astype(np.float32)), Split(val.images[kept], labels[kept])
+
+
+def epoch_order(labels: np.ndarray, power: float, generator: torch.Generator) -> torch.Tensor:
+    """The faces of one epoch, (N,) indices: a shuffle, or with power > 0 a draw that favours rare folder classes."""
+    if power == 0.0:
+        return torch.randperm(len(labels), generator=generator)
+    counts = np.bincount(labels, minlength=int(labels.max()) + 1).astype(np.float64)
+    weights = torch.as_tensor(counts[labels] ** -power)
+    return torch.multinomial(weights, len(labels), replacement=True, generator=generator)

@@ -32,7 +32,7 @@ from training.distill import DistillLoss, soft_targets
 from training.initial import freeze, init_backbone, same_architecture
 from training.recipes import model_config, recipe_for
 from training.schedule import fit_epochs, make_optimizer, make_scheduler, use_amp
-from training.targets import ferplus_splits
+from training.targets import epoch_order, ferplus_splits
 
 console = Console(stderr=True)
 
@@ -65,6 +65,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("accuracy", "balanced"),
         help="keep the epoch with the best val accuracy, or (with --ferplus) the best mean of the FER2013-val "
         "and FER+-val macro accuracies, which does not reward saying the majority class (default: accuracy)",
+    )
+    parser.add_argument(
+        "--oversample",
+        type=float,
+        metavar="P",
+        help="draw each epoch's faces with replacement, a face's chance its folder class's count to the power -P "
+        "(0.5: square-root balance, 1: every class as often)",
     )
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="e.g. width=48")
     parser.add_argument("--freeze", help="head | last:K | none: what trains of a pretrained backbone (vit_b16)")
@@ -124,6 +131,10 @@ def settings(args: argparse.Namespace) -> dict:
         recipe["mix"] = args.mix
     if args.select is not None:
         recipe["select"] = args.select
+    if args.oversample is not None:
+        if not 0.0 <= args.oversample <= 1.0:
+            raise UsageError(f"--oversample {args.oversample}: the power is in [0, 1], such as 0.5")
+        recipe["oversample"] = args.oversample
     if args.teacher:  # checked now, not after minutes of teacher predictions
         if not 0.0 <= args.kd_alpha <= 1.0 or not args.kd_temperature > 0:
             raise UsageError(f"--kd-alpha {args.kd_alpha} must be in [0, 1] and --kd-temperature above 0")
@@ -149,7 +160,7 @@ def train_one_epoch(
     model.train()
     images = torch.as_tensor(data.images).to(device)
     labels = torch.as_tensor(data.labels if data.soft is None else data.soft).to(device)  # (N,) or (N, 7)
-    order = torch.randperm(len(labels), generator=generator).to(device)
+    order = epoch_order(data.labels, hp.get("oversample", 0.0), generator).to(device)
     aug = AugmentConfig(**hp["augment"])
     total, seen = torch.zeros((), device=device), 0  # summed on the device: .item() per step would wait for it
     for start in range(0, len(order), hp["batch_size"]):

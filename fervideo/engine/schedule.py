@@ -58,11 +58,12 @@ class SearchSchedule:
         self._since = 0  # sampled frames since the last search
         self._searched_at = -np.inf  # and the time of that search, in seconds
         self._thumb: np.ndarray | None = None  # the faces of the last search as it saw them, thumbnails()
+        self._steady = False  # _still() of the searches so far: they change only with found()
         self.searched = self.skipped = 0
 
     def due(self, image: np.ndarray | None = None, time_s: float | None = None) -> bool:
         """Whether the next sampled frame (BGR, at time_s when known) is searched; call once per sampled frame."""
-        search = self.every_frame or not self._still() or self._since + 1 >= SEARCH_EVERY
+        search = self.every_frame or not self._steady or self._since + 1 >= SEARCH_EVERY
         if not search and time_s is not None:
             search = time_s - self._searched_at >= SEARCH_GAP_S
         if not search and image is not None and self._thumb is not None:
@@ -77,6 +78,7 @@ class SearchSchedule:
     def found(self, xyxy: np.ndarray, image: np.ndarray | None = None) -> None:
         """Tell the schedule the boxes (N, 4) that the search it asked for found in the frame (BGR)."""
         self._boxes = [*self._boxes[-(STEADY_SEARCHES - 1) :], xyxy]
+        self._steady = self._still()
         self._thumb = None if image is None or self.every_frame else thumbnails(image, xyxy)
 
     def _still(self) -> bool:
