@@ -12,6 +12,7 @@ ffmpeg's x264 is the encoder's own, a child process.
 from __future__ import annotations
 
 import argparse
+import inspect
 import resource
 import sys
 import tempfile
@@ -83,7 +84,7 @@ class Stages:
             while (item := self._timed(stage, lambda: next(items, done))) is not done:
                 yield item
 
-        wrapped = timed_steps if stage.startswith("decoding") else timed
+        wrapped = timed_steps if inspect.isgeneratorfunction(original) else timed
         setattr(owner, name, wrapped)
         if not outer:  # a function: modules that imported it by name hold it too
             for other in list(sys.modules.values()):

@@ -124,9 +124,7 @@ class Analyzer:
         faces, crops = self._track(image, found, tracker, self.classifier.spec.face_size)
         faces, crops = self._chosen(*_confirmed(faces, crops, tracker), image)
         self._read([image], [faces], [crops], [time_s])
-        live = tracker.live_ids()
-        self._eyes.forget(live)
-        self.gate.forget(live)
+        self._forget(tracker.live_ids())
         return faces
 
     def _found(self, frames: Iterator[Frame], photo: bool = False) -> Iterator[tuple[Frame, Detections | None]]:
@@ -204,9 +202,13 @@ class Analyzer:
         live = tracker.live_ids()
         if smoother is not None:  # its memory follows the live tracks, however long the video
             smoother.forget(live)
+        self._forget(live)
+        return last
+
+    def _forget(self, live: set[int]) -> None:
+        """Drop what the eyes' normaliser and the change gate hold for tracks that are gone."""
         self._eyes.forget(live)
         self.gate.forget(live)
-        return last
 
     def _read(self, images: list[np.ndarray], faces: list[Detections], crops: list[np.ndarray], times: list) -> None:
         """Mesh and classify the faces of frames (in time order) that changed, in one batch; the others keep their
