@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from fervideo.cli.draw import add_draw_option
 from fervideo.cli.people import add_people_options
+from fervideo.cli.values import export_formats, parse_time, path_arg, seconds
 from fervideo.core.choices import DEFAULT_MODEL, PRECISIONS, RUNTIMES
 from fervideo.core.errors import UsageError
 from fervideo.core.layout import OutputOptions
@@ -36,61 +36,6 @@ class HelpFormatter(argparse.HelpFormatter):
             return text
         shown_default = default.as_posix() + "/" if isinstance(default, Path) else default
         return f"{text} (default: {shown_default})".lstrip()
-
-
-def parse_time(text: str) -> float:
-    """Seconds from SEC (90, 12.5), MM:SS (1:30) or HH:MM:SS(.ms) (00:01:30.5), as ffmpeg's -ss reads them."""
-    parts = text.strip().split(":")
-    try:
-        if len(parts) > 3 or any(not p.strip() for p in parts):
-            raise ValueError
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time: give seconds (90), MM:SS or HH:MM:SS.ms") from None
-    if (
-        any(n < 0 or n != n for n in numbers)
-        or any(n >= 60 for n in numbers[1:])
-        or any(not n.is_integer() for n in numbers[:-1])
-    ):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time: minutes and seconds run 0-59, nothing negative")
-    seconds = 0.0
-    for n in numbers:
-        seconds = seconds * 60 + n
-    return seconds
-
-
-def path_arg(text: str) -> Path:
-    """A path option or argument; one that runs into a loop of symbolic links is refused as it is parsed."""
-    path = Path(text)
-    try:
-        path.resolve()  # every command resolves its paths; before Python 3.13 a loop raises RuntimeError there
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: a path cannot hold a NUL character") from None
-    except (RuntimeError, OSError):
-        raise argparse.ArgumentTypeError(f"{text!r}: a symbolic link in it leads back to itself (a loop)") from None
-    return path
-
-
-def seconds(text: str) -> float:
-    """A duration of 0 or more seconds (--smooth, --min-episode); inf or nan would freeze or void what it sets."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds, 0 or more")
-    return value
-
-
-def export_formats(text: str) -> tuple[str, ...]:
-    """--export eaf,boris as a tuple of known formats."""
-    from fervideo.outputs.exports import FORMATS
-
-    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise argparse.ArgumentTypeError(f"{text!r}: give one or more of {', '.join(FORMATS)}, comma-separated")
-    return formats
 
 
 def add_quiet(parser: argparse.ArgumentParser, verbose: bool = False, what: str = "errors") -> None:

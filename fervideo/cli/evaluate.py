@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 
-from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, path_arg
+from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options
 from fervideo.cli.console import Progress, Table, err, out
+from fervideo.cli.values import path_arg
 from fervideo.core.choices import TORCH_HINT
 from fervideo.core.errors import UsageError
 from fervideo.data.metrics import per_class_lines

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from fervideo.cli.common import EXIT_OK, add_quiet, path_arg, printable
+from fervideo.cli.common import EXIT_OK, add_quiet, printable
 from fervideo.cli.console import err
+from fervideo.cli.values import path_arg
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import SAMPLE
@@ -66,3 +68,20 @@ def test_batch_starts_no_more_workers_than_inputs(tmp_path, capsys, monkeypatch)
     code, err = run(capsys, "batch", str(SAMPLE.parent), "-o", str(tmp_path), "--workers", "1024", "--no-video", "-q")
     assert code == 0, err
     assert sizes == [1]  # samples/ holds one video
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "{long}.mp4", "-o", "{out}"],
+        ["analyze", str(SAMPLE), "-o", "{long}"],
+        ["batch", "{long}", "-o", "{out}"],
+        ["report", "{long}/x.csv"],
+    ],
+    ids=["input", "-o", "batch", "report"],
+)
+def test_a_name_too_long_for_any_file_system_is_one_usage_line(tmp_path, capsys, argv):
+    out, long = tmp_path / "out", tmp_path / ("a" * 300)  # 255 bytes is the most ext4, XFS, btrfs and tmpfs allow
+    code, err = run(capsys, *(a.format(long=long, out=out) for a in argv))
+    assert code == 2 and "too long for a file system" in one_error_line(err)
+    assert not out.exists() and not os.path.exists(long)  # Path.exists raises ENAMETOOLONG before 3.12

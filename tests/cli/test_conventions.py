@@ -10,7 +10,7 @@ import time
 import pytest
 
 from fervideo.cli import build_parser
-from fervideo.cli.common import parse_time
+from fervideo.cli.values import parse_time
 from tests.conftest import SAMPLE
 from tests.helpers import one_error_line, read_csv, read_json, run, video_shape
 
