@@ -17,9 +17,9 @@ from fervideo.cli.common import (
     printable,
 )
 from fervideo.cli.console import Progress, Table, err
-from fervideo.core.errors import FervideoError
+from fervideo.core.errors import FervideoError, OutputError
 from fervideo.core.labels import EMOTIONS
-from fervideo.core.layout import IMAGE_SUFFIXES, OutputOptions
+from fervideo.core.layout import IMAGE_SUFFIXES, OutputOptions, output_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -110,6 +110,11 @@ def _run_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Namespa
 
 
 def _analyze_one(path: Path, out_dir: Path, analyzer: object, args: argparse.Namespace, analyze_file: object) -> dict:
+    from fervideo.run.owned import another_input
+
+    # the help promises to replace a result of the same input only; one of another input named alike stays
+    if (reason := another_input(output_paths(path, out_dir)["json"], path)) is not None:
+        raise OutputError(reason)
     outputs = output_options(args)
     if args.quiet or not err.is_terminal:  # a bar redrawn into a log or a pipe is noise
         return analyze_file(path, out_dir, analyzer, **outputs.kwargs())

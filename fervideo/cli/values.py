@@ -7,6 +7,8 @@ import errno
 import math
 from pathlib import Path
 
+from fervideo.core.paths import NOT_UTF8, is_utf8, printable_name
+
 
 def parse_time(text: str) -> float:
     """Seconds from SEC (90, 12.5), MM:SS (1:30) or HH:MM:SS(.ms) (00:01:30.5), as ffmpeg's -ss reads them."""
@@ -34,6 +36,8 @@ _LOOP = "{!r}: a symbolic link in it leads back to itself (a loop)"
 
 def path_arg(text: str) -> Path:
     """A path option or argument; one that runs into a loop of symbolic links is refused as it is parsed."""
+    if not is_utf8(text):  # refused here, before any part of a run opens it
+        raise argparse.ArgumentTypeError(f"'{printable_name(text)}': {NOT_UTF8}")
     path = Path(text)
     try:
         path.resolve()  # before Python 3.13 a loop raises RuntimeError here; from 3.13 on it passes
@@ -46,8 +50,8 @@ def path_arg(text: str) -> Path:
         if exc.errno == errno.ELOOP:
             raise argparse.ArgumentTypeError(_LOOP.format(text)) from None
         if exc.errno == errno.ENAMETOOLONG:  # no file system can hold it: said now, not as an internal error later
-            shown = text if len(text) <= 80 else f"{text[:40]}...{text[-20:]}"
-            raise argparse.ArgumentTypeError(f"{shown!r}: a name in this path is too long for a file system") from None
+            short = text if len(text) <= 80 else f"{text[:40]}...{text[-20:]}"
+            raise argparse.ArgumentTypeError(f"{short!r}: a name in this path is too long for a file system") from None
     return path  # a path that does not exist yet, or that the command will find unreadable, is the command's to say
 
 

@@ -86,6 +86,11 @@ class AtomicOutput:
 
     def __init__(self, final: Path) -> None:
         self.final = Path(final)
+        if (size := len(os.fsencode(self.final.name))) > NAME_MAX:  # refused before any of a run's files is written
+            raise OutputError(
+                f"{self.final.name[:40]}...{self.final.name[-20:]}: this output's name would be {size} bytes, over the "
+                f"{NAME_MAX} a file name may have; give the input a shorter name"
+            )
         self.tmp = self.final.with_name(partial_name(self.final.name))
         self.held = False
         if (made := _made.get()) is not None:  # known to guarded() before its file exists

@@ -9,6 +9,7 @@ else back to the old set; either way no moved-aside or staged file of the commit
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -59,8 +60,10 @@ class Move:
         """Whether the new file is already under the final name."""
         try:
             st = os.stat(self.final)
-        except FileNotFoundError:
-            return False
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENAMETOOLONG):  # too long: a name no file can have was never placed
+                return False
+            raise
         return self.new is not None and (st.st_ino, st.st_size) == (self.ino, self.size)
 
 

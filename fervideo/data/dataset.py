@@ -23,6 +23,7 @@ import numpy as np
 from fervideo.core.atomic import AtomicOutput, write_bytes
 from fervideo.core.errors import InputError
 from fervideo.core.labels import EMOTIONS
+from fervideo.core.paths import local
 
 CSV_USAGE = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}
 CSV_COLUMNS = ("emotion", "pixels", "Usage")
@@ -153,7 +154,7 @@ def split_files(data: str | Path, split: str) -> list[str]:
 def _read_folder(folder: Path) -> Split:
     images, labels = [], []
     for path, label in folder_files(folder):
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        image = cv2.imread(local(path), cv2.IMREAD_GRAYSCALE)
         if image is None:
             raise InputError(f"{path}: not a readable image")
         if image.shape != (48, 48):

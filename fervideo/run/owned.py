@@ -84,3 +84,12 @@ def of_input(summary: dict, path: Path) -> bool:
         return True
     st = input_stat(path)
     return st is not None and "mtime_ns" in recorded and unchanged(summary, path)
+
+
+def another_input(json_path: Path, path: Path) -> str | None:
+    """Why path's run must not write here: json_path holds the result of another input (same name); else None."""
+    earlier = earlier_result(json_path)
+    if earlier is None or of_input(earlier, path):
+        return None
+    other = earlier["input"].get("absolute_path")
+    return f"{json_path} is the result of another input, {other}; choose another -o folder, or move that result away"

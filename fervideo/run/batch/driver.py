@@ -186,12 +186,7 @@ def run_batch(
 
 def foreign_result(job: Job) -> str | None:
     """Why job must not run: its JSON's name holds the result of another input (another batch's); else None."""
-    path = output_paths(job.input, job.out_dir, job.stem)["json"]
-    earlier = owned.earlier_result(path)
-    if earlier is None or owned.of_input(earlier, job.input):
-        return None
-    other = earlier["input"].get("absolute_path")
-    return f"{path} is the result of another input, {other}; choose another -o folder, or move that result away"
+    return owned.another_input(output_paths(job.input, job.out_dir, job.stem)["json"], job.input)
 
 
 def _save(out_dir: Path, jobs: list[Job], overview: bool) -> tuple[Path, OSError] | None:

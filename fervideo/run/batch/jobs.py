@@ -55,7 +55,8 @@ def skipped_row(job: Job, earlier: dict) -> dict:
 
 def write_index(out_dir: Path, jobs: list[Job]) -> None:
     """OUT_DIR/index.csv, one row per input that has an outcome, replaced atomically."""
-    with AtomicOutput(out_dir / "index.csv") as out, open(out.tmp, "w", newline="") as f:
+    # surrogateescape: an input whose name is not UTF-8 keeps its own bytes in the index, and reads back as itself
+    with AtomicOutput(out_dir / "index.csv") as out, open(out.tmp, "w", newline="", errors="surrogateescape") as f:
         writer = csv.DictWriter(f, INDEX_HEADER, extrasaction="ignore")
         writer.writeheader()
         for job in jobs:
@@ -69,7 +70,7 @@ def refuse_foreign_index(out_dir: Path, jobs: list[Job], overview: bool) -> None
     index = out_dir / "index.csv"
     if os.path.lexists(index):
         try:
-            with open(index, newline="") as f:
+            with open(index, newline="", errors="surrogateescape") as f:
                 reader = csv.DictReader(f)
                 rows = list(reader) if reader.fieldnames == INDEX_HEADER else None
         except (OSError, UnicodeDecodeError, csv.Error):

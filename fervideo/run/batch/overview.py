@@ -14,6 +14,7 @@ import cv2
 from fervideo.core.atomic import write_bytes
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
+from fervideo.core.paths import is_utf8, local, printable_name
 from fervideo.outputs.fields import number, section, shown
 from fervideo.outputs.timeline import COLORS
 from fervideo.run.batch.jobs import OVERVIEW_TITLE, Job
@@ -57,8 +58,10 @@ def thumbnail(summary: dict, video: Path) -> str:
     """A small JPEG (data URI) of the annotated video in the middle of its first track; "" when unreadable."""
     if not section(summary, "outputs").get("video") or not video.is_file():  # the JSON says whether one was written
         return ""
+    if not is_utf8(video):  # OpenCV cannot be given its name
+        return ""
     tracks = _tracks(summary)
-    capture = cv2.VideoCapture(str(video))
+    capture = cv2.VideoCapture(local(video))
     middle = [number(tracks[0].get(k)) for k in ("first_time_s", "last_time_s")] if tracks else [None]
     if None not in middle:
         capture.set(cv2.CAP_PROP_POS_MSEC, 500 * sum(middle))
@@ -87,9 +90,9 @@ def _row(job: Job, out_dir: Path) -> str:
     except (OSError, ValueError, RecursionError):  # RecursionError: a JSON nested too deep
         summary = {}
     summary = summary if isinstance(summary, dict) else {}
-    name = escape(str(job.input))
+    name = escape(printable_name(job.input))  # a name that is not UTF-8 would stop the page's encoding
     # the report's own name, not the JSON's say; as a URL: '#' would start a fragment, ':' read as a scheme
-    href = quote(Path(os.path.relpath(paths["report"], out_dir)).as_posix())
+    href = quote(os.fsencode(Path(os.path.relpath(paths["report"], out_dir)).as_posix()))  # the name's own bytes
     link = f'<a href="{escape(href)}">{name}</a>' if summary and paths["report"].is_file() else name
     share = shares(summary)
     image = thumbnail(summary, paths["video"])
