@@ -84,6 +84,9 @@ def run_live(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-frames must be 1 or more, not {args.max_frames}")
     if args.record is not None and args.csv is not None and args.record.resolve() == args.csv.resolve():
         raise UsageError(f"--record and --csv both name {args.record}; give the video and the CSV their own files")
+    if args.record is not None and args.csv is not None and args.record.parent.resolve() != args.csv.parent.resolve():
+        # they are put in place together, in one folder's commit: found out at the end, the run would be lost
+        raise UsageError(f"--record {args.record} and --csv {args.csv} must be in one folder; put them side by side")
     camera = Path(args.camera)
     if not args.camera.isdigit() and camera.exists() and any(p.resolve() == camera.resolve() for p in outputs(args)):
         raise UsageError(f"{args.camera} is the input; --record and --csv must name other files")

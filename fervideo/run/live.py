@@ -20,12 +20,13 @@ import numpy as np
 from fervideo.core.atomic import AtomicOutput, commit_group, guarded
 from fervideo.core.errors import InputError, OutputError
 from fervideo.core.frames import FrameResult
+from fervideo.core.paths import NOT_UTF8, is_utf8, printable_name
 from fervideo.core.signals import check
 from fervideo.engine.pipeline import Analyzer
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.outputs.draw import annotate, draw_bars, draw_fps
 from fervideo.outputs.sinks import CsvSink, PacedFrames, VideoSink
-from fervideo.run.live_summary import LiveSummary, stale_outputs
+from fervideo.run.live_summary import LiveSummary, replaced_outputs
 
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # q or Esc
 
@@ -48,6 +49,8 @@ class LatestFrameReader:
         self.index = int(camera) if camera.isdigit() else None
         if self.index is None and _is_pipe(camera):  # OpenCV would wait for a writer forever, deaf to Ctrl-C
             raise InputError(f"{camera}: is a pipe or socket; pass --camera INDEX, a video file or a stream URL")
+        if not is_utf8(camera):  # OpenCV would crash on it (SIGSEGV); a URL is always text
+            raise InputError(f"{printable_name(camera)}: {NOT_UTF8}")
         self.capture = cv2.VideoCapture(self.index if self.index is not None else camera)
         if not self.capture.isOpened():
             self.capture.release()
@@ -123,8 +126,8 @@ def run_live(
     A stop keeps what was recorded; SIGTERM and SIGHUP are raised again once it is in place, so that the exit
     status says the run was stopped. Before the first frame there is nothing to keep: earlier files stay as they were.
     """
-    if options.csv is not None:  # a user's own file at the JSON's name stops the run before the camera opens
-        stale_outputs(options.csv, _written(options))
+    # a user's own file, or an analyze result's, at an output's name stops the run before the camera opens
+    replaced_outputs(options.csv, options.record)
     reader = LatestFrameReader(options.camera)
     stats = LiveStats()
     stop: KeyboardInterrupt | None = None
@@ -146,7 +149,7 @@ def run_live(
                 if summary is not None:
                     size = (reader.width, reader.height)
                     summary.finish(reader.fps, size, stats.shown, reader.dropped, options.record)
-            _commit(staged, stale_outputs(options.csv, _written(options)) if summary is not None else [])
+            _commit(staged, replaced_outputs(options.csv, options.record))  # asked again: the run took a while
     finally:
         reader.close()
         stats.dropped = reader.dropped
@@ -171,11 +174,6 @@ def _open_outputs(
         table = stack.enter_context(CsvSink(options.csv).hold())
         staged.append(table)
     return staged, video, table
-
-
-def _written(options: LiveOptions) -> list[Path]:
-    """The files this run writes besides the CSV: never stale outputs of an earlier result."""
-    return [options.record] if options.record is not None else []
 
 
 def _commit(staged: list[AtomicOutput], stale: list[Path]) -> None:

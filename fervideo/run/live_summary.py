@@ -3,20 +3,24 @@ live CSV as they take analyze's, and a later run in that folder knows the files 
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import cv2
 
 from fervideo import __version__
-from fervideo.core.atomic import AtomicOutput
+from fervideo.core.atomic import AtomicOutput, special_kind
 from fervideo.core.errors import OutputError
 from fervideo.core.frames import FrameResult
 from fervideo.core.layout import face_series_files, output_paths
+from fervideo.core.paths import local
 from fervideo.engine.pipeline import Analyzer
+from fervideo.outputs.sinks import BASE_HEADER
 from fervideo.outputs.summary import Summary
-from fervideo.run.owned import identity, input_stat, replaceable
+from fervideo.run.owned import earlier_result, identity, input_stat, owned_names, replaceable
 
 METHOD = "exponential moving average per track"
 
@@ -26,9 +30,30 @@ def summary_path(csv: Path) -> Path:
     return Path(csv).with_suffix(".json")
 
 
-def stale_outputs(csv: Path, also: list[Path]) -> list[Path]:
-    """The earlier result's recorded files at the CSV's stem that this run does not write, to remove with its commit;
-    raises OutputError where a file at the JSON's name is not a fervideo run's (a user's own is never replaced)."""
+def replaced_outputs(csv: Path | None, record: Path | None) -> list[Path]:
+    """Raise OutputError where live would replace a file that is not an earlier live run's (a user's own, a part of
+    an analyze result); else that earlier live result's recorded files this run does not write, to remove."""
+    json_path = summary_path(csv) if csv is not None else None
+    if record is not None:  # the CSV's JSON records a recording beside it under any name
+        _check_file(record, "--record", _is_recording, [json_path] if json_path is not None else [])
+    if csv is None:
+        return []
+    _check_file(csv, "--csv", _is_result_csv, [])
+    earlier = earlier_result(json_path)
+    if earlier is not None and not is_live(earlier):  # its CSV is gone: the JSON still holds analyze's result
+        raise OutputError(_analyzed(json_path, earlier, "--csv"))
+    return _stale_outputs(csv, [record] if record is not None else [])
+
+
+def is_live(summary: dict) -> bool:
+    """Whether summary is a live run's: only then is it live's to replace (analyze's result keeps its files)."""
+    recorded = summary.get("input")
+    return isinstance(recorded, dict) and recorded.get("live") is True
+
+
+def _stale_outputs(csv: Path, also: list[Path]) -> list[Path]:
+    """The earlier live result's recorded files at the CSV's stem that this run does not write, to remove with its
+    commit; raises OutputError where a file at the JSON's name is not a fervideo run's (a user's own is kept)."""
     json_path = summary_path(csv)
     candidates = [*output_paths(csv, csv.parent, csv.stem).values(), *face_series_files(csv.parent, csv, csv.stem)]
     try:
@@ -37,6 +62,62 @@ def stale_outputs(csv: Path, also: list[Path]) -> list[Path]:
         raise OutputError(
             f"{json_path} is in the way: no fervideo run wrote it; move it away or give --csv another name"
         ) from None
+
+
+def _check_file(path: Path, flag: str, live_wrote: Callable[[Path], bool], jsons: list[Path]) -> None:
+    """Raise OutputError where path holds a file live must not replace: a part of an analyze result, or a file that
+    no fervideo result records and that is not what live writes."""
+    if not os.path.lexists(path) or special_kind(path) is not None:  # a FIFO or a folder: the commit refuses it
+        return
+    owners = _owners(path, jsons)
+    analyzed = next((summary for summary in owners if not is_live(summary)), None)
+    if analyzed is not None:
+        raise OutputError(_analyzed(path, analyzed, flag))
+    if not owners and not live_wrote(path):
+        raise OutputError(f"{path} is in the way: no fervideo run wrote it; move it away or choose another {flag} name")
+
+
+def _owners(path: Path, jsons: list[Path]) -> list[dict]:
+    """The fervideo results that record path as their own. A result's files share its JSON's stem, so only the JSONs
+    named by a dotted prefix of path's name can (a.b.annotated.mp4: a.json, a.b.json, a.b.annotated.json)."""
+    parts = path.name.split(".")
+    stems = [".".join(parts[:end]) for end in range(1, len(parts))]
+    folder, found = path.parent.resolve(), []
+    for json_path in dict.fromkeys([*jsons, *(path.with_name(f"{stem}.json") for stem in stems if stem)]):
+        summary = earlier_result(json_path)
+        if summary is not None and json_path.parent.resolve() == folder and path.name in owned_names(json_path):
+            found.append(summary)
+    return found
+
+
+def _analyzed(path: Path, summary: dict, flag: str) -> str:
+    """The one line for a file that belongs to an analyze result: live must not take it over or break it up."""
+    recorded = summary.get("input")
+    source = (recorded.get("absolute_path") or recorded.get("path")) if isinstance(recorded, dict) else None
+    return f"{path} is part of an earlier analyze result of {source or 'another input'}; choose another {flag} name"
+
+
+def _is_result_csv(path: Path) -> bool:
+    """Whether path starts with fervideo's CSV header: a live run from before live wrote its JSON left only that."""
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            first = f.readline(4096).rstrip("\r\n")
+    except OSError:
+        return False
+    return first.split(",")[: len(BASE_HEADER)] == BASE_HEADER
+
+
+def _is_recording(path: Path) -> bool:
+    """Whether path is an MPEG-4 video as OpenCV writes live's recordings: a run with --record alone, or from before
+    live wrote its JSON, recorded its files nowhere."""
+    if not path.is_file():
+        return False
+    capture = cv2.VideoCapture(local(path))
+    try:
+        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    return (fourcc & 0xFFFFFFFF).to_bytes(4, "little").upper() in (b"FMP4", b"MP4V")
 
 
 class LiveSummary:

@@ -53,3 +53,30 @@ def test_a_batch_fails_that_input_alone_and_keeps_its_name_in_the_index(tmp_path
     assert rows[BAD]["status"] == "failed" and "not valid UTF-8" in rows[BAD]["error"]
     code, _ = run(capsys, "batch", str(folder), "-o", str(out), "--no-video", "--end", "0.5", "--workers", "1")
     assert code == 1  # the index reads back: the same batch again, not "the index of another batch"
+
+
+def test_live_refuses_such_a_camera_file_in_one_line(tmp_path, capsys):
+    bad = os.path.join(tmp_path, BAD)
+    shutil.copy(SAMPLE, bad)
+    code, err = run(capsys, "live", "--camera", bad, "--no-window", "--max-frames", "2")
+    assert code == 1 and "not valid UTF-8" in one_error_line(err)
+
+
+def test_live_wants_its_recording_and_csv_in_one_folder(tmp_path, capsys):
+    (tmp_path / "sub").mkdir()
+    record, table = tmp_path / "b.mp4", tmp_path / "sub" / "b.csv"
+    code, err = run(
+        capsys,
+        "live",
+        "--camera",
+        str(SAMPLE),
+        "--no-window",
+        "--max-frames",
+        "2",
+        "--record",
+        str(record),
+        "--csv",
+        str(table),
+    )
+    assert code == 2 and "must be in one folder" in one_error_line(err)  # was an internal error after the whole run
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub"]
