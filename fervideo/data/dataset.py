@@ -182,8 +182,11 @@ def _read_csv(path: Path, split: str) -> Split:
                     raise InputError(f"{path}: a row has {pixels.size} pixels, expected 2304")
                 if pixels.min() < 0 or pixels.max() > 255:
                     raise InputError(f"{path}: a row has pixel values outside 0-255")
+                label = int(row["emotion"])
+                if not 0 <= label < len(EMOTIONS):  # an index outside the 7 classes broke the confusion matrix
+                    raise InputError(f"{path}: line {reader.line_num} has emotion {label}; FER2013's are 0-6")
                 images.append(pixels.reshape(48, 48).astype(np.uint8))
-                labels.append(int(row["emotion"]))
+                labels.append(label)
     except (UnicodeDecodeError, csv.Error, ValueError) as exc:
         raise InputError(f"{path}: not a fer2013.csv ({exc})") from exc
     if not images:

@@ -175,7 +175,8 @@ class VideoSource:
         """In-range frames in order; unsampled ones are decoded only when decode_all (for the video)."""
         sampler = FrameSampler(sampling, self.info.fps)
         if self._image is not None:
-            if not sampler.in_range(0.0):
+            # its instant, not a frame's span: a photo's "fps" of 1 would make --end 0.5 fall within half a frame of 0
+            if not (sampling.start <= 0.0 and (sampling.end is None or sampling.end > 0.0)):
                 raise InputError(f"{self.path}: a photo is one frame at 0 s, outside {_range(sampling)}")
             self.frames_read = 1
             yield Frame(0, 0.0, self._image, sampler(0, 0.0))

@@ -76,12 +76,15 @@ def test_unwritable_cache_still_loads(fer_csv, tmp_path):
         ([(0, "Training", np.zeros(100, np.uint8))], "train", "2304"),
         ([(0, "Training", np.full(2304, 300))], "train", "outside 0-255"),
         ([(0, "Training", face(0, 0))], "val", "PublicTest"),
+        ([(3, "Training", face(3, 0)), (7, "Training", face(0, 1))], "train", "line 3 has emotion 7"),
+        ([(-1, "Training", face(0, 0))], "train", "emotion -1; FER2013's are 0-6"),
     ],
 )
 def test_csv_bad_rows(tmp_path, rows, split, message):
     path = write_fer_csv(tmp_path / "bad.csv", rows)
     with pytest.raises(InputError, match=message):
         load_split(path, split, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())  # nothing bad is cached
 
 
 @pytest.mark.parametrize("content", [b"a,b\n1,2\n", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\xff\xfe"])

@@ -224,6 +224,9 @@ def test_image_outside_range_is_an_input_error(tmp_path):
     assert cv2.imwrite(str(path), np.zeros((8, 8, 3), np.uint8))
     with VideoSource(path) as source, pytest.raises(InputError, match="a photo is one frame at 0 s"):
         list(source.frames(Sampling(start=1.0)))
+    for end in (0.5, 0.01):  # 0 s lies inside [0, end): within half a "frame" of a photo's 1 fps, yet inside
+        with VideoSource(path) as source:
+            assert len(list(source.frames(Sampling(end=end)))) == 1
 
 
 def test_video_range_past_the_end_is_an_input_error(video):
