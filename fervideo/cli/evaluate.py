@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options
+from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, printable
 from fervideo.cli.console import Progress, Table, err, out
 from fervideo.cli.values import path_arg
 from fervideo.core.choices import TORCH_HINT
@@ -111,6 +111,9 @@ def _print_eval(result: dict) -> None:
     if photos:
         missed = len(result["no_face_files"])
         out.print(f"faces found in {result['faces_found']:.1%} of the photos; {missed} without a face count as wrong")
+        if unreadable := result["unreadable_files"]:  # among those: a broken file is not a photo without a face
+            names = ", ".join(printable(name) for name in unreadable[:3]) + (", ..." if len(unreadable) > 3 else "")
+            err.warning(f"{len(unreadable)} of them could not be read at all (damaged or not images): {names}")
     out.print("\n".join(per_class_lines(result)))
     extra = ("no face",) if photos else ()
     table = Table("true \\ predicted", *classes, *extra, title="confusion matrix")

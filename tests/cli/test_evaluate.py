@@ -87,8 +87,10 @@ def test_eval_photos_through_the_whole_pipeline(tmp_path, capsys, media):
     assert result["per_class"]["happy"]["total"] == 2 and 0 <= result["ece"] <= 1
     assert result["accuracy"] == result["per_class"]["happy"]["correct"] / 4
     assert main(argv) == 0
-    printed = capsys.readouterr().out
-    assert "faces found in 50.0% of the photos" in printed and "no face" in printed
+    captured = capsys.readouterr()
+    assert "faces found in 50.0% of the photos" in captured.out and "no face" in captured.out
+    # the broken file is named: it is not a photo without a face
+    assert "warning: 1 of them could not be read at all" in captured.err and "broken.jpg" in captured.err
 
 
 def test_eval_photos_and_labels_exclude_each_other(capsys):
