@@ -176,17 +176,27 @@ def _relative(target: Path, folder: Path) -> str:
 def _date(media: Path) -> str:
     """The observation's date, as BORIS writes it: the video's modification time, so an export repeats."""
     try:
-        moment = datetime.datetime.fromtimestamp(media.stat().st_mtime)
+        moment = datetime.datetime.fromtimestamp(media.stat().st_mtime) if _is_file(media) else None
     except OSError:  # the video moved since the analysis
-        moment = datetime.datetime.now()
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+        moment = None
+    return (moment or datetime.datetime.now()).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _has_audio(media: Path) -> bool:
     """Whether the video has sound (BORIS offers its waveform and spectrogram only then)."""
     from fervideo.core.media import FfmpegUnavailable, probe
 
+    if not _is_file(media):  # ffmpeg would wait on a FIFO for a writer that never comes: as if the video were gone
+        return False
     try:
         return probe(media).audio_codec is not None
     except (FfmpegUnavailable, OSError, ValueError, subprocess.SubprocessError):
+        return False
+
+
+def _is_file(media: Path) -> bool:
+    """Whether media is a regular file (through links): no FIFO, device or folder, nothing missing."""
+    try:
+        return media.is_file()
+    except (OSError, ValueError):  # a name the system refuses (too long, a NUL): no file
         return False

@@ -21,7 +21,7 @@ from fervideo.outputs.boris import subject_name, write_boris_project, write_face
 from fervideo.outputs.episodes import EPISODE_HEADER, Episode, track_episodes
 from fervideo.outputs.face_features import face_events
 from fervideo.outputs.fields import export_fields
-from fervideo.outputs.record import Record
+from fervideo.outputs.record import Owners
 from fervideo.outputs.summary import SEGMENT_GAP
 
 FORMATS = ("eaf", "boris")
@@ -146,7 +146,7 @@ def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str |
         episodes += track_episodes(face_id, table.frame[rows], table.time_s[rows], table.probs[rows], min_episode)
     written = {kind: paths[kind] for kind in formats}
     faces = [paths["boris"].with_name(face_series_name(csv_path.stem, f)) for f in series] if "boris" in formats else []
-    record = Record(json_path, out_dir)  # the JSON beside them lists them as a fervideo run's own
+    record = Owners(json_path, out_dir)  # the JSON beside them, or the folder's record, lists them as fervideo's
     record.check([*written.values(), *faces])  # a user's file at their names: refused before any work
     staged: list[AtomicOutput] = []
 
@@ -158,7 +158,7 @@ def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str |
         with guarded():  # a failure or a stop discards every staged file, the rewritten JSON's included
             write_exports(formats, paths, episodes, series, media, timing, stage, features)
             files = [output.final for output in staged]
-            group = staged + record.stage(written, files)
+            group = staged + record.stage(written, staged)
             record.verify(files)
             commit_group(group)  # the JSON that records them last
     except OSError as exc:  # a full disk or a read-only folder: one line, the earlier files as they were

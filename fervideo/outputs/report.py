@@ -17,9 +17,9 @@ from fervideo.core.atomic import AtomicOutput, commit_group, guarded, prepare_ou
 from fervideo.core.errors import InputError, OutputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
-from fervideo.outputs.fields import section, shown
+from fervideo.outputs.fields import export_fields, section, shown
 from fervideo.outputs.moments import Moment, moments_from_source
-from fervideo.outputs.record import Record
+from fervideo.outputs.record import Owners
 from fervideo.outputs.report_features import features_section
 from fervideo.outputs.results import ResultTable, read_table, track_summaries
 from fervideo.outputs.timeline import COLORS, MAX_PANELS, plotted_tracks, timeline_png
@@ -63,21 +63,21 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
     json_path = csv_path.with_suffix(".json")
     try:
         summary = json.loads(json_path.read_text())
-        source_info = summary["input"]
     except FileNotFoundError:
         raise InputError(
             f"{json_path}: no such file; the report needs the JSON that analyze writes beside the CSV"
         ) from None
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested too deep
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise InputError(f"{json_path}: not a fervideo JSON summary ({exc})") from exc
+    export_fields(json_path)  # export's own check of the JSON: a result that one of them refuses, both refuse
     # the tracks come from the CSV itself: a hand-edited JSON may lack their fields, never the rows
     summary = {**summary, "tracks": track_summaries(table)}
-    source, warning = _find_source(source_info if isinstance(source_info, dict) else {})
+    source, warning = _find_source(section(summary, "input"))  # checked; a dict however the file changes
     warnings = [warning] if warning else []
     moments = moments_from_source(table, source)
     finals = output_paths(csv_path, prepare_out_dir(out_dir or csv_path.parent))
     written = {k: finals[k] for k in ("timeline", "report")}
-    record = Record(json_path, finals["json"].parent)  # the JSON beside them lists them as a fervideo run's own
+    record = Owners(json_path, finals["json"].parent)  # the JSON beside them, or the folder's record, lists them
     record.check(list(written.values()))  # a user's file at their names: refused before any work
     earlier = summary.get("warnings")
     summary["warnings"] = (earlier if isinstance(earlier, list) else [] if earlier is None else [earlier]) + warnings
@@ -85,7 +85,7 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
         staged = {k: AtomicOutput(final) for k, final in written.items()}
         write_report({k: output.tmp for k, output in staged.items()}, summary, table, moments)
         try:
-            group = list(staged.values()) + record.stage(written, [])
+            group = list(staged.values()) + record.stage(written, list(staged.values()))
             record.verify(list(written.values()))
             commit_group(group)  # the page after its plot, the JSON that records both last
         except OSError as exc:

@@ -84,7 +84,7 @@ def test_into_another_folder_the_json_is_left_as_it_was(video, tmp_path):
     analyze_file(video, tmp_path / "a", scripted_analyzer(), write_video=False)
     json_before = (tmp_path / "a" / "step.json").read_bytes()
     export_result(tmp_path / "a" / "step.csv", ("eaf",), tmp_path / "b")
-    assert listing(tmp_path / "b") == ["step.eaf"]
+    assert listing(tmp_path / "b") == [".fervideo-files.json", "step.eaf"]  # b's own record of what export wrote
     assert (tmp_path / "a" / "step.json").read_bytes() == json_before
 
 

@@ -63,7 +63,9 @@ def test_report_of_an_earlier_result(analysed, tmp_path, capsys):
     assert main(["report", str(analysed / "demo.csv"), "-o", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "warning" not in err and "demo.report.html" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.report.html", "demo.timeline.png"]
+    # and the folder's record of them, so that a rerun replaces them and nothing else
+    names = [".fervideo-files.json", "demo.report.html", "demo.timeline.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
     summary = read_json(analysed / "demo.json")
     check_report(read_page(tmp_path / "demo.report.html"), summary, tmp_path / "demo.timeline.png", thumbnails=True)
 
