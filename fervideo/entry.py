@@ -25,7 +25,17 @@ def run() -> int:
         with deferred():  # the command line's imports load numpy, whose C API prints an interrupt's traceback
             from fervideo.cli import main
 
-        return main()
+        code = main()
     except KeyboardInterrupt as exc:
+        _settled()
         sys.stderr.write("interrupted\n")
         return 128 + getattr(exc, "signum", signal.SIGINT)
+    _settled()
+    return code
+
+
+def _settled() -> None:
+    """The outcome is decided and said: a stop from now on is ignored, not raised into the interpreter's exit,
+    where it printed a traceback and could leave a finished run's status at 0 or 130 by chance."""
+    for signum in STOPS:
+        signal.signal(signum, signal.SIG_IGN)

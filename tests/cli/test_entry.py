@@ -116,3 +116,18 @@ def test_sigterm_to_batch_stops_its_workers_and_writes_the_index(tmp_path):
         wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text())
     rows = (out / "index.csv").read_text().splitlines()
     assert len(rows) == 4 and sum("interrupted" in row for row in rows) >= 2
+
+
+def test_a_stop_after_the_command_has_ended_changes_nothing(tmp_path):
+    # a Ctrl-C as the process exits, its outputs in place: once a traceback with status 0, or 130 and no line
+    script = (
+        "import os, signal, sys\n"
+        "from fervideo import entry\n"
+        "sys.argv = ['fervideo', 'models']\n"
+        "code = entry.run()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "print('after', code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "after 0" in done.stdout, done.stderr
+    assert "Traceback" not in done.stderr and "interrupted" not in done.stderr
