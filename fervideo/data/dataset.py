@@ -71,9 +71,14 @@ def load_split(data: str | Path, split: str, cache_dir: Path | None = None) -> S
 
 
 def _cache_path(source: Path, split: str, cache_dir: Path) -> Path:
+    """The cache of source's split, named by every file's place, size and modification time: an image moved to
+    another class folder, or replaced by one of the same size, is a new cache (a count and a total were not)."""
     files = sorted(source.rglob("*")) if source.is_dir() else [source]
-    fingerprint = f"{source.resolve()}|{split}|{len(files)}|{sum(f.stat().st_size for f in files)}"
-    return cache_dir / f"fer2013-{split}-{hashlib.sha1(fingerprint.encode()).hexdigest()[:12]}.npz"
+    digest = hashlib.sha1(f"{source.resolve()}|{split}".encode())
+    for path in files:
+        st = path.stat()
+        digest.update(f"|{path.relative_to(source) if path != source else ''}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return cache_dir / f"fer2013-{split}-{digest.hexdigest()[:12]}.npz"
 
 
 def _read_cache(cache: Path) -> Split | None:

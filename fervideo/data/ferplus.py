@@ -45,7 +45,7 @@ def vote_matrix(votes: dict[str, np.ndarray], files: list[str]) -> np.ndarray:
     missing = np.full(len(VOTE_COLUMNS), np.nan, np.float32)
     rows = [votes.get(name, missing) for name in files]
     found = sum(name in votes for name in files)
-    if files and found < len(files) // 2:  # a different copy of FER2013, or the wrong folder
+    if files and 2 * found < len(files):  # a different copy of FER2013, or the wrong folder (1 of 1 too)
         raise InputError(f"FER+ votes name only {found} of {len(files)} images; is it the votes file of this data?")
     return np.stack(rows) if rows else np.zeros((0, len(VOTE_COLUMNS)), np.float32)
 
@@ -76,4 +76,6 @@ def majority_split(data: str | Path, split: str, faces: Split, votes_csv: str | 
     """faces (a folder split of data, as loaded) relabelled by FER+ majority, only the images the protocol keeps."""
     labels = majority_labels(vote_matrix(read_votes(votes_csv), split_files(data, split)))
     assert len(labels) == len(faces), "split_files lists a split in load_split's order"
+    if not (labels >= 0).any():  # an accuracy of 0 of 0 would look like a result
+        raise InputError(f"{votes_csv}: none of the {len(labels)} images of {split} has a FER+ majority label")
     return Split(faces.images[labels >= 0], labels[labels >= 0])

@@ -12,6 +12,7 @@ import numpy as np
 
 from fervideo.core.background import prefetch
 from fervideo.core.detections import FACE_FEATURES, Detections
+from fervideo.core.errors import InputError, UsageError
 from fervideo.core.frames import Frame, FrameResult
 from fervideo.engine.classifier import EmotionClassifier
 from fervideo.engine.crop import crop_faces
@@ -20,10 +21,10 @@ from fervideo.engine.identity import FaceEmbedder, Participant
 from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh, with_eyes
 from fervideo.engine.options import AnalyzeOptions
 from fervideo.engine.pose import EyeNormaliser, face_features
-from fervideo.engine.schedule import SEARCH_EVERY, ChangeGate, SearchSchedule, adaptive, confirmable
+from fervideo.engine.schedule import SEARCH_EVERY, ChangeGate, SearchSchedule, adaptive, confirmable, releasable
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.engine.source import VideoSource
-from fervideo.engine.tracker import IoUTracker, TrackerConfig
+from fervideo.engine.tracker import IoUTracker, TrackerConfig, confirmed
 
 # Frames decoded and searched for faces ahead of the classifier, in bytes: enough that detection goes on
 # while a batch is classified (640x360 on 2 cores: 123 frames/s with 8 frames ahead, 171 with 64).
@@ -68,6 +69,7 @@ class Analyzer:
         self.schedule = SearchSchedule(options.every_frame)
         self._carry = Detections.empty()  # the faces the last search found, for the frames it skips
         self._skipped = 0  # analysed frames since that search
+        self._state = "open"  # "running" while a run() is under way: the state above is that run's
 
     def new_tracker(self, config: TrackerConfig | None = None) -> IoUTracker:
         """A tracker for one source, which re-identifies faces that come back unless the options turn that off."""
@@ -75,6 +77,14 @@ class Analyzer:
 
     def run(self, source: VideoSource, decode_all: bool = True) -> Iterator[FrameResult]:
         """Results for every in-range frame of source, in order; decode_all=False skips decoding unsampled ones."""
+        self._usable("run()")
+        self._state = "running"
+        try:
+            yield from self._run(source, decode_all)
+        finally:
+            self._state = "open" if self._state == "running" else self._state
+
+    def _run(self, source: VideoSource, decode_all: bool) -> Iterator[FrameResult]:
         config = self.options.tracker
         if not confirmable(source.info, self.options.sampling):
             config = replace(config, min_hits=1)
@@ -107,7 +117,7 @@ class Analyzer:
                 pending_bytes += frame.image.nbytes if frame.image is not None else 0
                 full = pending_faces >= self.options.batch_size or pending_bytes >= PENDING_BYTES
                 if full or len(pending) >= PENDING_FRAMES:
-                    cut = _releasable(pending, holdback)
+                    cut = releasable([item.faces is not None for item in pending], holdback)
                     last = yield from self._flush(pending[:cut], tracker, last, smoother)
                     pending = pending[cut:]
                     pending_faces = sum(len(p.faces) for p in pending if p.faces is not None)
@@ -119,10 +129,13 @@ class Analyzer:
 
         Adaptive as run() is unless the options ask for every frame: time_s, the frame's time in seconds (the
         clock's now when not given), paces the searches and readings of frames that come at an uneven rate."""
+        self._usable("analyze_frame()")
+        if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+            raise InputError("analyze_frame takes an (H, W, 3) uint8 BGR array, as OpenCV gives a frame")
         time_s = time.monotonic() if time_s is None else time_s
         found = self._searched(self.detector(image), image) if self.schedule.due(image, time_s) else CARRIED
         faces, crops = self._track(image, found, tracker, self.classifier.spec.face_size)
-        faces, crops = self._chosen(*_confirmed(faces, crops, tracker), image)
+        faces, crops = self._chosen(*confirmed(faces, crops, tracker), image)
         self._read([image], [faces], [crops], [time_s])
         self._forget(tracker.live_ids())
         return faces
@@ -177,7 +190,7 @@ class Analyzer:
         """Keep confirmed faces, analyse the changed ones in one batch, then release their frames in order."""
         for item in pending:
             if item.faces is not None:
-                item.faces, item.crops = self._chosen(*_confirmed(item.faces, item.crops, tracker), item.frame.image)
+                item.faces, item.crops = self._chosen(*confirmed(item.faces, item.crops, tracker), item.frame.image)
         marked = [p for p in pending if p.faces is not None and len(p.faces)]
         self._read(
             [p.frame.image for p in marked],
@@ -267,8 +280,15 @@ class Analyzer:
             "eyes_read": self.gate.eyes_read,
         }
 
+    def _usable(self, call: str) -> None:
+        """Raise UsageError where call cannot run now: the Analyzer is closed, or a run() of it is under way."""
+        if self._state != "open":
+            why = "is closed; open another" if self._state == "closed" else "is in a run() still; finish or close it"
+            raise UsageError(f"{call}: this Analyzer {why} (one Analyzer analyses one source at a time)")
+
     def close(self) -> None:
         """Release the detector."""
+        self._state = "closed"
         self.detector.close()
 
     def __enter__(self) -> Analyzer:
@@ -276,20 +296,6 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _confirmed(faces: Detections, crops: np.ndarray, tracker: IoUTracker) -> tuple[Detections, np.ndarray]:
-    """Only the faces whose track is confirmed, with track keys replaced by public ids."""
-    ids = tracker.public_ids(faces.tracker_id)
-    faces, crops = faces[ids > 0], crops[ids > 0]
-    faces.tracker_id = ids[ids > 0]
-    return faces, crops
-
-
-def _releasable(pending: list[_Pending], holdback: int) -> int:
-    """How many leading items may be released: all up to the last `holdback` analysed frames."""
-    analysed = [i for i, item in enumerate(pending) if item.faces is not None]
-    return len(pending) if holdback == 0 else (analysed[-holdback] if len(analysed) >= holdback else 0)
 
 
 def analyze_video(

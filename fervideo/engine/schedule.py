@@ -231,3 +231,9 @@ def confirmable(info: VideoInfo, sampling: Sampling) -> bool:
 def adaptive(info: VideoInfo, sampling: Sampling) -> bool:
     """Whether skipping searches and readings suits this source: a video analysed at about 15 frames/s or more."""
     return not info.is_image and analysed_gap(info, sampling) <= ADAPTIVE_GAP_S
+
+
+def releasable(analysed: list[bool], holdback: int) -> int:
+    """How many leading frames of those held back may be released: all up to the last `holdback` analysed ones."""
+    marks = [i for i, flag in enumerate(analysed) if flag]
+    return len(analysed) if holdback == 0 else (marks[-holdback] if len(marks) >= holdback else 0)

@@ -174,3 +174,11 @@ def _pair_greedily(score: np.ndarray, least: float, track_of: np.ndarray, taken:
             break
         if track_of[det] < 0 and not taken[track]:
             track_of[det], taken[track] = track, True
+
+
+def confirmed(faces: Detections, crops: np.ndarray, tracker: IoUTracker) -> tuple[Detections, np.ndarray]:
+    """Only the faces whose track is confirmed, with track keys replaced by public ids."""
+    ids = tracker.public_ids(faces.tracker_id)
+    faces, crops = faces[ids > 0], crops[ids > 0]
+    faces.tracker_id = ids[ids > 0]
+    return faces, crops

@@ -219,6 +219,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     (mean probability) and frames_<emotion> (analysed frames in which that emotion was on top).
     """
     pd = _pandas()
+    df = df.sort_values("frame", kind="stable")  # a caller's own order (by a probability, reversed) is not time's
     faces = df["face_id"].notna().to_numpy()
     table = ResultTable(
         frame=df["frame"].to_numpy(np.int64),

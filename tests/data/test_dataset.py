@@ -128,6 +128,10 @@ def test_folder_cache_follows_changes(tmp_path):
     assert len(load_split(root, "train", cache_dir=cache)) == 7
     assert cv2.imwrite(str(root / "train" / "sad" / "extra.png"), np.zeros((48, 48), np.uint8))
     assert len(load_split(root, "train", cache_dir=cache)) == 8
+    # relabelled: the same files, count and bytes, one moved to another class (the cache once kept the old labels)
+    (root / "train" / "sad" / "extra.png").rename(root / "train" / "happy" / "extra.png")
+    split = load_split(root, "train", cache_dir=cache)
+    assert np.bincount(split.labels, minlength=7).tolist() == [1, 1, 1, 2, 1, 1, 1]
 
 
 def test_folder_with_a_broken_image(tmp_path):

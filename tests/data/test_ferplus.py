@@ -64,6 +64,13 @@ def test_votes_of_another_dataset_are_refused(tmp_path):
     path.write_text("file," + ",".join(VOTE_COLUMNS) + "\nval/angry/elsewhere.jpg," + ",".join(["1"] * 10) + "\n")
     with pytest.raises(InputError, match="name only 0 of 14"):
         vote_matrix(read_votes(path), split_files(data, "val"))
+    with pytest.raises(InputError, match="name only 0 of 1"):  # one image: half of it rounded down was 0
+        vote_matrix(read_votes(path), ["val/happy/one.jpg"])
+    votes = tmp_path / "unscored.csv"  # every image named, none with a majority among the 7 classes
+    rows = "".join(f"{name}," + ",".join(["0"] * 8 + ["10", "0"]) + "\n" for name in split_files(data, "val"))
+    votes.write_text("file," + ",".join(VOTE_COLUMNS) + "\n" + rows)
+    with pytest.raises(InputError, match="none of the 14 images of val has a FER\\+ majority label"):
+        majority_split(data, "val", load_split(data, "val", tmp_path / "cache"), votes)
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match="not a FER\\+ votes file"):
         read_votes(tmp_path / "bad.csv")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fervideo.core.errors import UsageError
+from fervideo.core.errors import InputError, UsageError
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
 from fervideo.engine.schedule import MAX_CARRY_S, SEARCH_EVERY
@@ -154,3 +154,27 @@ def test_live_frames_read_a_still_face_again_only_after_max_carry(every_frame):
     assert all(len(f) == 1 and f.probs[0].argmax() == EMOTIONS.index("happy") for f in found[1:])  # confirmed
     assert classifier.read == (len(times) - 1 if every_frame else 2)  # its first sighting only confirms it
     assert len(analyzer.analyze_frame(image, tracker)) == 1  # no time given: the clock's
+
+
+def test_one_analyzer_runs_one_source_at_a_time_and_none_once_closed(video):
+    # two runs interleaved on one Analyzer shared its per-source state: up to 0.93 off in probability, silently
+    analyzer = scripted_analyzer()
+    with VideoSource(video) as first, VideoSource(video) as second:
+        running = analyzer.run(first)
+        next(running)
+        with pytest.raises(UsageError, match="in a run"):
+            next(analyzer.run(second))
+        with pytest.raises(UsageError, match="in a run"):
+            analyzer.analyze_frame(np.zeros((64, 64, 3), np.uint8), analyzer.new_tracker())
+        running.close()
+        assert len(list(analyzer.run(second))) == FRAMES  # free again once that run is closed
+    analyzer.close()
+    with pytest.raises(UsageError, match="closed"), VideoSource(video) as source:
+        next(analyzer.run(source))
+
+
+@pytest.mark.parametrize("image", [None, np.zeros((8, 8), np.uint8), np.zeros((8, 8, 3), np.float32)])
+def test_analyze_frame_takes_only_a_bgr_frame(image):
+    analyzer = scripted_analyzer()
+    with pytest.raises(InputError, match=r"\(H, W, 3\) uint8 BGR"):
+        analyzer.analyze_frame(image, analyzer.new_tracker())

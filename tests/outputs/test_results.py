@@ -36,6 +36,9 @@ def test_summarize_matches_the_json(result):
     assert len(tracks) == 2
     assert_same_tracks(tracks, summary)
     assert summary.loc[1, "seconds"] == pytest.approx(3.0, abs=1e-3)  # 30 frames at 10 fps, in view throughout
+    df = fervideo.load_results(result / "step.csv")
+    for shuffled in (df.iloc[::-1], df.sort_values("happy")):  # rows in a caller's own order: the same tracks
+        pd.testing.assert_frame_equal(fervideo.summarize(shuffled), summary)
 
 
 def test_rows_without_a_face(tmp_path):
