@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from fervideo.core.choices import DEFAULT_MODEL
+from fervideo.core.choices import DEFAULT_MODEL, PRECISIONS, RUNTIMES
 from fervideo.core.errors import UsageError
 from fervideo.engine.detector import DetectorConfig
 from fervideo.engine.identity import check_participant
@@ -30,11 +30,34 @@ class AnalyzeOptions:
     every_frame: bool = False  # search every sampled frame and analyse every face (engine.schedule: the default skips)
 
     def __post_init__(self) -> None:
+        # the library's callers pass values the CLI's parser never would: each is checked here, not mid-run
+        if not isinstance(self.participant, str):
+            raise UsageError(f"participant is a str (everyone, largest, center or an id), not {self.participant!r}")
         check_participant(self.participant)
-        if self.batch_size < 1:
-            raise UsageError(f"--batch-size must be 1 or more, not {self.batch_size}")
-        if not self.smooth >= 0:
-            raise UsageError(f"--smooth must be 0 or more seconds, not {self.smooth}")
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise UsageError(f"--batch-size must be a whole number, 1 or more, not {self.batch_size!r}")
+        if isinstance(self.smooth, bool) or not isinstance(self.smooth, (int, float)) or not self.smooth >= 0:
+            raise UsageError(f"--smooth must be 0 or more seconds, not {self.smooth!r}")
+        for name, value, choices in (("precision", self.precision, PRECISIONS), ("runtime", self.runtime, RUNTIMES)):
+            if value not in choices:
+                raise UsageError(f"{name} {value!r}: use one of {', '.join(choices)}")
+        if not isinstance(self.sampling, Sampling):
+            raise UsageError(f"sampling must be a fervideo Sampling (start, end, every, fps), not {self.sampling!r}")
+
+    @classmethod
+    def overridden(cls, options: AnalyzeOptions | None, overrides: dict) -> AnalyzeOptions:
+        """options (or the defaults) with the keyword arguments a library call was given; UsageError for others."""
+        options = options or cls()
+        if not isinstance(options, cls):
+            raise UsageError(f"options must be a fervideo AnalyzeOptions, not {type(options).__name__}")
+        if unknown := sorted(set(overrides) - set(options.__dict__)):
+            hint = (
+                "; start, end, every and fps go in sampling=Sampling(...)"
+                if {"start", "end", "every", "fps"} & set(unknown)
+                else ""
+            )
+            raise UsageError(f"no AnalyzeOptions field {', '.join(unknown)}{hint}")
+        return cls(**{**options.__dict__, **overrides}) if overrides else options
 
     def to_dict(self) -> dict:
         """For the JSON summary."""

@@ -56,6 +56,8 @@ class Analyzer:
         classifier: EmotionClassifier | None = None,
         detector: FaceDetector | None = None,
     ) -> None:
+        if not isinstance(options, AnalyzeOptions):  # a dict, say: its keys go to AnalyzeOptions(...) instead
+            raise UsageError(f"Analyzer takes a fervideo AnalyzeOptions, not {type(options).__name__}")
         self.options = options
         self.classifier = classifier or EmotionClassifier.load(
             options.model, options.device, options.precision, options.runtime
@@ -302,7 +304,6 @@ def analyze_video(
     path: str | Path, options: AnalyzeOptions = AnalyzeOptions(), **overrides: object
 ) -> Iterator[FrameResult]:
     """Yield a FrameResult for every frame of a video or photo; writes nothing, prints nothing."""
-    if overrides:
-        options = AnalyzeOptions(**{**options.__dict__, **overrides})
+    options = AnalyzeOptions.overridden(options, overrides)
     with Analyzer(options) as analyzer, VideoSource(path) as source:
         yield from analyzer.run(source)

@@ -65,6 +65,13 @@ class Sampling:
     end: float | None = None  # seconds, exclusive
 
     def __post_init__(self) -> None:
+        nums = (self.fps, self.start, self.end)
+        if self.start is None or any(isinstance(v, bool) or not isinstance(v, (int, float, type(None))) for v in nums):
+            raise UsageError("Sampling: start and end are numbers of seconds, fps of frames a second (end, fps: None)")
+        if isinstance(self.every, bool) or not isinstance(self.every, int):
+            raise UsageError(f"--every is a whole number of frames, not {self.every!r}")
+        if self.every > 1 and self.fps is not None:  # the CLI refuses both; one would be ignored
+            raise UsageError("give Sampling either every or fps, not both")
         if not math.isfinite(self.start) or (self.end is not None and not math.isfinite(self.end)):
             raise UsageError("--start and --end must be finite numbers of seconds; leave --end out to read to the end")
         if max(self.start, self.end or 0.0) > MAX_SECONDS:

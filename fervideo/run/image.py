@@ -44,9 +44,7 @@ def analyze_image(
     """
     if analyzer is not None and (options is not None or overrides):
         raise UsageError("analyze_image: an Analyzer brings its own options; give them to the Analyzer instead")
-    options = options or AnalyzeOptions()
-    if overrides:
-        options = AnalyzeOptions(**{**options.__dict__, **overrides})
+    options = AnalyzeOptions.overridden(options, overrides)
     bgr = _picture(image)
     if analyzer is None:
         with Analyzer(options) as own:
