@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from fervideo.cli.common import EXIT_OK, add_align_option, add_model_options, printable
 from fervideo.cli.console import Progress, Table, err, out
 from fervideo.cli.values import path_arg
 from fervideo.core.choices import TORCH_HINT
 from fervideo.core.errors import UsageError
+from fervideo.core.labels import EMOTIONS
 from fervideo.data.metrics import per_class_lines
 
 
@@ -58,6 +60,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be 1 or more, not {args.batch_size}")
+    _warn_left_out(args.data if args.photos else args.data / args.split)
     with Progress(err, "photos" if args.photos else f"{args.split} faces") as bar:  # draws only on a terminal
         progress = bar.update
         if args.photos:
@@ -144,3 +147,15 @@ def run_models(args: argparse.Namespace) -> int:
         table.add_row(name, parameters, row["input"], accuracy, row["description"])
     out.table(table)
     return EXIT_OK
+
+
+def _warn_left_out(folder: Path) -> None:
+    """One warning naming what eval will not count: folders that are no class (names are lower case) and files
+    that are not .jpg, .jpeg or .png."""
+    from fervideo.data.dataset import left_out
+
+    if skipped := left_out(folder):
+        names = ", ".join(printable(path.relative_to(folder)) for path in skipped[:4]) + ", ..." * (len(skipped) > 4)
+        err.warning(
+            f"{len(skipped)} left out, not counted: {names} (classes: {', '.join(EMOTIONS)}; .jpg, .jpeg, .png)"
+        )

@@ -148,6 +148,18 @@ def folder_files(folder: Path) -> list[tuple[Path, int]]:
     ]
 
 
+def left_out(folder: Path) -> list[Path]:
+    """What folder_files passes over: folders not named as a class (Angry/, contempt/) and other kinds of file
+    (.gif, .webp) in the class folders; hidden ones aside. For a warning: they count nowhere."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in sorted(folder.iterdir()) if p.is_dir() and p.name not in EMOTIONS]
+    for name in EMOTIONS:
+        files = sorted((folder / name).glob("*"))
+        found += [path for path in files if path.is_file() and path.suffix.lower() not in IMAGE_SUFFIXES]
+    return [path for path in found if not path.name.startswith(".")]
+
+
 def split_files(data: str | Path, split: str) -> list[str]:
     """Names relative to data (`train/angry/x.jpg`) of a folder split's images, in load_split's order."""
     data = Path(data)

@@ -57,13 +57,13 @@ def read_table(path: str | Path) -> ResultTable:
             # without the face mesh's columns, or valence too: written before they were added
             if header not in (CSV_HEADER, BASE_HEADER, BASE_HEADER[:-1]):
                 raise InputError(f"{path}: not a fervideo result CSV ({_header_problem(header)})")
-            rows = list(reader)
+            rows = [row for row in reader if row]  # a blank line holds no row
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read this CSV: {exc}") from exc
     col = {name: i for i, name in enumerate(CSV_HEADER)}
-    _check_cells(path, rows, col)
+    _check_cells(path, rows, col, len(header))
     has_face = np.array([bool(r[col["face_id"]]) for r in rows], bool)
     index = {name: k for k, name in enumerate(EMOTIONS)}
     try:
@@ -93,13 +93,13 @@ RANGES |= {name: (0.0, 1.0) for name in ("face_score", *EMOTIONS, "confidence")}
 RANGES |= {name: (-1e9, 1e9) for name in "xywh"}
 
 
-def _check_cells(path: Path, rows: list[list[str]], col: dict[str, int]) -> None:
+def _check_cells(path: Path, rows: list[list[str]], col: dict[str, int], width: int) -> None:
     """Refuse, naming its line and column, a cell fervideo never writes, before any of it is converted."""
     for line, row in enumerate(rows, start=2):
         # a NaN or an infinity, which float() accepts, would reach the report as invalid JSON; a frame or face id
         # beyond int64 stops numpy with an OverflowError that names nothing
-        if len(row) < col["valence"]:  # valence itself may be missing: written before it was added
-            raise InputError(f"{path}: line {line}: only {len(row)} values, fewer than fervideo writes")
+        if len(row) != width:  # a row cut short (a copy stopped mid-line) read its missing numbers as NaN
+            raise InputError(f"{path}: line {line}: {len(row)} values where its header has {width}; cut short?")
         for name in NUMBERS:
             cell = row[col[name]] if col[name] < len(row) else ""
             try:

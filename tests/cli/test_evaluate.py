@@ -96,3 +96,14 @@ def test_eval_photos_through_the_whole_pipeline(tmp_path, capsys, media):
 def test_eval_photos_and_labels_exclude_each_other(capsys):
     code = main(["eval", "--data", ".", "--photos", "--labels", "x.csv"])
     assert code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+def test_eval_names_what_it_leaves_out(tmp_path, capsys):
+    data = write_folder(tmp_path / "fer", {"val": 1})
+    (data / "val" / "Angry").mkdir()  # class folders are lower case: this one counted nowhere, silently
+    (data / "val" / "happy" / "face.gif").write_bytes(sorted((data / "val" / "happy").iterdir())[0].read_bytes())
+    argv = ["eval", "--data", str(data), "--model", "fernet", "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["n"] == 7  # stdout stays one JSON object
+    assert "warning: 2 left out, not counted: Angry, happy/face.gif" in captured.err

@@ -46,6 +46,7 @@ def test_every_input_has_a_row_and_the_done_ones_link_their_report(overview):
         assert len(shares) == 7 and sum(shares) == pytest.approx(1.0, abs=1e-3)
     broken = next(r for r in rows if "broken.mp4" in r)
     assert "failed" in broken and "href" not in broken
+    assert "failed: " in broken and "not a readable video" in broken  # why, as index.csv's error column says
 
 
 def test_the_overview_sorts_by_a_column_in_a_browser(overview, browser):

@@ -103,13 +103,19 @@ def _row(job: Job, out_dir: Path) -> str:
         [
             "<tr>",
             f"<td>{picture}</td>",
-            f'<td class="name">{link}</td><td>{escape(shown(row.get("status")))}</td>',
+            f'<td class="name">{link}</td><td>{escape(_status(row))}</td>',
             f'<td class="num">{duration}</td><td class="num">{faces}</td>',
             f"<td>{escape(shown(row.get('dominant_emotion')))}</td>",
             *(f'<td class="num" data-sort="{share[n]:.4f}">{share[n]:.0%}</td>' for n in EMOTIONS),
             f'<td class="chart">{_bar(share) if summary else ""}</td></tr>',
         ]
     )
+
+
+def _status(row: dict) -> str:
+    """The index's status, with the reason where the input failed (index.csv's error column)."""
+    status = shown(row.get("status"))
+    return f"{status}: {shown(row.get('error'))}" if status == "failed" and row.get("error") else status
 
 
 def write_overview(out_dir: Path, jobs: list[Job]) -> Path:
