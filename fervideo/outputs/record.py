@@ -178,3 +178,13 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns
+
+
+def listed_in_folder(path: Path) -> bool:
+    """Whether report or export recorded path as theirs in its folder's FOLDER_RECORD (for a refusal's wording)."""
+    try:
+        raw = _read_record(path.parent / FOLDER_RECORD)
+        files = json.loads(raw).get("files") if raw is not None else None
+    except (OutputError, ValueError, RecursionError, AttributeError):
+        return False
+    return isinstance(files, dict) and path.name in files

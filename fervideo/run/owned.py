@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from fervideo.core.errors import InputError, OutputError
+from fervideo.outputs.record import listed_in_folder
 
 
 def input_stat(path: str | Path) -> os.stat_result | None:
@@ -63,9 +64,9 @@ def replaceable(finals: list[Path], json_path: Path, candidates: list[Path]) -> 
     owned = owned_names(json_path)
     for final in finals:
         if os.path.lexists(final) and final.name not in owned:
-            raise OutputError(
-                f"{final} is in the way: no fervideo run wrote it; move it away or choose another -o folder"
-            )
+            listed = listed_in_folder(final)
+            who = "report or export wrote it from a result elsewhere" if listed else "no fervideo run wrote it"
+            raise OutputError(f"{final} is in the way: {who}; move it away or choose another -o folder")
     names = {final.name for final in finals}
     return [path for path in candidates if path.name in owned and path.name not in names and os.path.lexists(path)]
 

@@ -180,3 +180,17 @@ def test_report_refuses_the_json_that_export_refuses(result, tmp_path, capfd, fi
     assert_one_error(err, "step.json", says)
     assert (code, err) == run(capfd, "export", tmp_path / "step.csv", "--format", "eaf")  # word for word
     assert contents(tmp_path) == before
+
+
+def test_an_analyze_stopped_by_what_report_wrote_there_says_so(result, tmp_path, capfd):
+    # it stops, as at any file its own JSON does not list, but "no fervideo run wrote it" was not true
+    from fervideo.core.errors import OutputError
+    from fervideo.run.owned import replaceable
+
+    out = tmp_path / "out"
+    assert run(capfd, *command(result, REPORT, out))[0] == 0
+    with pytest.raises(OutputError, match="report or export wrote it from a result elsewhere"):
+        replaceable([out / "step.report.html"], out / "step.json", [])
+    (out / "other.html").write_bytes(MINE)
+    with pytest.raises(OutputError, match="no fervideo run wrote it"):
+        replaceable([out / "other.html"], out / "step.json", [])
