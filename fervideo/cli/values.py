@@ -7,7 +7,7 @@ import errno
 import math
 from pathlib import Path
 
-from fervideo.core.paths import NOT_UTF8, is_utf8, printable_name
+from fervideo.core.paths import NOT_UTF8, is_utf8, printable_name, shortened
 
 
 def parse_time(text: str) -> float:
@@ -50,8 +50,8 @@ def path_arg(text: str) -> Path:
         if exc.errno == errno.ELOOP:
             raise argparse.ArgumentTypeError(_LOOP.format(text)) from None
         if exc.errno == errno.ENAMETOOLONG:  # no file system can hold it: said now, not as an internal error later
-            short = text if len(text) <= 80 else f"{text[:40]}...{text[-20:]}"
-            raise argparse.ArgumentTypeError(f"{short!r}: a name in this path is too long for a file system") from None
+            too_long = f"{shortened(text)!r}: a name in this path is too long for a file system"
+            raise argparse.ArgumentTypeError(too_long) from None
     return path  # a path that does not exist yet, or that the command will find unreadable, is the command's to say
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fervideo.core import journal
 from fervideo.core.errors import OutputError
+from fervideo.core.paths import shortened
 from fervideo.core.signals import deferred
 
 NAME_MAX = 255  # bytes in one file name, on every file system fervideo writes to
@@ -88,7 +89,7 @@ class AtomicOutput:
         self.final = Path(final)
         if (size := len(os.fsencode(self.final.name))) > NAME_MAX:  # refused before any of a run's files is written
             raise OutputError(
-                f"{self.final.name[:40]}...{self.final.name[-20:]}: this output's name would be {size} bytes, over the "
+                f"{shortened(self.final.name)}: this output's name would be {size} bytes, over the "
                 f"{NAME_MAX} a file name may have; give the input a shorter name"
             )
         self.tmp = self.final.with_name(partial_name(self.final.name))

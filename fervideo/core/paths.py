@@ -27,6 +27,11 @@ def is_utf8(path: str | Path) -> bool:
     return True
 
 
+def shortened(name: str) -> str:
+    """A long name as its head and tail, for a one-line message."""
+    return name if len(name) <= 80 else f"{name[:40]}...{name[-20:]}"
+
+
 def printable_name(path: str | Path) -> str:
     """The name as its bytes read, undecodable ones as \\xNN: printable whatever the name holds."""
     return os.fsencode(str(path)).decode("utf-8", "backslashreplace")

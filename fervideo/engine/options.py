@@ -11,6 +11,8 @@ from fervideo.engine.identity import check_participant
 from fervideo.engine.source import Sampling
 from fervideo.engine.tracker import TrackerConfig
 
+SAMPLING_FIELDS = {"start", "end", "every", "fps"}  # a keyword a caller may mean for AnalyzeOptions: Sampling's
+
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
@@ -51,11 +53,7 @@ class AnalyzeOptions:
         if not isinstance(options, cls):
             raise UsageError(f"options must be a fervideo AnalyzeOptions, not {type(options).__name__}")
         if unknown := sorted(set(overrides) - set(options.__dict__)):
-            hint = (
-                "; start, end, every and fps go in sampling=Sampling(...)"
-                if {"start", "end", "every", "fps"} & set(unknown)
-                else ""
-            )
+            hint = "; start, end, every and fps go in sampling=Sampling(...)" * bool(SAMPLING_FIELDS & set(unknown))
             raise UsageError(f"no AnalyzeOptions field {', '.join(unknown)}{hint}")
         return cls(**{**options.__dict__, **overrides}) if overrides else options
 

@@ -137,19 +137,25 @@ class Owners:
 
     def _files(self) -> dict[str, tuple[int, int]]:
         """The record's files and their (size, modification time); OutputError when the file is not fervideo's."""
-        if self.before is None:
-            return {}
-        try:
-            files = json.loads(self.before).get("files")
-        except (ValueError, RecursionError, AttributeError):  # not JSON, or JSON but no object
-            files = None
-        if not isinstance(files, dict):
-            raise _not_a_record(self.path)
+        files = _record_files(self.before, self.path)
         return {
             name: (entry.get("size_bytes"), entry.get("mtime_ns"))
             for name, entry in files.items()
             if isinstance(entry, dict) and name not in ("", ".", "..") and "/" not in name
         }
+
+
+def _record_files(raw: bytes | None, path: Path) -> dict:
+    """The `files` of FOLDER_RECORD's bytes (none when there is no record); OutputError when they are not ours."""
+    if raw is None:
+        return {}
+    try:
+        files = json.loads(raw).get("files")
+    except (ValueError, RecursionError, AttributeError):  # not JSON, or JSON but no object
+        files = None
+    if not isinstance(files, dict):
+        raise _not_a_record(path)
+    return files
 
 
 def _read_record(path: Path) -> bytes | None:
@@ -182,9 +188,8 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 def listed_in_folder(path: Path) -> bool:
     """Whether report or export recorded path as theirs in its folder's FOLDER_RECORD (for a refusal's wording)."""
+    record = path.parent / FOLDER_RECORD
     try:
-        raw = _read_record(path.parent / FOLDER_RECORD)
-        files = json.loads(raw).get("files") if raw is not None else None
-    except (OutputError, ValueError, RecursionError, AttributeError):
+        return path.name in _record_files(_read_record(record), record)
+    except OutputError:
         return False
-    return isinstance(files, dict) and path.name in files

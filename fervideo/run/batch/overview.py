@@ -12,9 +12,10 @@ from urllib.parse import quote
 import cv2
 
 from fervideo.core.atomic import write_bytes
+from fervideo.core.errors import InputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
-from fervideo.core.paths import is_utf8, local, printable_name
+from fervideo.core.paths import local, printable_name
 from fervideo.outputs.fields import number, section, shown
 from fervideo.outputs.timeline import COLORS
 from fervideo.run.batch.jobs import OVERVIEW_TITLE, Job
@@ -58,10 +59,11 @@ def thumbnail(summary: dict, video: Path) -> str:
     """A small JPEG (data URI) of the annotated video in the middle of its first track; "" when unreadable."""
     if not section(summary, "outputs").get("video") or not video.is_file():  # the JSON says whether one was written
         return ""
-    if not is_utf8(video):  # OpenCV cannot be given its name
+    try:
+        capture = cv2.VideoCapture(local(video))
+    except InputError:  # a name OpenCV cannot be given: no thumbnail
         return ""
     tracks = _tracks(summary)
-    capture = cv2.VideoCapture(local(video))
     middle = [number(tracks[0].get(k)) for k in ("first_time_s", "last_time_s")] if tracks else [None]
     if None not in middle:
         capture.set(cv2.CAP_PROP_POS_MSEC, 500 * sum(middle))
