@@ -7,6 +7,11 @@
         print(face.box, face.emotion, face.probs["happy"], face.valence)
     df = fervideo.load_results("out/clip.csv")  # a run's CSV as a pandas DataFrame
     tracks = fervideo.summarize(df)  # one row per tracked face
+    # as `fervideo analyze clip.mp4 --start 1.5 --end 10` smooths (the library's own default is raw, smooth=0)
+    results = fervideo.analyze_video("clip.mp4", smooth=0.2, sampling=fervideo.Sampling(start=1.5, end=10))
+
+fervideo's own errors derive from fervideo.FervideoError: UsageError (a bad argument or option), InputError (an
+input that is missing or unreadable), ModelError and OutputError; each message says what to do.
 
 The package's folders are its layers, bottom to top: core, data and engine, outputs, run, cli.
 """
@@ -32,6 +37,15 @@ _LAZY = {
     "analyze_video": "fervideo.engine.pipeline",
     "load_results": "fervideo.outputs.results",
     "summarize": "fervideo.outputs.results",
+    # AnalyzeOptions' parts, which its messages name (sampling=Sampling(...)), and the errors the API raises
+    "Sampling": "fervideo.engine.source",
+    "DetectorConfig": "fervideo.engine.detector",
+    "TrackerConfig": "fervideo.engine.tracker",
+    "FervideoError": "fervideo.core.errors",
+    "InputError": "fervideo.core.errors",
+    "ModelError": "fervideo.core.errors",
+    "OutputError": "fervideo.core.errors",
+    "UsageError": "fervideo.core.errors",
 }
 
 
@@ -52,8 +66,16 @@ __all__ = [
     "EMOTIONS",
     "AnalyzeOptions",
     "Analyzer",
+    "DetectorConfig",
     "Face",
+    "FervideoError",
     "FrameResult",
+    "InputError",
+    "ModelError",
+    "OutputError",
+    "Sampling",
+    "TrackerConfig",
+    "UsageError",
     "__version__",
     "analyze_image",
     "analyze_video",

@@ -14,11 +14,14 @@ def confusion_matrix(targets: np.ndarray, preds: np.ndarray, num_classes: int = 
 
 
 def report(confusion: np.ndarray) -> dict:
-    """accuracy, n, per_class {class: {correct, total, accuracy}} and the confusion matrix as lists."""
+    """accuracy, n, per_class {class: {correct, total, accuracy}} and the confusion matrix as lists.
+
+    A class with no faces has accuracy None: 0% would read as a class the model never gets right.
+    """
     correct = np.diag(confusion)
     totals = confusion.sum(axis=1)
     per_class = {
-        name: {"correct": int(c), "total": int(t), "accuracy": float(c / t) if t else 0.0}
+        name: {"correct": int(c), "total": int(t), "accuracy": float(c / t) if t else None}
         for name, c, t in zip(EMOTIONS, correct, totals, strict=True)
     }
     n = int(confusion.sum())
@@ -37,8 +40,9 @@ def macro_accuracy(rep: dict) -> float:
 
 
 def per_class_lines(rep: dict) -> list[str]:
-    """The study's table: 'Angry: 10% (54/491)' per class."""
+    """The study's table: 'Angry: 10% (54/491)' per class, 'Disgust: - (0/0)' for a class with no faces."""
     return [
-        f"{name.capitalize()}: {row['accuracy']:.0%} ({row['correct']}/{row['total']})"
+        f"{name.capitalize()}: {'-' if row['accuracy'] is None else format(row['accuracy'], '.0%')} "
+        f"({row['correct']}/{row['total']})"
         for name, row in rep["per_class"].items()
     ]

@@ -69,3 +69,16 @@ def _levelled(gray: np.ndarray, square: tuple[int, int, int, int], roll: float, 
     patch = cv2.warpAffine(gray, turn, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     shrinking = patch.shape[0] > size
     return cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def turned(crops: np.ndarray, roll: np.ndarray) -> np.ndarray:
+    """(N, S, S) crops turned by -roll (N,) radians about their centres, eyes level; corners replicated.
+
+    Coarser than crop_faces(..., roll) (a turned 48x48 crop, not the frame) and 20 times cheaper: enough to see
+    where the eyes are, for the change gate."""
+    size = crops.shape[-1]
+    out = np.empty_like(crops)
+    for i, (crop, angle) in enumerate(zip(crops, roll, strict=True)):
+        turn = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), math.degrees(float(angle)), 1.0)
+        out[i] = cv2.warpAffine(crop, turn, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out

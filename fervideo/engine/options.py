@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+import os
 from dataclasses import asdict, dataclass
+
+import numpy as np
 
 from fervideo.core.choices import DEFAULT_MODEL, PRECISIONS, RUNTIMES
 from fervideo.core.errors import UsageError
@@ -12,6 +17,7 @@ from fervideo.engine.source import Sampling
 from fervideo.engine.tracker import TrackerConfig
 
 SAMPLING_FIELDS = {"start", "end", "every", "fps"}  # a keyword a caller may mean for AnalyzeOptions: Sampling's
+SWITCHES = ("tta", "align", "face_features", "every_frame")  # True or False: a truthy "no" would turn one on
 
 
 @dataclass(frozen=True)
@@ -33,18 +39,46 @@ class AnalyzeOptions:
 
     def __post_init__(self) -> None:
         # the library's callers pass values the CLI's parser never would: each is checked here, not mid-run
+        self._plain()
         if not isinstance(self.participant, str):
             raise UsageError(f"participant is a str (everyone, largest, center or an id), not {self.participant!r}")
         check_participant(self.participant)
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise UsageError(f"--batch-size must be a whole number, 1 or more, not {self.batch_size!r}")
-        if isinstance(self.smooth, bool) or not isinstance(self.smooth, (int, float)) or not self.smooth >= 0:
-            raise UsageError(f"--smooth must be 0 or more seconds, not {self.smooth!r}")
+        if not isinstance(self.smooth, float) or not 0 <= self.smooth < math.inf:  # a number is a float by now
+            raise UsageError(f"--smooth must be 0 or more seconds, a finite number, not {self.smooth!r}")
         for name, value, choices in (("precision", self.precision, PRECISIONS), ("runtime", self.runtime, RUNTIMES)):
             if value not in choices:
                 raise UsageError(f"{name} {value!r}: use one of {', '.join(choices)}")
         if not isinstance(self.sampling, Sampling):
             raise UsageError(f"sampling must be a fervideo Sampling (start, end, every, fps), not {self.sampling!r}")
+        self._check_parts()
+
+    def _plain(self) -> None:
+        """Paths, numpy numbers and numpy booleans as the str, int, float and bool that the JSON summary holds."""
+        if isinstance(self.model, os.PathLike):
+            object.__setattr__(self, "model", os.fspath(self.model))  # frozen: set once, while it is being built
+        if not isinstance(self.model, str):
+            raise UsageError(f"model is a registered name (fervideo models) or a checkpoint's path, not {self.model!r}")
+        for name in SWITCHES:
+            value = getattr(self, name)
+            if not isinstance(value, bool | np.bool_):
+                raise UsageError(f"{name} is True or False, not {value!r}")
+            object.__setattr__(self, name, bool(value))
+        if isinstance(self.batch_size, numbers.Integral) and not isinstance(self.batch_size, bool):
+            object.__setattr__(self, "batch_size", int(self.batch_size))
+        if isinstance(self.smooth, numbers.Real) and not isinstance(self.smooth, bool):
+            object.__setattr__(self, "smooth", float(self.smooth))
+
+    def _check_parts(self) -> None:
+        """The detector's and the tracker's settings: their own types, and the score the CLI bounds as well."""
+        if not isinstance(self.detector, DetectorConfig):
+            raise UsageError(f"detector must be a fervideo DetectorConfig, not {self.detector!r}")
+        if not isinstance(self.tracker, TrackerConfig):
+            raise UsageError(f"tracker must be a fervideo TrackerConfig, not {self.tracker!r}")
+        score = self.detector.min_score
+        if isinstance(score, bool) or not isinstance(score, numbers.Real) or not 0 <= score <= 1:
+            raise UsageError(f"detector min_score must be between 0 and 1 (--min-face-score), not {score!r}")
 
     @classmethod
     def overridden(cls, options: AnalyzeOptions | None, overrides: dict) -> AnalyzeOptions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -15,7 +16,7 @@ from fervideo.core.detections import FACE_FEATURES, Detections
 from fervideo.core.errors import InputError, UsageError
 from fervideo.core.frames import Frame, FrameResult
 from fervideo.engine.classifier import EmotionClassifier
-from fervideo.engine.crop import crop_faces
+from fervideo.engine.crop import crop_faces, turned
 from fervideo.engine.detector import FaceDetector
 from fervideo.engine.identity import FaceEmbedder, Participant
 from fervideo.engine.landmarks import MIN_PRESENCE, FaceMesh, with_eyes
@@ -228,7 +229,14 @@ class Analyzer:
     def _read(self, images: list[np.ndarray], faces: list[Detections], crops: list[np.ndarray], times: list) -> None:
         """Mesh and classify the faces of frames (in time order) that changed, in one batch; the others keep their
         last reading (ChangeGate)."""
-        decided = [self.gate.decide(f.tracker_id, c, t) for f, c, t in zip(faces, crops, times, strict=True)]
+        # the eye band is read on crops turned so the eyes are level: on a tilted head they leave it, and a blink too
+        level = [
+            c if self.options.align or self.gate.every_frame or f.roll is None else turned(c, f.roll)
+            for f, c in zip(faces, crops, strict=True)
+        ]
+        decided = [
+            self.gate.decide(f.tracker_id, c, t, e) for f, c, t, e in zip(faces, crops, times, level, strict=True)
+        ]
         dues = [due for due, _ in decided]
         self._features(images, faces, dues, [eyes for _, eyes in decided])
         size, classes = self.classifier.spec.face_size, len(self.classifier.classes)
@@ -288,6 +296,11 @@ class Analyzer:
             why = "is closed; open another" if self._state == "closed" else "is in a run() still; finish or close it"
             raise UsageError(f"{call}: this Analyzer {why} (one Analyzer analyses one source at a time)")
 
+    @property
+    def closed(self) -> bool:
+        """Whether close() has released the models."""
+        return self._state == "closed"
+
     def close(self) -> None:
         """Release the detector."""
         self._state = "closed"
@@ -301,9 +314,16 @@ class Analyzer:
 
 
 def analyze_video(
-    path: str | Path, options: AnalyzeOptions = AnalyzeOptions(), **overrides: object
+    path: str | Path, options: AnalyzeOptions | None = None, **overrides: object
 ) -> Iterator[FrameResult]:
-    """Yield a FrameResult for every frame of a video or photo; writes nothing, prints nothing."""
+    """A FrameResult for every frame of a video or photo, as they come; writes nothing, prints nothing."""
     options = AnalyzeOptions.overridden(options, overrides)
-    with Analyzer(options) as analyzer, VideoSource(path) as source:
+    if not isinstance(path, str | os.PathLike):
+        raise UsageError(f"analyze_video takes a video's or photo's path, not {path!r}")
+    # checked and opened here, not at the first next(): a bad option or a missing file is an error of this call
+    return _results(options, VideoSource(path))
+
+
+def _results(options: AnalyzeOptions, source: VideoSource) -> Iterator[FrameResult]:
+    with source, Analyzer(options) as analyzer:
         yield from analyzer.run(source)

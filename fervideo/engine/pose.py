@@ -110,7 +110,8 @@ def face_features(marks: Marks, ids: np.ndarray, eyes: EyeNormaliser) -> np.ndar
     mesh, contours, irises = marks.mesh[found], marks.eyes[found], marks.irises[found]
     pose = head_pose(mesh)
     openness = eyes(np.asarray(ids)[found], eye_aspect(contours))  # (F, 2): the person's right eye, then left
-    gaze = pose[:, :2] + eye_turn(contours, irises)
+    # an iris the camera sees points within a right angle of the lens: a sum past it is a misread eye
+    gaze = np.clip(pose[:, :2] + eye_turn(contours, irises), -90, 90)
     looking = (
         np.all(np.abs(pose[:, :2]) <= HEAD_TOLERANCE, axis=1)
         & np.all(np.abs(gaze) <= LOOK_TOLERANCE, axis=1)

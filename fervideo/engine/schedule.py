@@ -116,10 +116,12 @@ class ChangeGate:
         self.carried = 0
         self.eyes_read = 0
 
-    def decide(self, ids: np.ndarray, crops: np.ndarray, time_s: float) -> tuple[np.ndarray, np.ndarray]:
-        """Which faces (public ids, (N, S, S) grey crops) of a frame to classify and mesh, and which of those to
-        read the eyes of: two (N,) bool."""
-        blocks, band = block_means(crops), eye_band(crops)  # (N, B, B), (N, b, b')
+    def decide(
+        self, ids: np.ndarray, crops: np.ndarray, time_s: float, level: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Which faces (public ids, (N, S, S) grey crops; level: the same turned eyes level) of a frame to classify
+        and mesh, and which of those to read the eyes of: two (N,) bool."""
+        blocks, band = block_means(crops), eye_band(crops if level is None else level)  # (N, B, B), (N, b, b')
         due, eyes = np.ones(len(ids), bool), np.ones(len(ids), bool)
         for i, face in enumerate(ids.tolist()):
             last = self._last.get(face)

@@ -18,11 +18,10 @@ from fervideo.core.atomic import AtomicOutput
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import face_series_name
 from fervideo.outputs.boris import subject_name, write_boris_project, write_face_series
-from fervideo.outputs.episodes import EPISODE_HEADER, Episode, track_episodes
+from fervideo.outputs.episodes import EPISODE_HEADER, SEGMENT_GAP, Episode, track_episodes
 from fervideo.outputs.face_features import face_events
 from fervideo.outputs.fields import export_fields
 from fervideo.outputs.record import Owners
-from fervideo.outputs.summary import SEGMENT_GAP
 
 FORMATS = ("eaf", "boris")
 VOCABULARY = "fervideo-emotions"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fervideo.core.detections import FACE_FEATURES
+from fervideo.outputs.episodes import segment_starts
 
 BLINK_DEPTH = 0.5  # a blink: both eyes' mean openness under this share of the track's median openness ...
 BLINK_MAX_S = 0.5  # ... and back over it within this many seconds (longer: eyes closed, not a blink)
@@ -33,14 +34,14 @@ def blink_spans(times: np.ndarray, openness: np.ndarray) -> list[tuple[float, fl
 
 def true_spans(times: np.ndarray, flags: np.ndarray, gap: float) -> list[tuple[float, float]]:
     """The stretches (start, end) where flags (T,) at times (T,) hold: each true frame lasts until the next
-    frame, or one typical step where the next is more than gap seconds away (the face was out of view)."""
+    frame, or one typical step where the next is more than gap seconds and 1.5 steps away (out of view)."""
     times, flags = np.asarray(times, np.float64), np.asarray(flags, bool)
     if not len(times):
         return []
-    steps = np.diff(times)
-    step = float(np.median(steps)) if len(steps) else 0.0
-    following = np.r_[times[1:], times[-1] + step]
-    ends = np.where(following - times > gap, times + step, following)
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    ends = np.r_[times[1:], times[-1] + step]
+    back = segment_starts(times, gap)  # the summary's segments: under sparse sampling one step is no absence
+    ends[back - 1] = times[back - 1] + step
     spans: list[tuple[float, float]] = []
     for t, end, on in zip(times, ends, flags, strict=True):
         if not on:
@@ -58,15 +59,20 @@ def track_features(times: np.ndarray, features: np.ndarray, seconds: float) -> d
     if not known.any():
         return None
     times, features = times[known], features[known]
-    openness = features[:, [COLUMN["eye_open_left"], COLUMN["eye_open_right"]]].mean(axis=1)
-    blinks = blink_times(times, openness)
     return {
         "frames": int(known.sum()),
-        "head_pose_deg": {
-            name: {"mean": _round(features[:, COLUMN[name]].mean()), "sd": _round(features[:, COLUMN[name]].std())}
-            for name in ("yaw", "pitch", "roll")
-        },
+        "head_pose_deg": {name: _spread(features[:, COLUMN[name]]) for name in ("yaw", "pitch", "roll")},
         "looking_at_camera_share": round(float(features[:, COLUMN["looking_at_camera"]].mean()), 4),
+        **_blinks(times, features, seconds),
+    }
+
+
+def _blinks(times: np.ndarray, features: np.ndarray, seconds: float) -> dict:
+    """blinks, blinks_per_minute and blink_times_s; all None where frames too sparse (or one) could show none."""
+    if len(times) < 2 or np.median(np.diff(times)) > BLINK_MAX_S:  # a dip could never recover in time: not 0
+        return {"blinks": None, "blinks_per_minute": None, "blink_times_s": None}
+    blinks = blink_times(times, features[:, [COLUMN["eye_open_left"], COLUMN["eye_open_right"]]].mean(axis=1))
+    return {
         "blinks": len(blinks),
         "blinks_per_minute": round(60 * len(blinks) / seconds, 2) if seconds > 0 else None,
         "blink_times_s": [round(t, 3) for t in blinks],
@@ -80,6 +86,11 @@ def face_events(times: np.ndarray, features: np.ndarray, gap: float) -> dict[str
     openness = features[known][:, [COLUMN["eye_open_left"], COLUMN["eye_open_right"]]].mean(axis=1)
     looking = np.nan_to_num(features[:, COLUMN["looking_at_camera"]]) > 0.5  # no mesh: not known to look
     return {"blink": blink_spans(times[known], openness), "looking at camera": true_spans(times, looking, gap)}
+
+
+def _spread(values: np.ndarray) -> dict:
+    """Mean and standard deviation of one angle; sd None for one frame, which shows no spread (a photo)."""
+    return {"mean": _round(values.mean()), "sd": _round(values.std()) if len(values) > 1 else None}
 
 
 def _round(value: float) -> float:

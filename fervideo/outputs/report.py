@@ -71,7 +71,7 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
         raise InputError(f"{json_path}: not a fervideo JSON summary ({exc})") from exc
     export_fields(json_path)  # export's own check of the JSON: a result that one of them refuses, both refuse
     # the tracks come from the CSV itself: a hand-edited JSON may lack their fields, never the rows
-    summary = {**summary, "tracks": track_summaries(table)}
+    summary = {**summary, "tracks": track_summaries(table), "outputs": _outputs_beside(summary, csv_path.parent)}
     source, warning = _find_source(section(summary, "input"))  # checked; a dict however the file changes
     warnings = [warning] if warning else []
     moments = moments_from_source(table, source)
@@ -91,6 +91,16 @@ def report_from_result(csv_path: str | Path, out_dir: str | Path | None = None) 
         except OSError as exc:
             raise OutputError(f"{finals['report']}: could not put the report in place: {exc.strerror or exc}") from exc
     return {k: staged[k].final for k in ("report", "timeline")}, warnings
+
+
+def _outputs_beside(summary: dict, folder: Path) -> dict:
+    """The JSON's outputs with the annotated video that is there now: beside the CSV (the JSON's path is relative
+    to where analyze ran, and the result may have been moved since), else where the JSON says; None if gone."""
+    outputs = section(summary, "outputs")
+    name = outputs.get("video")
+    named = [folder / Path(name).name, Path(name)] if isinstance(name, str) and name and "\0" not in name else []
+    video = next((path.resolve() for path in named if path.is_file()), None)
+    return {**outputs, "video": None if video is None else str(video)}
 
 
 def _find_source(info: dict) -> tuple[Path | None, str | None]:

@@ -28,8 +28,9 @@ def features_section(tracks: list[dict]) -> str:
         '<p class="sub">Head pose: mean &plusmn; standard deviation in degrees over the analysed frames where the '
         "face mesh found the face (yaw &gt; 0: turned towards the image's right; pitch &gt; 0: tilted up; roll &gt; "
         "0: leaning clockwise). Looking at the camera: share of those frames with the gaze within 10 degrees of "
-        "the lens. On screen: more than one stretch where the face left the view and re-identification gave it "
-        "its id again when it came back.</p>"
+        "the lens, the head turned less than 30 degrees and the eyes at least half open. Blinks: a dash where the "
+        "analysed frames were more than 0.5 s apart (or one), too few to see a blink. On screen: more than one "
+        "stretch where the face left the view and re-identification gave it its id again when it came back.</p>"
     )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fervideo.core.detections import FACE_FEATURES
-from fervideo.core.errors import InputError
+from fervideo.core.errors import InputError, UsageError
 from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.sinks import BASE_HEADER, CSV_HEADER
 from fervideo.outputs.summary import MIN_EPISODE, Rows, TrackStats
@@ -57,18 +57,19 @@ def read_table(path: str | Path) -> ResultTable:
             # without the face mesh's columns, or valence too: written before they were added
             if header not in (CSV_HEADER, BASE_HEADER, BASE_HEADER[:-1]):
                 raise InputError(f"{path}: not a fervideo result CSV ({_header_problem(header)})")
-            rows = [row for row in reader if row]  # a blank line holds no row
+            numbered = [(reader.line_num, row) for row in reader if row]  # a blank line holds no row
+            lines, rows = [n for n, _ in numbered], [row for _, row in numbered]
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read this CSV: {exc}") from exc
     col = {name: i for i, name in enumerate(CSV_HEADER)}
-    _check_cells(path, rows, col, len(header))
+    _check_cells(path, rows, lines, col, len(header))
     has_face = np.array([bool(r[col["face_id"]]) for r in rows], bool)
     index = {name: k for k, name in enumerate(EMOTIONS)}
     try:
         probs = np.array([[float(r[col[e]] or 0) for e in EMOTIONS] for r in rows], np.float64).reshape(-1, 7)
-        return ResultTable(
+        table = ResultTable(
             frame=np.array([int(r[col["frame"]]) for r in rows], np.int64),
             time_s=np.array([float(r[col["time_s"]]) for r in rows], np.float64),
             face_id=np.array([int(r[col["face_id"]] or 0) for r in rows], np.int64),
@@ -77,10 +78,27 @@ def read_table(path: str | Path) -> ResultTable:
             ),
             xyxy=_xyxy(np.array([[float(r[col[k]] or 0) for k in "xywh"] for r in rows], np.float64)),
             probs=probs,
-            features=_features(path, rows) if header == CSV_HEADER else None,
+            features=_features(path, rows, lines) if header == CSV_HEADER else None,
         )
     except (ValueError, KeyError, IndexError) as exc:
         raise InputError(f"{path}: a row does not have the values fervideo writes ({exc})") from exc
+    return _in_time_order(path, table, np.array(lines, np.int64))
+
+
+def _in_time_order(path: Path, table: ResultTable, lines: np.ndarray) -> ResultTable:
+    """The rows by frame, then face: a CSV sorted by hand otherwise reads as tracks and episodes running backwards."""
+    order = np.lexsort((table.face_id, table.frame))
+    frame, face = table.frame[order], table.face_id[order]
+    twice = np.flatnonzero((frame[1:] == frame[:-1]) & (face[1:] == face[:-1]) & (face[1:] > 0))
+    if len(twice):  # a row pasted twice: the face's time on screen and frames would count it twice
+        first, second = sorted(int(lines[order[k]]) for k in (twice[0], twice[0] + 1))
+        raise InputError(
+            f"{path}: lines {first} and {second}: face {face[twice[0]]} twice in frame {frame[twice[0]]}; "
+            "fervideo writes one row per face per frame: delete one of them"
+        )
+    features = None if table.features is None else table.features[order]
+    fields = (table.frame, table.time_s, table.face_id, table.emotion, table.xyxy, table.probs)
+    return ResultTable(*(column[order] for column in fields), features=features)
 
 
 NUMBERS = ("time_s", "face_score", "x", "y", "w", "h", *EMOTIONS, "confidence", "valence")
@@ -93,9 +111,9 @@ RANGES |= {name: (0.0, 1.0) for name in ("face_score", *EMOTIONS, "confidence")}
 RANGES |= {name: (-1e9, 1e9) for name in "xywh"}
 
 
-def _check_cells(path: Path, rows: list[list[str]], col: dict[str, int], width: int) -> None:
+def _check_cells(path: Path, rows: list[list[str]], lines: list[int], col: dict[str, int], width: int) -> None:
     """Refuse, naming its line and column, a cell fervideo never writes, before any of it is converted."""
-    for line, row in enumerate(rows, start=2):
+    for line, row in zip(lines, rows, strict=True):
         # a NaN or an infinity, which float() accepts, would reach the report as invalid JSON; a frame or face id
         # beyond int64 stops numpy with an OverflowError that names nothing
         if len(row) != width:  # a row cut short (a copy stopped mid-line) read its missing numbers as NaN
@@ -123,10 +141,10 @@ def _check_cells(path: Path, rows: list[list[str]], col: dict[str, int], width: 
                 )
 
 
-def _features(path: Path, rows: list[list[str]]) -> np.ndarray:
+def _features(path: Path, rows: list[list[str]], lines: list[int]) -> np.ndarray:
     """The face mesh's columns as (R, 9) floats, NaN for an empty cell (no mesh, or --no-face-features)."""
     start, out = len(BASE_HEADER), np.full((len(rows), len(FACE_FEATURES)), np.nan)
-    for line, row in enumerate(rows, start=2):
+    for i, (line, row) in enumerate(zip(lines, rows, strict=True)):
         for k, cell in enumerate(row[start : start + len(FACE_FEATURES)]):
             try:
                 value = float(cell) if cell else math.nan
@@ -134,7 +152,7 @@ def _features(path: Path, rows: list[list[str]]) -> np.ndarray:
                 raise InputError(f"{path}: line {line}: {FACE_FEATURES[k]} is {cell!r}, not a number") from None
             if math.isinf(value) or (cell and math.isnan(value)):  # NaN or inf would reach the page as invalid JSON
                 raise InputError(f"{path}: line {line}: {FACE_FEATURES[k]} is {cell!r}, not a finite number")
-            out[line - 2, k] = value
+            out[i, k] = value
     return out
 
 
@@ -205,11 +223,18 @@ def load_results(path: str | Path) -> pd.DataFrame:
     """A result CSV as a DataFrame: ints for frame and box, nullable Int64 face_id, categorical emotion."""
     pd = _pandas()
     read_table(path)  # the same checks and messages as everywhere else, before pandas sees the file
-    dtypes = {name: "float64" for name in ("time_s", "face_score", "confidence", *EMOTIONS)}
-    dtypes |= {name: "Int64" for name in ("face_id", "x", "y", "w", "h")}
-    df = pd.read_csv(path, dtype={**dtypes, "frame": "int64", "emotion": "string"})
+    floats = ("time_s", "face_score", "confidence", *EMOTIONS, "valence", *FACE_FEATURES[:-1])
+    dtypes = {name: "float64" for name in floats} | {"frame": "int64", "emotion": "string"}
+    dtypes |= {name: "Int64" for name in ("face_id", "x", "y", "w", "h", "looking_at_camera")}  # empty: no face
+    with open(path, encoding="utf-8-sig") as f:  # the columns this file has: older results lack the mesh's
+        present = {name.strip() for name in f.readline().split(",")}
+    # skipinitialspace: read_table takes "frame, time_s", which pandas would read as a column " time_s"
+    df = pd.read_csv(path, dtype={k: v for k, v in dtypes.items() if k in present}, skipinitialspace=True)
     df["emotion"] = pd.Categorical(df["emotion"], categories=list(EMOTIONS))
     return df
+
+
+SUMMARY_INPUT = ("frame", "time_s", "face_id", "emotion", "x", "y", "w", "h", *EMOTIONS)
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
@@ -219,7 +244,13 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     (mean probability) and frames_<emotion> (analysed frames in which that emotion was on top).
     """
     pd = _pandas()
+    missing = [] if not isinstance(df, pd.DataFrame) else [c for c in SUMMARY_INPUT if c not in df.columns]
+    if not isinstance(df, pd.DataFrame) or missing:
+        what = f"lacks {', '.join(missing)}" if missing else f"is a {type(df).__name__}"
+        raise UsageError(f"summarize takes a result's rows as fervideo.load_results(csv) gives them; this {what}")
     df = df.sort_values("frame", kind="stable")  # a caller's own order (by a probability, reversed) is not time's
+    if not isinstance(df["emotion"].dtype, pd.CategoricalDtype):  # pd.read_csv's own reading: names as text
+        df = df.assign(emotion=pd.Categorical(df["emotion"], categories=list(EMOTIONS)))
     faces = df["face_id"].notna().to_numpy()
     table = ResultTable(
         frame=df["frame"].to_numpy(np.int64),
@@ -237,4 +268,8 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     columns = ["id", "first_frame", "last_frame", "first_time_s", "last_time_s", "frames", "seconds"]
     columns += ["dominant_emotion", *(f"mean_{e}" for e in EMOTIONS), *(f"frames_{e}" for e in EMOTIONS)]
-    return pd.DataFrame(rows, columns=columns).set_index("id").rename_axis("face_id")
+    types = {name: "int64" for name in ("id", "first_frame", "last_frame", "frames", *columns[-len(EMOTIONS) :])}
+    types |= {name: "float64" for name in columns if name.endswith("_s") or name.startswith("mean_")}
+    # as typed without tracks as with them: an empty frame's columns would otherwise all be object
+    out = pd.DataFrame(rows, columns=columns).astype(types | {"seconds": "float64"})
+    return out.set_index("id").rename_axis("face_id")

@@ -9,14 +9,11 @@ import numpy as np
 from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.frames import FrameResult
 from fervideo.core.labels import EMOTIONS
-from fervideo.outputs.episodes import Episode, time_per_emotion, track_episodes, valence
+from fervideo.outputs.episodes import Episode, segment_starts, time_per_emotion, track_episodes, valence
 from fervideo.outputs.face_features import track_features
 
 STATS = (("mean", np.mean), ("min", np.min), ("max", np.max))
 MIN_EPISODE = 0.5  # seconds: a shorter stretch of one top emotion joins a neighbour
-# seconds out of view that split a track into segments: the IoU tracker bridges 5 missed analysed frames (0.17 s
-# at 30 frames/s) itself, so a longer absence that kept the id was bridged by re-identification (engine/identity.py)
-SEGMENT_GAP = 0.5
 
 
 class Rows:
@@ -112,9 +109,7 @@ class TrackStats:
         if not self.series:
             return []
         frames, times, _ = self.arrays()
-        gaps = np.diff(times)
-        step = float(np.median(gaps)) if len(gaps) else 0.0
-        cuts = np.flatnonzero((gaps > SEGMENT_GAP) & (gaps > 1.5 * step)) + 1  # sparse sampling: one step is no gap
+        cuts = segment_starts(times)  # the same cuts as the episodes'
         return [
             {
                 "first_frame": int(frames[a]),

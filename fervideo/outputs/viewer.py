@@ -47,8 +47,17 @@ SCRIPT = """
   const data = JSON.parse(document.getElementById('fv-data').textContent);
   const root = document.getElementById('fv'), video = document.getElementById('fv-video');
   root.classList.add('on');
+  const unplayable = () => {  // mp4v (--codec mp4v, or no ffmpeg), a damaged file: said, not a black box
+    const p = document.createElement('p');
+    p.id = 'fv-unplayable'; p.className = 'warn';
+    p.textContent = `This browser cannot play ${decodeURIComponent(video.getAttribute('src'))}: moved, or not ` +
+      'H.264 (analyze without --codec mp4v, with ffmpeg). The timelines still seek and show the faces.';
+    video.after(p);
+  };
+  if (video.error) unplayable(); else video.addEventListener('error', unplayable, {once: true});
   const now = document.getElementById('fv-now'), lanes = {};
   const duration = () => (isFinite(video.duration) && video.duration > 0 ? video.duration : data.duration);
+  const clock = () => video.currentTime + data.start;  // the CSV's time: the annotated video begins at the range's
   const AXIS = 16;  // pixels under each lane's curves for its time axis
   function series(g, x, ts, ys, color, y) {  // one line, broken where a value is missing (null: no face mesh)
     g.strokeStyle = color; g.beginPath();
@@ -61,24 +70,25 @@ SCRIPT = """
   }
   function axis(g, w, h, x) {  // ticks at 1, 2 or 5 times a power of ten seconds, about 100 pixels apart
     const d = duration(), raw = d * 100 / Math.max(w, 1), p = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 5, 10].map(m => m * p).find(s => s >= raw), n = Math.floor(d / step + 1e-9);
+    const step = [1, 2, 5, 10].map(m => m * p).find(s => s >= raw);
+    const k0 = Math.ceil(data.start / step - 1e-9), n = Math.floor((data.start + d) / step + 1e-9);
     g.strokeStyle = g.fillStyle = data.axis; g.lineWidth = 1; g.font = '11px sans-serif'; g.textBaseline = 'top';
     g.beginPath(); g.moveTo(0, h + 0.5); g.lineTo(w, h + 0.5);
-    for (let k = 0; k <= n; k++) {
+    for (let k = k0; k <= n; k++) {
       const at = Math.round(x(k * step)) + 0.5;
       g.moveTo(at, h); g.lineTo(at, h + 4);
     }
     g.stroke();
-    for (let k = 0; k <= n; k++) {
+    for (let k = k0; k <= n; k++) {
       const at = x(k * step);
-      g.textAlign = k === 0 ? 'left' : at > w - 30 ? 'right' : 'center';
+      g.textAlign = at < 30 ? 'left' : at > w - 30 ? 'right' : 'center';
       g.fillText(`${+(k * step).toFixed(3)} s`, at, h + 4);
     }
   }
-  function draw(id) {
+  function draw(id) {  // sizes read for every lane first (update): each read after a resize lays the page out again
     const lane = lanes[id], track = data.tracks[id], c = lane.canvas, g = c.getContext('2d');
-    c.width = c.clientWidth; c.height = c.clientHeight;
-    const w = c.width, h = c.height - AXIS, x = t => (t / duration()) * w;
+    c.width = lane.w; c.height = lane.h;
+    const w = c.width, h = c.height - AXIS, x = t => ((t - data.start) / duration()) * w;
     const top = h * (track.yaw ? 0.55 : 0.7), low = track.yaw ? h * 0.75 : h;  // probabilities, valence, pose
     g.clearRect(0, 0, w, c.height); g.lineWidth = 1.5;
     const prob = v => top * (1 - v);
@@ -92,7 +102,7 @@ SCRIPT = """
       g.fillStyle = data.pose.blink; track.blinks.forEach(t => g.fillRect(Math.round(x(t)) - 1, low, 3, (h - low) / 3));
     }
     axis(g, w, h, x);
-    g.fillStyle = '#d00'; g.fillRect(x(video.currentTime) - 1, 0, 2, c.height);
+    g.fillStyle = '#d00'; g.fillRect(x(clock()) - 1, 0, 2, c.height);
   }
   function at(track, t) {  // the track's last analysed frame at or before t, if it is still on screen
     let lo = 0, hi = track.t.length - 1, best = -1;
@@ -103,7 +113,7 @@ SCRIPT = """
     return best >= 0 && t - track.t[best] <= data.gap ? best : -1;
   }
   function update() {
-    const t = video.currentTime, rows = [];
+    const t = clock(), rows = [];
     let hidden = 0;  // faces on screen whose track is unticked: there is a face, only not shown
     for (const id of Object.keys(data.tracks)) {
       const track = data.tracks[id], i = at(track, t);
@@ -116,7 +126,9 @@ SCRIPT = """
     const note = hidden ? `<div class="hidden">${hidden} hidden track${hidden > 1 ? 's' : ''} on screen</div>` : '';
     const shown = rows.join('') || (note ? '' : '<div>no face</div>');
     now.innerHTML = `<div class="time">${t.toFixed(2)} s</div>` + shown + note;
-    Object.keys(lanes).forEach(draw);
+    const ids = Object.keys(lanes);
+    ids.forEach(id => { const c = lanes[id].canvas; lanes[id].w = c.clientWidth; lanes[id].h = c.clientHeight; });
+    ids.forEach(draw);
   }
   for (const id of Object.keys(data.tracks)) {
     const div = document.createElement('div'), canvas = document.createElement('canvas');
@@ -139,7 +151,7 @@ SCRIPT = """
     const li = document.createElement('li'), b = document.createElement('button');
     b.textContent = `track ${e.face_id}: ${e.emotion}, ${e.start_s.toFixed(2)}-${e.end_s.toFixed(2)} s`;
     b.dataset.start = e.start_s;
-    b.addEventListener('click', () => { video.currentTime = e.start_s; update(); });
+    b.addEventListener('click', () => { video.currentTime = Math.max(0, e.start_s - data.start); update(); });
     li.appendChild(b); list.appendChild(li);
   });
   ['timeupdate', 'seeked', 'loadedmetadata'].forEach(k => video.addEventListener(k, update));
@@ -149,20 +161,29 @@ SCRIPT = """
 """
 
 
-def video_reference(summary: dict, page_dir: Path) -> str | None:
-    """The video the viewer plays, relative to the page: the annotated one (being written beside the page now, or
-    there from an earlier run), else the source if it is still there; None for a photo or no video at all."""
+def played_video(summary: dict) -> tuple[Path | None, bool]:
+    """The video the viewer plays: the annotated one (being written beside the page now, or there from an earlier
+    run), else the source if it is still there; and whether it is the annotated one, which starts at the range's
+    start (fervideo.outputs.sinks.PacedFrames), where the source starts at its own 0."""
     annotated, source = section(summary, "outputs").get("video"), section(summary, "input").get("absolute_path")
     annotated, source = (v if isinstance(v, str) and v and "\0" not in v else None for v in (annotated, source))
-    video = annotated or (source if source and Path(source).is_file() else None)
-    if video is None or Path(video).suffix.lower() in IMAGE_SUFFIXES:
+    if annotated:
+        return Path(annotated), True
+    return (Path(source), False) if source and Path(source).is_file() else (None, False)
+
+
+def video_reference(summary: dict, page_dir: Path) -> str | None:
+    """The video the viewer plays, relative to the page; None for a photo or no video at all."""
+    video, _ = played_video(summary)
+    if video is None or video.suffix.lower() in IMAGE_SUFFIXES:
         return None
     # a URL, not a path: '#' would start a fragment, '%' an escape, and 'clip:1.mp4' read as a scheme
-    return quote(Path(os.path.relpath(Path(video).resolve(), page_dir.resolve())).as_posix())
+    return quote(Path(os.path.relpath(video.resolve(), page_dir.resolve())).as_posix())
 
 
-def viewer_data(summary: dict, table: ResultTable) -> dict:
-    """What the script draws: per track its times, probabilities and valence; the episodes."""
+def viewer_data(summary: dict, table: ResultTable, start: float = 0.0) -> dict:
+    """What the script draws: per track its times, probabilities and valence; the episodes; start: the time in the
+    CSV at the played video's 0."""
     min_episode = number(section(summary, "episodes").get("min_seconds"), 0.5, least=0.0)
     tracks, episodes = {}, []
     frames, times = table.frame_times()
@@ -179,9 +200,11 @@ def viewer_data(summary: dict, table: ResultTable) -> dict:
         if table.features is not None and not np.isnan(table.features[rows]).all():  # old CSVs: no face mesh
             tracks[str(face)] |= _pose(t, table.features[rows])
         episodes += [e.row() for e in track_episodes(face, table.frame[rows], t, p, min_episode)]
-    duration = number(section(summary, "input").get("duration"), float(times[-1]) if len(times) else 0.0, least=1e-6)
+    whole = number(section(summary, "input").get("duration"), float(times[-1]) if len(times) else 0.0, least=1e-6)
+    duration = max(whole - start, 1e-6)  # until the video's own length is known
     colors = [COLORS[name] for name in EMOTIONS]
     return {
+        "start": start,
         "duration": duration,
         "gap": gap,
         "emotions": list(EMOTIONS),
@@ -223,8 +246,10 @@ def viewer_html(summary: dict, table: ResultTable, page_dir: Path) -> str:
     video = video_reference(summary, page_dir)
     if video is None or not table.track_ids():
         return ""
+    # the annotated video's 0 is the first analysed frame, the first of the range (--start)
+    start = float(table.frame_times()[1][0]) if played_video(summary)[1] else 0.0
     # allow_nan=False: a browser's JSON.parse refuses NaN, and the viewer would vanish; no '<' ends the script early
-    drawn = viewer_data(summary, table)
+    drawn = viewer_data(summary, table, start)
     data = json.dumps(drawn, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     return "\n".join(
         [

@@ -111,7 +111,7 @@ def evaluate_photos(
     no_face = {name: sum(label == i for _, label in missed) for i, name in enumerate(EMOTIONS)}
     for name, row in result["per_class"].items():
         row["total"] += no_face[name]
-        row["accuracy"] = row["correct"] / row["total"] if row["total"] else 0.0
+        row["accuracy"] = row["correct"] / row["total"] if row["total"] else None
     correct = sum(row["correct"] for row in result["per_class"].values())
     return {
         "data": str(data),

@@ -44,6 +44,8 @@ def analyze_image(
     """
     if analyzer is not None and (options is not None or overrides):
         raise UsageError("analyze_image: an Analyzer brings its own options; give them to the Analyzer instead")
+    if analyzer is not None and (not isinstance(analyzer, Analyzer) or analyzer.closed):
+        raise UsageError(f"analyze_image: analyzer must be an open fervideo Analyzer, not {analyzer!r}")
     options = AnalyzeOptions.overridden(options, overrides)
     bgr = _picture(image)
     if analyzer is None:

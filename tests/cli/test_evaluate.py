@@ -85,10 +85,12 @@ def test_eval_photos_through_the_whole_pipeline(tmp_path, capsys, media):
     assert result["unreadable_files"] == [str(data / "neutral" / "broken.jpg")]
     assert sum(map(sum, result["confusion"])) == 2  # the confusion matrix holds the faces found
     assert result["per_class"]["happy"]["total"] == 2 and 0 <= result["ece"] <= 1
+    assert result["per_class"]["fear"] == {"correct": 0, "total": 0, "accuracy": None}  # no photos: no figure
     assert result["accuracy"] == result["per_class"]["happy"]["correct"] / 4
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "faces found in 50.0% of the photos" in captured.out and "no face" in captured.out
+    assert "Fear: - (0/0)" in captured.out
     # the broken file is named: it is not a photo without a face
     assert "warning: 1 of them could not be read at all" in captured.err and "broken.jpg" in captured.err
 

@@ -33,7 +33,7 @@ def test_report():
     assert list(rep["per_class"]) == list(EMOTIONS)
     assert rep["per_class"]["angry"] == {"correct": 1, "total": 2, "accuracy": 0.5}
     assert rep["per_class"]["happy"]["accuracy"] == pytest.approx(2 / 3)
-    assert rep["per_class"]["disgust"] == {"correct": 0, "total": 0, "accuracy": 0.0}
+    assert rep["per_class"]["disgust"] == {"correct": 0, "total": 0, "accuracy": None}
     assert rep["confusion"][0][4] == 1 and isinstance(rep["confusion"], list)
 
 
@@ -46,10 +46,10 @@ def test_per_class_lines():
     lines = per_class_lines(report(confusion_matrix(TARGETS, PREDS)))
     assert lines == [
         "Angry: 50% (1/2)",
-        "Disgust: 0% (0/0)",
-        "Fear: 0% (0/0)",
+        "Disgust: - (0/0)",
+        "Fear: - (0/0)",
         "Happy: 67% (2/3)",
-        "Sad: 0% (0/0)",
-        "Surprise: 0% (0/0)",
+        "Sad: - (0/0)",
+        "Surprise: - (0/0)",
         "Neutral: 100% (1/1)",
     ]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fervideo.engine.crop import FACE_SIZE, FER_FRAME_SCALE, FER_FRAME_SHIFT, crop_faces, face_squares
+from fervideo.engine.crop import FACE_SIZE, FER_FRAME_SCALE, FER_FRAME_SHIFT, crop_faces, face_squares, turned
 
 
 def gradient_frame(height=200, width=300):
@@ -153,6 +153,21 @@ def test_a_roll_levels_the_eyes_and_keeps_the_framing():
     assert abs(rows[0]) > 6 and abs(rows[1]) < 1  # the right eye was 8 rows higher; now on the same row
     reach = lambda face: np.linalg.norm(np.argwhere(face > 100).mean(axis=0) - 23.5)  # noqa: E731
     assert reach(level) == pytest.approx(reach(tilted), abs=1)  # turned about the square's centre
+
+
+def test_a_turned_crop_levels_the_eyes_as_a_levelled_crop_does():
+    import cv2
+
+    frame = np.zeros((240, 240), np.uint8)
+    for eye in ((100, 100), (140, 120)):
+        cv2.circle(frame, eye, 4, 255, -1)
+    box, roll = np.array([[70, 60, 170, 160]], np.float32), np.array([np.arctan2(20, 40)], np.float32)
+    level, cheap = crop_faces(frame, box, roll=roll)[0], turned(crop_faces(frame, box), roll)[0]
+    centres = [
+        [np.argwhere(face[:, half] > 100).mean(axis=0) for half in (np.s_[:24], np.s_[24:])] for face in (level, cheap)
+    ]
+    assert np.abs(np.array(centres[0]) - np.array(centres[1])).max() < 1.5  # each eye within a pixel or so
+    assert turned(crop_faces(frame, box), np.zeros(1)).tolist() == crop_faces(frame, box).tolist()
 
 
 @pytest.mark.parametrize("box", [[70, 60, 170, 160], [-20, -10, 60, 90], [250, 150, 330, 250]])

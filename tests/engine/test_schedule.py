@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fervideo.core.detections import Detections
+from fervideo.core.detections import FACE_FEATURES, Detections
 from fervideo.engine.schedule import (
     CHANGE_LEVEL,
     EYE_LEVEL,
@@ -154,3 +154,34 @@ def test_only_dense_video_runs_adaptive():
     assert adaptive(video, Sampling()) and adaptive(video, Sampling(every=2))
     assert not adaptive(video, Sampling(every=3)) and not adaptive(video, Sampling(fps=5))
     assert not adaptive(VideoInfo("p.jpg", 1, 0.0, 640, 360, is_image=True), Sampling())
+
+
+@pytest.mark.integration
+def test_the_adaptive_mode_sees_the_blink_of_a_tilted_head(tmp_path):
+    """single_face.mp4 turned 20 degrees: its one blink is read as --every-frame reads it (it was carried over)."""
+    import cv2
+
+    import fervideo
+    from fervideo.outputs.face_features import blink_times
+    from tests.conftest import shared_path
+
+    capture, images = cv2.VideoCapture(str(shared_path("media", "single_face.mp4"))), []
+    while (frame := capture.read())[0]:
+        images.append(frame[1])
+    h, w = images[0].shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), -20, 1.0)  # clockwise
+    clip = tmp_path / "tilted.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (w, h))
+    for image in images:
+        writer.write(cv2.warpAffine(image, turn, (w, h)))
+    writer.release()
+
+    def blinks(every_frame: bool) -> list[float]:
+        results = [r for r in fervideo.analyze_video(clip, every_frame=every_frame) if len(r.faces)]
+        eyes = [r.faces.features[0] for r in results]
+        columns = [FACE_FEATURES.index("eye_open_left"), FACE_FEATURES.index("eye_open_right")]
+        return blink_times(np.array([r.time_s for r in results]), np.array(eyes)[:, columns].mean(axis=1))
+
+    expected = blinks(every_frame=True)
+    assert len(expected) == 1  # the hand-counted blink, upright or turned
+    assert blinks(every_frame=False) == pytest.approx(expected, abs=0.05)

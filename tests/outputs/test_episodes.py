@@ -43,6 +43,25 @@ def test_with_no_minimum_every_stretch_is_an_episode():
     assert sum(e.duration_s for e in episodes) == pytest.approx(0.7)  # contiguous, the last as long as a step
 
 
+def test_an_episode_never_spans_the_time_a_face_was_out_of_view():
+    # re-identification gives a face that left for 2 s its id again: seen 0-2.4 s and 4.4-6 s, neutral throughout
+    times = np.r_[np.arange(0, 2.45, 0.08), np.arange(4.4, 5.95, 0.08)]
+    episodes = track_episodes(1, np.arange(len(times)), times, one_hot([NEUTRAL] * len(times)), min_seconds=0.5)
+    spans = [(round(e.start_s, 6), round(e.end_s, 6)) for e in episodes]
+    assert spans == [(0.0, 2.48), (4.4, 6.0)]  # each stretch on screen, its last frame as long as a step
+    assert sum(e.duration_s for e in episodes) == pytest.approx(2.48 + 1.6)  # no more than the time on screen
+
+
+def test_a_short_stretch_does_not_join_a_neighbour_across_an_absence():
+    times = np.r_[np.arange(0, 2.0, 0.1), np.arange(4.0, 4.3, 0.1)]  # back for 0.3 s, sad
+    labels = [HAPPY] * 20 + [SAD] * 3
+    episodes = track_episodes(1, np.arange(len(times)), times, one_hot(labels), min_seconds=0.5)
+    assert [(e.emotion, round(e.start_s, 6), round(e.end_s, 6)) for e in episodes] == [
+        ("happy", 0.0, 2.0),
+        ("sad", 4.0, 4.3),
+    ]
+
+
 @pytest.fixture(scope="module", params=["sample", "single_face"])
 def exported(request, tmp_path_factory):
     """An analysed clip with --smooth 0.5 --report --export eaf,boris: its folder and stem."""

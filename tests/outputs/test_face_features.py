@@ -9,7 +9,7 @@ import pytest
 
 from fervideo.core.detections import FACE_FEATURES
 from fervideo.core.frames import FrameResult
-from fervideo.outputs.face_features import blink_times, track_features
+from fervideo.outputs.face_features import blink_times, track_features, true_spans
 from fervideo.outputs.results import read_table
 from fervideo.outputs.sinks import BASE_HEADER, CSV_HEADER, CsvSink
 from fervideo.outputs.summary import Summary
@@ -93,3 +93,34 @@ def test_csv_columns_and_old_csvs_still_read(tmp_path):
         with open(old, "w", newline="") as f:
             csv.writer(f).writerows([header, *(row[: len(header)] for row in rows[1:])])
         assert np.array_equal(read_table(old).face_id, new.face_id)
+
+
+def test_one_frame_has_no_standard_deviation():
+    """A photo (or a face the mesh found once) has a mean pose but no spread to tell: sd is null, not 0."""
+    times, features = track()
+    one = track_features(times[:1], features[:1], seconds=0.0)
+    assert one["frames"] == 1 and one["head_pose_deg"]["yaw"] == {"mean": 10.0, "sd": None}
+    assert one["blinks"] is None and one["blinks_per_minute"] is None  # one frame cannot see a blink
+    two = track_features(times[:2], features[:2], seconds=2 / FPS)
+    assert two["head_pose_deg"]["yaw"]["sd"] == 0.0
+
+
+def test_sparse_sampling_is_no_gap_in_a_stretch():
+    """--fps 1.5 on a 26 fps clip: analysed frames 0.65-0.69 s apart, each over the 0.5 s gap. A face that looks
+    at the camera in all of them looks in one stretch per stay on screen, not one stretch per frame with holes."""
+    times = np.array([0.0, 0.6538, 1.3462, 2.0, 2.6538, 10.6538, 11.3462, 12.0])
+    spans = true_spans(times, np.ones(len(times)), gap=0.5)
+    assert spans == [(0.0, pytest.approx(3.3076)), (10.6538, pytest.approx(12.6538))]
+
+
+def test_blinks_are_unknown_where_the_sampling_cannot_see_one():
+    """--fps 1: frames 1 s apart, over the 0.5 s a blink has to recover in, so no blink could ever be counted. The
+    person did blink (a frame caught shut): 0 blinks and 0 a minute would be wrong, null says it was not measured."""
+    times = np.arange(0, 20.0, 1.0)
+    values = np.full((len(times), len(FACE_FEATURES)), 0.9, np.float32)
+    values[5, [3, 4]] = 0.05
+    sparse = track_features(times, values, seconds=20.0)
+    assert sparse["frames"] == 20 and sparse["head_pose_deg"]["yaw"]["mean"] == pytest.approx(0.9)
+    assert sparse["blinks"] is None and sparse["blinks_per_minute"] is None and sparse["blink_times_s"] is None
+    dense = track_features(*track(3.0), seconds=3.0)  # 30 frames a second
+    assert dense["blinks"] == 1 and dense["blinks_per_minute"] == 20.0

@@ -57,3 +57,12 @@ def test_analyze_and_report_show_the_features_of_the_sample(tmp_path):
     assert main(["report", str(out / "demo.csv"), "-o", str(tmp_path / "again"), "-q"]) == 0
     again = text((tmp_path / "again" / "demo.report.html").read_text())
     assert "Head pose, gaze and blinks" in again and segments in again
+
+
+def test_the_note_says_what_looking_at_the_camera_and_a_missing_blink_count_mean():
+    """The README's definition (gaze within 10 degrees, head turned under 30, eyes half open), not only the gaze;
+    and why a track sampled too sparsely has no blink count (face_features.track_features gives null)."""
+    sparse = {**TRACK, "face_features": {**TRACK["face_features"], "blinks": None, "blinks_per_minute": None}}
+    shown = text(features_section([sparse]))
+    assert "30 degrees" in shown and "half open" in shown
+    assert "more than 0.5 s apart" in shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 from pathlib import Path
@@ -129,3 +130,47 @@ def test_report_refuses_a_csv_with_nan_in_one_line_and_writes_nothing(result, tm
     code, err = run(capsys, "report", str(csv_path))
     assert code == 1 and f"line {row + 1}: happy is 'nan', not a finite number" in one_error_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.csv", "demo.json"]
+
+
+def test_report_of_a_csv_with_its_rows_out_of_order_is_the_report_of_the_sorted_csv(result, tmp_path, capsys):
+    csv_path, _ = copy_result(result, tmp_path)
+    assert run(capsys, "report", str(csv_path))[0] == 0
+    expected = (tmp_path / "demo.report.html").read_text()
+    head, *rows = csv_path.read_text().splitlines()
+    csv_path.write_text("\n".join([head, *reversed(rows)]) + "\n")  # sorted by hand, by time descending
+    code, err = run(capsys, "report", str(csv_path))
+    assert code == 0, err
+    assert (tmp_path / "demo.report.html").read_text() == expected  # tracks, timeline, viewer and episodes alike
+
+
+def test_report_refuses_a_face_twice_in_one_frame_in_one_line_and_writes_nothing(result, tmp_path, capsys):
+    csv_path, _ = copy_result(result, tmp_path)
+    lines = csv_path.read_text().splitlines()
+    row = next(i for i, line in enumerate(lines) if i and line.split(",")[2])  # a face's row, pasted again at the end
+    csv_path.write_text("\n".join([*lines, lines[row]]) + "\n")
+    code, err = run(capsys, "report", str(csv_path))
+    frame, face = lines[row].split(",")[0], lines[row].split(",")[2]
+    message = f"lines {row + 1} and {len(lines) + 1}: face {face} twice in frame {frame}"
+    assert code == 1 and message in one_error_line(err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.csv", "demo.json"]
+
+
+def test_a_duplicate_row_is_named_by_its_own_line_with_blank_lines_about(result, tmp_path, capsys):
+    csv_path, _ = copy_result(result, tmp_path)
+    head, first, *rest = csv_path.read_text().splitlines()
+    assert first.split(",")[2], "the sample's first row holds a face"
+    csv_path.write_text("\n".join([head, "", first, "", *rest, first]) + "\n")  # blank lines 2 and 4
+    code, err = run(capsys, "report", str(csv_path))
+    assert code == 1 and f"lines 3 and {len(rest) + 5}: face" in one_error_line(err), err
+
+
+def test_export_of_a_csv_with_its_rows_out_of_order_is_the_export_of_the_sorted_csv(result, tmp_path, capsys):
+    csv_path, _ = copy_result(result, tmp_path)
+    assert run(capsys, "export", str(csv_path), "--format", "eaf")[0] == 0
+    undated = lambda text: re.sub(r'DATE="[^"]*"', "", text)  # noqa: E731 - the second export runs later
+    expected = undated((tmp_path / "demo.eaf").read_text())
+    head, *rows = csv_path.read_text().splitlines()
+    csv_path.write_text("\n".join([head, *reversed(rows)]) + "\n")
+    code, err = run(capsys, "export", str(csv_path), "--format", "eaf")
+    assert code == 0, err
+    assert undated((tmp_path / "demo.eaf").read_text()) == expected  # not episodes running backwards

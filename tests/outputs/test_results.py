@@ -81,3 +81,36 @@ def test_a_non_finite_value_is_refused_naming_its_line_and_column(result, tmp_pa
     assert "\n" not in str(info.value)
     with pytest.raises(InputError, match="not a finite number"):
         fervideo.load_results(damaged)
+
+
+def test_the_face_mesh_columns_are_typed_whatever_rows_hold_them(result):
+    df = fervideo.load_results(result / "step.csv")
+    assert str(df["looking_at_camera"].dtype) == "Int64"  # 0/1, empty without a mesh: int64 or float64 before
+    assert all(df[name].dtype == "float64" for name in ("yaw", "gaze_pitch", "mouth_open", "valence"))
+
+
+def test_summarize_without_tracks_has_the_same_column_types(result, tmp_path):
+    csv = tmp_path / "empty.csv"
+    empty = "," * (len(CSV_HEADER) - 2)
+    csv.write_text(",".join(CSV_HEADER) + "\n0,0.0000" + empty + "\n")
+    some, none = (fervideo.summarize(fervideo.load_results(p)) for p in (result / "step.csv", csv))
+    assert none.empty and none.dtypes.to_dict() == some.dtypes.to_dict()
+    assert none.index.dtype == some.index.dtype
+
+
+def test_summarize_takes_pandas_own_reading_and_refuses_what_is_not_a_result(result):
+    from fervideo.core.errors import UsageError
+
+    expected = fervideo.summarize(fervideo.load_results(result / "step.csv"))
+    pd.testing.assert_frame_equal(fervideo.summarize(pd.read_csv(result / "step.csv")), expected, check_dtype=False)
+    with pytest.raises(UsageError, match="is a list"):
+        fervideo.summarize([1, 2])
+    with pytest.raises(UsageError, match="this lacks x$"):
+        fervideo.summarize(fervideo.load_results(result / "step.csv").drop(columns=["x"]))
+
+
+def test_load_results_reads_a_header_with_spaces_after_its_commas(result, tmp_path):
+    spaced = tmp_path / "spaced.csv"
+    text = (result / "step.csv").read_text().splitlines()
+    spaced.write_text("\n".join([text[0].replace(",", ", "), *text[1:]]) + "\n")
+    pd.testing.assert_frame_equal(fervideo.load_results(spaced), fervideo.load_results(result / "step.csv"))
