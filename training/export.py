@@ -20,12 +20,14 @@ from rich.console import Console
 from torch import nn
 
 from fervideo.cli.common import HelpFormatter
-from fervideo.core.errors import FervideoError, UsageError
+from fervideo.core.atomic import prepare_out_dir
+from fervideo.core.errors import UsageError
 from fervideo.data.dataset import load_split
 from fervideo.data.ferplus import majority_split
 from fervideo.engine.calibration import expected_calibration_error, fit_temperature, softmax
 from fervideo.engine.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.engine.preprocess import PreprocessSpec
+from training.cli import script
 from training.initial import same_architecture
 from training.onnx_export import MAX_DROP, check_out, describe, export_float, export_int8, trace
 from training.prior import fold_adjustment, logits_of, train_prior
@@ -117,8 +119,8 @@ def check(args: argparse.Namespace) -> None:
     """Options that do not fit together, before anything loads."""
     if args.out is None and args.onnx is None:
         raise UsageError("nothing to write: give --out FILE.pt, --onnx FILE.onnx or both")
-    if args.out is not None and args.out.resolve() == args.checkpoint.resolve():
-        raise UsageError("--out is the checkpoint itself; export to another file")
+    if args.out is not None:
+        check_inputs(args)
     if args.out is None and (args.half or args.calibrate or args.name):
         raise UsageError("--half, --calibrate and --name shape a new checkpoint: give --out FILE.pt")
     if args.logit_adjust is not None and not args.calibrate:
@@ -135,6 +137,16 @@ def check(args: argparse.Namespace) -> None:
         raise UsageError("--int8 makes an ONNX twin: give --onnx FILE.onnx")
     if args.onnx is not None:
         check_out(args.onnx)
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """--out may not replace the checkpoint or the data it is calibrated on, and its folder must be writable."""
+    if args.out.resolve() == args.checkpoint.resolve():
+        raise UsageError("--out is the checkpoint itself; export to another file")
+    inputs = (args.calibrate, args.labels, args.int8, args.wild)
+    if args.out.resolve() in {p.resolve() for p in inputs if p is not None}:
+        raise UsageError(f"--out {args.out} is one of the export's inputs; export to another file")
+    prepare_out_dir(args.out.parent)  # a folder that cannot be made fails now, not after minutes of calibration
 
 
 def onnx_files(args: argparse.Namespace, checkpoint: Path) -> Path:
@@ -181,8 +193,10 @@ def calibrate(
     return result
 
 
+def cli(argv: list[str] | None = None) -> None:
+    """python -m training.export: one line for a mistake or a stop; a stopped export leaves no file behind."""
+    script(main, parse_args, argv)
+
+
 if __name__ == "__main__":
-    try:
-        main(parse_args())
-    except FervideoError as exc:
-        raise SystemExit(f"error: {exc}") from exc
+    cli()

@@ -4,7 +4,7 @@
 #   here:    python -m training.pack --data ../shared/fer2013 --ferplus ../shared/fer2013/ferplus.csv \
 #                --out .gpu/fer2013.npz.xz                                                   (.gpu is git-ignored)
 #   there:   bash training/gpu.sh            (carry .gpu; checkpoints, targets and the log land in $OUT)
-#   smoke:   DEVICE=cpu EPOCHS=2 TEACHERS=2 STUDENTS=2 PHASE1=0.5 PHASE2=0.5 OUT=/tmp/g bash training/gpu.sh
+#   smoke:   DEVICE=cpu EPOCHS=2 TEACHERS=1 STUDENTS=1 PHASE1=0.5 PHASE2=0.5 OUT=/tmp/g bash training/gpu.sh
 #            (tests/training/test_gpu_job.py runs it so on a tiny pack)
 #
 # Phase 1 trains TEACHERS models of width 64 side by side (small models leave a GPU mostly idle, so several

@@ -61,7 +61,7 @@ def prune(model: FerNet, channels: list[int]) -> FerNet:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m training.prune", description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True, help="a FerNet checkpoint (fernet, fernet_plus)")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--keep", type=float, help="share of each layer's channels to keep, such as 0.5")
@@ -72,6 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> list[int]:
     """Prune the checkpoint, write it and return the kept widths."""
+    if args.out.resolve() == args.checkpoint.resolve():
+        raise UsageError("--out is the checkpoint itself; write the pruned one to another file")
     payload = load_checkpoint(args.checkpoint)
     model, spec = build_model(payload)
     if not isinstance(model, FerNet):

@@ -20,12 +20,15 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from fervideo.cli.common import HelpFormatter
-from fervideo.core.errors import FervideoError, UsageError
+from fervideo.core.errors import UsageError
+from fervideo.core.signals import deferred
 from fervideo.data.dataset import Split, default_cache_dir, load_split
 from fervideo.data.metrics import macro_accuracy, per_class_lines
 from fervideo.engine.checkpoint import build_model, load_checkpoint, save_checkpoint
 from fervideo.engine.models import create_model, get_entry
 from fervideo.engine.torch_model import resolve_device
+from training.checks import check_classes, check_numbers, check_out, resumable, resumed_state
+from training.cli import script
 from training.distill import DistillLoss, soft_targets
 from training.epoch import evaluate, train_one_epoch
 from training.initial import freeze, init_backbone, same_architecture
@@ -93,7 +96,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--budget", type=float, metavar="MINUTES", help="fewer epochs if needed, so the whole run ends in time"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seeds shuffling, augmentation and dropout")
+    parser.add_argument(
+        "--seed", type=int, help="seeds shuffling, augmentation and dropout (default: 0, or the resumed run's)"
+    )
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument(
         "--amp",
@@ -101,13 +106,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("auto", "on", "off"),
         help="bf16 autocast and channels-last (auto: on CUDA and on CPUs with native bf16)",
     )
-    parser.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
+    parser.add_argument("--limit", type=int, help="use only N training images, drawn with --seed (smoke tests)")
     parser.add_argument("--cache-dir", type=Path, help="decoded splits (default: $FERVIDEO_CACHE or ~/.cache/fervideo)")
     return parser.parse_args(argv)
 
 
 def settings(args: argparse.Namespace) -> dict:
-    """The recipe for args.model with every flag the user gave applied on top."""
+    """The recipe for args.model with every flag the user gave applied on top, and the data it trains on."""
+    check_numbers(args)
     recipe = dataclasses.asdict(recipe_for(args.model))
     for key in ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "scheduler", "freeze"):
         if getattr(args, key) is not None:
@@ -139,33 +145,36 @@ def settings(args: argparse.Namespace) -> dict:
             raise UsageError(f"--kd-alpha {args.kd_alpha} must be in [0, 1] and --kd-temperature above 0")
         teachers = [str(p) for p in args.teacher]
         recipe |= {"teacher": teachers, "kd_alpha": args.kd_alpha, "kd_temperature": args.kd_temperature}
-    return recipe
+    # recorded so that the checkpoint says what it learnt from, and a resumed run replays the same faces
+    return recipe | {"data": str(args.data), "seed": args.seed or 0, "limit": args.limit}
 
 
 def main(args: argparse.Namespace) -> dict:
     """Train, evaluate every epoch, keep the best checkpoint by validation accuracy."""
     started = time.perf_counter()
     hp = settings(args)
-    device = resolve_device(args.device)
-    torch.backends.cudnn.benchmark = device.type == "cuda"  # one input size: cuDNN times its kernels once
     out = args.out or Path(f"{args.model}.pt")
     last_path = out.with_suffix(".last.pt")
+    check_out(args, out, last_path)
+    if args.config and args.init:  # with --resume, the same --config is welcome: the command is run again
+        raise UsageError("--config shapes a new model; with --init the checkpoint's config holds")
     spec = get_entry(args.model).preprocess
-    train, val = load_split(args.data, "train", args.cache_dir), load_split(args.data, "val", args.cache_dir)
     start_epoch, best, history, state = 0, {"val_accuracy": -1.0}, [], None
-    if args.resume:  # the run's own settings, FER+ targets included
-        checkpoint = load_checkpoint(args.resume)
-        state = checkpoint["train_state"]
-        hp = state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
+    if args.resume:  # the run's own settings, FER+ targets, seed and limit included
+        checkpoint = load_checkpoint(resumable(args.resume))
+        state = resumed_state(checkpoint, args)
+        hp = {"seed": args.seed or 0} | state["hp"] | ({"epochs": args.epochs} if args.epochs is not None else {})
+    device = resolve_device(args.device)
+    torch.backends.cudnn.benchmark = device.type == "cuda"  # one input size: cuDNN times its kernels once
+    train, val = load_split(args.data, "train", args.cache_dir), load_split(args.data, "val", args.cache_dir)
+    check_classes(train, args.data)
     folder_val = val  # FER2013's own labels, scored beside FER+'s when selection is balanced
     if hp.get("ferplus"):
         train, val = ferplus_splits(Path(args.data), Path(hp["ferplus"]), train, val, hp.get("mix", 0.0))
-    if args.limit:
-        keep = np.random.default_rng(args.seed).permutation(len(train))[: args.limit]
+    if hp.get("limit"):
+        keep = np.random.default_rng(hp["seed"]).permutation(len(train))[: hp["limit"]]
         train = Split(train.images[keep], train.labels[keep], None if train.soft is None else train.soft[keep])
-    torch.manual_seed(args.seed)
-    if args.config and (args.resume or args.init):
-        raise UsageError("--config shapes a new model; with --resume or --init the checkpoint's config holds")
+    torch.manual_seed(hp["seed"])
     if args.resume:  # the weights come from the checkpoint above, not from a pretrained file
         model, _ = build_model(checkpoint)  # the run's own config, which --init may have set
         start_epoch, best, history = state["epoch"] + 1, state["best"], state["history"]
@@ -209,11 +218,13 @@ def main(args: argparse.Namespace) -> dict:
         f"({trainable:,} trainable, {init} weights), {len(train)} train / {len(val)} val, {device}"
         f"{' bf16' if amp else ''}, {hp}"
     )
-    epoch, planned = start_epoch, hp["epochs"]  # --budget may cut the plan and, if the pace recovers, restore it
+    # --budget may cut the plan and, if the pace recovers, restore it: a resumed run keeps the plan it was given
+    epoch, planned = start_epoch, args.epochs or (state or {}).get("planned", hp["epochs"])
+    hp["epochs"] = planned if args.budget else hp["epochs"]  # a new budget starts from the plan, as a new run does
     while epoch < hp["epochs"]:
         tic = time.perf_counter()
-        torch.manual_seed(args.seed + epoch)  # dropout and augmentation replay exactly on resume
-        generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
+        torch.manual_seed(hp["seed"] + epoch)  # dropout and augmentation replay exactly on resume
+        generator = torch.Generator().manual_seed(hp["seed"] * 1000 + epoch)
         train_loss = train_one_epoch(step_model, fit, optimizer, train, spec, hp, device, generator, amp, teacher, ema)
         judged = step_model if ema is None else kept
         rep = evaluate(judged, criterion, val, spec, device, amp)
@@ -244,18 +255,23 @@ def main(args: argparse.Namespace) -> dict:
             + (f"  FER2013 {extra['val_fer2013_accuracy']:.2%}  balanced {score:.2%}" if extra else "")
             + f"  ({row['seconds']:.0f}s)"
         )
-        if score > best.get("val_score", best["val_accuracy"]):
+        improved = score > best.get("val_score", best["val_accuracy"])
+        if improved:
             best = {**row, "val_per_class": rep["per_class"], "val_confusion": rep["confusion"], "n_val": rep["n"]}
-            save_checkpoint(out, kept, args.model, spec, metrics=best, hp=_plain(hp))
         train_state = {
             "epoch": epoch,
+            "planned": planned,
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "best": best,
             "history": history,
             "hp": _plain(hp),
         } | ({} if ema is None else {"ema": ema.state_dict()})
-        save_checkpoint(last_path, model, args.model, spec, metrics=row, train_state=train_state)
+        with deferred():  # a stop waits for the pair: a best checkpoint never runs ahead of the state to resume
+            if improved:
+                save_checkpoint(out, kept, args.model, spec, metrics=best, hp=_plain(hp))
+            # the settings at the top too, so that an export of OUT.last.pt still says how it was trained
+            save_checkpoint(last_path, model, args.model, spec, metrics=row, hp=_plain(hp), train_state=train_state)
         epoch += 1
     console.print(f"best val accuracy {best['val_accuracy']:.2%} (epoch {best['epoch'] + 1}) -> {out}")
     if hp.get("select") == "balanced":
@@ -269,8 +285,18 @@ def _plain(hp: dict) -> dict:
     return {k: (dict(v) if isinstance(v, dict) else v) for k, v in hp.items()}
 
 
+def after_stop(args: argparse.Namespace) -> str:
+    """How to go on after a stop: the command to resume, or to start again."""
+    last = (args.out or Path(f"{args.model}.pt")).with_suffix(".last.pt")
+    if last.is_file():
+        return f"every finished epoch is kept: continue with the same command and --resume {last}"
+    return "no epoch finished: start it again without --resume"
+
+
+def cli(argv: list[str] | None = None) -> None:
+    """python -m training.train: one line for a mistake or a stop, never a traceback."""
+    script(main, parse_args, argv, after_stop)
+
+
 if __name__ == "__main__":
-    try:
-        main(parse_args())
-    except FervideoError as exc:  # a missing weights file or a contradictory flag: one line, not a traceback
-        raise SystemExit(f"error: {exc}") from exc
+    cli()

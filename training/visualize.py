@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from fervideo.cli.common import HelpFormatter
+from fervideo.core.atomic import prepare_out_dir
 from fervideo.core.errors import FervideoError, InputError, ModelError, OutputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.checkpoint import WEIGHTS_DIR
@@ -173,8 +174,7 @@ def visualize(model_name: str, image: str | Path, out: str | Path) -> dict:
     face, found = load_face(Path(image))
     model, spec, info = load_model(model_name)
     model.eval()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(out)  # a file named as --out: one line, not a FileExistsError
     x = model_input(face[None], spec)  # (1, C, S, S)
     picture = input_picture(x, spec)
     files = [_write(out / "face.png", cv2.cvtColor(face, cv2.COLOR_GRAY2BGR)), _write(out / "input.png", picture)]

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fervideo.core.atomic import AtomicOutput
+from fervideo.core.atomic import AtomicOutput, prepare_out_dir
 from fervideo.core.errors import ModelError, one_line
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.models import create_model, get_entry
@@ -51,7 +51,7 @@ def save_checkpoint(
         **extra,
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(path.parent)  # a folder that cannot be made is an OutputError naming it, not an OSError
     with AtomicOutput(path) as out:
         torch.save(payload, out.tmp)
 

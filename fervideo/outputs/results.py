@@ -271,5 +271,5 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     types = {name: "int64" for name in ("id", "first_frame", "last_frame", "frames", *columns[-len(EMOTIONS) :])}
     types |= {name: "float64" for name in columns if name.endswith("_s") or name.startswith("mean_")}
     # as typed without tracks as with them: an empty frame's columns would otherwise all be object
-    out = pd.DataFrame(rows, columns=columns).astype(types | {"seconds": "float64"})
+    out = pd.DataFrame(rows, columns=columns).astype(types | {"seconds": "float64", "dominant_emotion": str})
     return out.set_index("id").rename_axis("face_id")

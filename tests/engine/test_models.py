@@ -98,6 +98,15 @@ def test_checkpoint_round_trip(name, tmp_path):
         assert torch.equal(rebuilt(x), model(x))
 
 
+def test_a_checkpoint_under_a_file_is_an_output_error_naming_the_folder(tmp_path):
+    from fervideo.core.errors import OutputError
+
+    (tmp_path / "taken").write_text("a file, not a folder")
+    model, _ = model_and_input("cnn")
+    with pytest.raises(OutputError, match="taken"):
+        save_checkpoint(tmp_path / "taken" / "m.pt", model, "cnn", get_entry("cnn").preprocess)
+
+
 def test_build_model_rejects_other_classes_and_bad_weights(tmp_path):
     model, _ = model_and_input(DEFAULT_MODEL)
     path = tmp_path / "m.pt"

@@ -1,14 +1,17 @@
 """training.export: a shipped checkpoint is the trained one, without its training state, at half size if asked."""
 
+import signal
+
 import numpy as np
 import pytest
 import torch
 
-from fervideo.core.errors import UsageError
+from fervideo.core.errors import OutputError, UsageError
 from fervideo.engine.checkpoint import load_checkpoint, save_checkpoint
 from fervideo.engine.classifier import EmotionClassifier
 from fervideo.engine.models import create_model, get_entry
-from training.export import main, parse_args
+from tests.helpers import small_fer_csv
+from training.export import cli, main, parse_args
 
 
 @pytest.fixture
@@ -49,3 +52,28 @@ def test_export_can_ship_a_run_under_another_name_of_its_architecture(trained, t
     with pytest.raises(UsageError, match="not a registered name for this 'fernet' model"):
         main(parse_args(["--checkpoint", str(trained), "--name", "cnn", "--out", str(tmp_path / "c.pt")]))
     assert not (tmp_path / "c.pt").exists()
+
+
+def test_export_will_not_overwrite_its_data(trained, tmp_path):
+    fer_csv = small_fer_csv(tmp_path / "fer2013.csv")
+    before = fer_csv.read_bytes()
+    with pytest.raises(UsageError, match="--out"):
+        main(parse_args(["--checkpoint", str(trained), "--out", str(fer_csv), "--calibrate", str(fer_csv)]))
+    assert fer_csv.read_bytes() == before
+
+
+def test_export_under_a_file_is_one_line(trained, tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="file"):
+        main(parse_args(["--checkpoint", str(trained), "--out", str(tmp_path / "file" / "ship.pt")]))
+
+
+def test_a_stopped_export_leaves_no_file_and_no_traceback(trained, tmp_path, monkeypatch, capsys, plain_ctrl_c):
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", stopped)
+    with pytest.raises(SystemExit) as stop:
+        cli(["--checkpoint", str(trained), "--out", str(tmp_path / "out" / "ship.pt")])
+    assert stop.value.code == 128 + signal.SIGINT and "Traceback" not in capsys.readouterr().err
+    assert list((tmp_path / "out").iterdir()) == []

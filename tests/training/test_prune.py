@@ -98,3 +98,18 @@ def test_prune_command_refuses_a_foreign_model_in_one_line(tmp_path):
     assert done.returncode == 1 and done.stderr.strip().splitlines() == [
         f"error: {src}: a 'cnn' model; pruning works on FerNet models"
     ]
+
+
+def test_prune_will_not_overwrite_its_source(tmp_path):
+    src = tmp_path / "fernet.pt"
+    save_checkpoint(src, trained_like(), "fernet", get_entry("fernet").preprocess)
+    before = src.read_bytes()
+    with pytest.raises(UsageError, match="--out"):
+        prune_main(parse_args(["--checkpoint", str(src), "--keep", "0.5", "--out", str(src)]))
+    assert src.read_bytes() == before
+
+
+def test_prune_names_itself_as_it_is_run(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    assert capsys.readouterr().out.startswith("usage: python -m training.prune")

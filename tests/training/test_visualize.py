@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fervideo.core.errors import InputError
+from fervideo.core.errors import InputError, OutputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.checkpoint import save_checkpoint
 from fervideo.engine.models import create_model, get_entry
@@ -93,3 +93,8 @@ def test_unreadable_image(tmp_path):
     (tmp_path / "x.png").write_text("no")
     with pytest.raises(InputError, match="not an image"):
         visualize("cnn", tmp_path / "x.png", tmp_path / "out")
+
+
+def test_out_that_is_a_file_is_one_line(fer_image, tmp_path):
+    with pytest.raises(OutputError, match="folder"):
+        visualize("cnn", fer_image, fer_image)
