@@ -21,10 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from fervideo.cli.common import HelpFormatter
-from fervideo.core.errors import FervideoError
 from fervideo.data.dataset import load_split
 from fervideo.data.ferplus import majority_split
 from fervideo.engine.checkpoint import build_model, load_checkpoint
+from training.cli import script
 from training.prior import logits_of
 
 PENALTY = 100.0  # once the floors hold, no gain is worth a step below them
@@ -127,7 +127,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     """Print, per ensemble, the best each way a per-class bias gets; return the rows."""
-    args = parse_args(argv)
+    return table(parse_args(argv))
+
+
+def table(args: argparse.Namespace) -> list[dict]:
+    """main() on parsed arguments."""
     val = load_split(args.data, "val")
     plus = majority_split(args.data, "val", val, args.labels)
     stems = [path.stem for path in args.checkpoint]
@@ -165,7 +169,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except FervideoError as exc:
-        raise SystemExit(f"error: {exc}") from exc
+    script(table, parse_args)

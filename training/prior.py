@@ -22,7 +22,7 @@ from rich.console import Console
 from torch import nn
 
 from fervideo.cli.common import HelpFormatter
-from fervideo.core.errors import FervideoError, UsageError
+from fervideo.core.errors import UsageError
 from fervideo.data.dataset import Split, load_split
 from fervideo.data.ferplus import majority_split
 from fervideo.data.metrics import confusion_matrix, macro_accuracy, report
@@ -30,6 +30,7 @@ from fervideo.engine.calibration import softmax
 from fervideo.engine.checkpoint import build_model, load_checkpoint
 from fervideo.engine.preprocess import PreprocessSpec
 from fervideo.engine.torch_model import model_input
+from training.cli import script
 
 console = Console(stderr=True)
 
@@ -98,7 +99,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     """Print the tau table and the tau with the best balanced score."""
-    args = parse_args(argv)
+    return run(parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    """main() on parsed arguments."""
     rows = tau_table(args.checkpoint, args.data, args.labels, args.taus)
     print("| tau | FER2013 val | macro | lowest recall | FER+ val | macro | balanced |\n|---|---|---|---|---|---|---|")
     for r in rows:
@@ -113,7 +118,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except FervideoError as exc:
-        raise SystemExit(f"error: {exc}") from exc
+    script(run, parse_args)
