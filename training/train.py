@@ -88,8 +88,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--teacher", action="append", type=Path, help="distil from this checkpoint's TTA predictions (repeatable)"
     )
-    parser.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the teacher's soft targets")
-    parser.add_argument("--kd-temperature", type=float, default=2.0, help="softening of the teacher's logits")
+    parser.add_argument("--kd-alpha", type=float, help="weight of the teacher's soft targets (default 0.7)")
+    parser.add_argument("--kd-temperature", type=float, help="softening of the teacher's logits (default 2)")
     parser.add_argument(
         "--ema", type=float, metavar="DECAY", help="judge and keep a moving average of the weights (e.g. 0.9998)"
     )
@@ -140,11 +140,15 @@ def settings(args: argparse.Namespace) -> dict:
         if not 0.0 <= args.oversample <= 1.0:
             raise UsageError(f"--oversample {args.oversample}: the power is in [0, 1], such as 0.5")
         recipe["oversample"] = args.oversample
+    if not args.teacher and (args.kd_alpha, args.kd_temperature) != (None, None):
+        raise UsageError("--kd-alpha and --kd-temperature weigh a teacher's targets: name it with --teacher PATH")
     if args.teacher:  # checked now, not after minutes of teacher predictions
-        if not 0.0 <= args.kd_alpha <= 1.0 or not args.kd_temperature > 0:
-            raise UsageError(f"--kd-alpha {args.kd_alpha} must be in [0, 1] and --kd-temperature above 0")
+        alpha = args.kd_alpha if args.kd_alpha is not None else 0.7
+        temperature = args.kd_temperature if args.kd_temperature is not None else 2.0
+        if not 0.0 <= alpha <= 1.0 or not temperature > 0:
+            raise UsageError(f"--kd-alpha {alpha} must be in [0, 1] and --kd-temperature above 0")
         teachers = [str(p) for p in args.teacher]
-        recipe |= {"teacher": teachers, "kd_alpha": args.kd_alpha, "kd_temperature": args.kd_temperature}
+        recipe |= {"teacher": teachers, "kd_alpha": alpha, "kd_temperature": temperature}
     # recorded so that the checkpoint says what it learnt from, and a resumed run replays the same faces
     return recipe | {"data": str(args.data), "seed": args.seed or 0, "limit": args.limit}
 
