@@ -18,14 +18,18 @@ from fervideo.outputs.report import report_from_result
 from tests.conftest import shared_path
 from tests.helpers import read_csv
 
-CLIP = shared_path("media", "single_face.mp4")
+
+@pytest.fixture(scope="module")
+def clip() -> Path:
+    """single_face.mp4; looked up in a fixture so that without ../shared the tests skip instead of collecting none."""
+    return shared_path("media", "single_face.mp4")
 
 
 @pytest.fixture(scope="module")
-def cut(tmp_path_factory):
+def cut(tmp_path_factory, clip):
     """single_face.mp4 analysed from 1 s to 2 s: its annotated video plays that second from 0."""
     out = tmp_path_factory.mktemp("cut")
-    assert main(["analyze", str(CLIP), "-o", str(out), "--start", "1", "--end", "2", "--report", "-q"]) == 0
+    assert main(["analyze", str(clip), "-o", str(out), "--start", "1", "--end", "2", "--report", "-q"]) == 0
     return out
 
 
@@ -63,7 +67,7 @@ def test_a_range_cut_by_start_plays_in_step_with_the_csv(browser, cut):
     assert not errors
 
 
-def test_a_report_made_elsewhere_or_of_a_moved_result_plays_the_video_beside_it(cut, tmp_path, monkeypatch):
+def test_a_report_made_elsewhere_or_of_a_moved_result_plays_the_video_beside_it(cut, clip, tmp_path, monkeypatch):
     moved = tmp_path / "moved"
     shutil.copytree(cut, moved)
     summary = json.loads((moved / "single_face.json").read_text())
@@ -78,7 +82,7 @@ def test_a_report_made_elsewhere_or_of_a_moved_result_plays_the_video_beside_it(
     report_from_result(moved / "single_face.csv")
     page = (moved / "single_face.report.html").read_text()
     src = unquote(page.split('<video id="fv-video"', 1)[1].split('src="', 1)[1].split('"', 1)[0])
-    assert (moved / src).resolve() == CLIP.resolve()
+    assert (moved / src).resolve() == clip.resolve()
     assert '"start":0.0' in page
 
 
