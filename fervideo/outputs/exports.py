@@ -9,7 +9,9 @@ face a time series (time, the seven probabilities, valence, frame, the face mesh
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +60,7 @@ def write_eaf(
 
     eaf = Eaf(author="fervideo")
     eaf.remove_tier("default")
-    relative = Path(_relative(media, path.parent))
-    eaf.add_linked_file(media.resolve().as_uri(), relpath=relative.as_posix(), mimetype=_mimetype(media))
+    eaf.add_linked_file(_elan_url(media), relpath=_relative(media, path.parent), mimetype=_mimetype(media))
     eaf.add_controlled_vocabulary(VOCABULARY)
     eaf.add_language("und")
     for emotion in EMOTIONS:
@@ -83,13 +84,36 @@ def write_eaf(
     to_eaf(str(path), eaf, pretty=True)
 
 
-def _relative(target: Path, folder: Path) -> str:
-    import os
+def _elan_url(media: Path) -> str:
+    """MEDIA_URL as ELAN writes and reads it: "file:///" and the path as it stands, since ELAN removes the scheme
+    but decodes no %XX (FileUtility.urlToAbsPath): a percent-encoded name is a file it cannot find."""
+    path = media.resolve().as_posix()
+    return f"file:{path}" if path.startswith("//") else f"file:///{path.lstrip('/')}"  # //server/share: file://
 
+
+def _relative(target: Path, folder: Path) -> str:
+    """RELATIVE_MEDIA_URL: ELAN resolves it against the document's folder only when it starts with "./" or "../"
+    (FileUtility.getAbsolutePath); a bare name would be looked for in ELAN's working folder."""
     try:
-        return os.path.relpath(target.resolve(), folder.resolve())
+        relative = Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()
     except ValueError:  # another drive (Windows): the absolute path
-        return str(target.resolve())
+        return _elan_url(target)
+    return relative if relative.startswith("../") else f"./{relative}"
+
+
+def tool_span(start: float, end: float, timing: tuple[float, float]) -> tuple[float, float]:
+    """(start, end) seconds as ELAN and BORIS get them: a stretch of one analysed frame (a photo, a face seen
+    once) lasts one frame of the media, since both tools drop or cannot show an empty one; none passes the media's
+    end (sparse sampling lets the last analysed frame last a step beyond it), and one that starts after it (a
+    hand-edited CSV) becomes empty, which the writers leave out. A duration of 0 is unknown: no limit."""
+    fps, duration = timing
+    end = end if end > start else start + 1 / fps
+    return start, min(end, duration) if duration > 0 else end
+
+
+def tool_episodes(episodes: list[Episode], timing: tuple[float, float]) -> list[Episode]:
+    """The episodes with their times as tool_span gives them; the CSV's episodes are left as they are."""
+    return [replace(e, start_s=a, end_s=b) for e in episodes for a, b in [tool_span(e.start_s, e.end_s, timing)]]
 
 
 def _mimetype(media: Path) -> str:
@@ -111,8 +135,9 @@ def write_exports(
     the temporary file of each, for the caller to commit with the rest. timing: the media's (fps, duration);
     features: each face's FACE_FEATURES (T, 9), row for row with its series (none: without the face mesh)."""
     features = {f: v for f, v in (features or {}).items() if f in series and not np.isnan(v).all()}
+    episodes = tool_episodes(episodes, timing)
     if "eaf" in formats:
-        events = {f: face_events(series[f][1], v, SEGMENT_GAP) for f, v in features.items()}
+        events = {f: _clipped(face_events(series[f][1], v, SEGMENT_GAP), timing) for f, v in features.items()}
         write_eaf(stage(paths["eaf"]).tmp, episodes, media, sorted(series), events)
     if "boris" in formats:
         project, stem = paths["boris"], paths["boris"].name.removesuffix(".boris")
@@ -120,6 +145,11 @@ def write_exports(
         for face_id, (frames, times, probs) in sorted(series.items()):
             tmp = stage(project.with_name(face_series_name(stem, face_id))).tmp
             write_face_series(tmp, frames, times, probs, features.get(face_id))
+
+
+def _clipped(kinds: dict[str, list[tuple[float, float]]], timing: tuple[float, float]) -> dict:
+    """One face's blink and looking spans, none past the media's end (an empty one stays empty: no blink)."""
+    return {kind: [(a, min(b, timing[1]) if timing[1] > 0 else b) for a, b in spans] for kind, spans in kinds.items()}
 
 
 def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str | Path | None = None) -> list[Path]:
