@@ -1,6 +1,6 @@
 """Issue 36's targets in one run: the adaptive default against --every-frame and against the H.264 floor.
 
-    python benchmarks/adaptive.py [--video ../shared/media/single_face.mp4] [--loop 26] [--repeat 3]
+    python benchmarks/adaptive.py [--video ../shared/media/single_face.mp4] [--loop 26] [--factor 4] [--repeat 3]
 
 Every command is the real CLI in a fresh process. The clip is played --loop times in a row with its sound (ffmpeg's
 -stream_loop, streams copied). The floor is the same ffmpeg decoding the looped clip and x264-encoding it with the
@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cli_args import positive_int, run
 from throughput import machine
 
 from fervideo.core.media import ffmpeg_exe
@@ -103,10 +104,14 @@ def main() -> None:
     """Print each target's figure beside it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=MEDIA / "single_face.mp4")
-    parser.add_argument("--loop", type=int, default=26, help="play the clip this many times (26: 1,872 frames)")
-    parser.add_argument("--factor", type=int, default=4, help="the long run for flat memory")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--loop", type=positive_int, default=26, help="play the clip this many times (26: 1,872 frames)"
+    )
+    parser.add_argument("--factor", type=positive_int, default=4, help="the long run for flat memory")
+    parser.add_argument("--repeat", type=positive_int, default=3)
     args = parser.parse_args()
+    if not args.video.is_file():
+        parser.error(f"{args.video} not found; pass --video")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         clip = looped(args.video, args.loop, tmp / f"loop{args.video.suffix}")
@@ -143,4 +148,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cli_args import fail, positive_int, run  # benchmarks/ is on the path when the script runs
+
 from fervideo.engine.pipeline import AnalyzeOptions
 from fervideo.run.batch import LocalEngine, find_inputs, plan, run_batch
 
@@ -23,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
-    parser.add_argument("--copies", type=int, default=8)
-    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--copies", type=positive_int, default=8)
+    parser.add_argument("--workers", nargs="+", type=positive_int, default=[1, 2])
     parser.add_argument("--model", default=AnalyzeOptions.model)
     args = parser.parse_args()
     if not args.video.is_file():
@@ -42,10 +44,11 @@ def main() -> None:
             tic = time.perf_counter()
             rows = run_batch(jobs, out, AnalyzeOptions(model=args.model), LocalEngine(workers))
             seconds = time.perf_counter() - tic
-            assert all(r["status"] == "ok" for r in rows), rows
+            if failed := [r for r in rows if r["status"] != "ok"]:
+                fail(f"{failed[0]['input']}: {failed[0]['status']}: {failed[0]['error']}")
             frames = sum(int(r["frames"]) for r in rows)
             print(f"{workers:7d} {seconds:8.1f} {len(rows) / seconds * 3600:12.0f} {frames / seconds:9.1f}")
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

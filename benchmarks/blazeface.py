@@ -4,6 +4,7 @@
 
 Both see the same decoded frames; the graph gets them in RGB as its Python API wants, fervideo in BGR as
 decoded. Prints the best of --repeat passes for each model and each way, and how many faces each found.
+Needs mediapipe 0.10.21, which no extra of fervideo installs (it pins numpy<2).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 from pathlib import Path
 
 import cv2
+from cli_args import needs, positive_int, run
 from throughput import best_ms, first_frames, machine
 
 from fervideo.core.quiet import native_stderr_silenced
@@ -23,11 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
-    parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--frames", type=positive_int, default=300)
+    parser.add_argument("--repeat", type=positive_int, default=3)
     args = parser.parse_args()
     if not args.video.is_file():
         parser.error(f"{args.video} not found")
+    needs("mediapipe", "pip install mediapipe==0.10.21, the last release with the graph; it pins numpy<2")
     frames = first_frames(args.video, args.frames)
     with native_stderr_silenced():
         from mediapipe.python.solutions.face_detection import FaceDetection
@@ -46,4 +49,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

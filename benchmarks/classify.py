@@ -13,6 +13,7 @@ import argparse
 import time
 
 import numpy as np
+from cli_args import positive_float, positive_int, run  # benchmarks/ is on the path when the script runs
 
 from fervideo.core.choices import PRECISIONS, RUNTIMES
 from fervideo.core.errors import ModelError, UsageError
@@ -49,12 +50,12 @@ def faces_per_second(classifier: EmotionClassifier, batch: int, seconds: float, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["cnn", "vit", "fernet", "fernet_plus"])
-    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 8, 32, 128])
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--batch-sizes", nargs="+", type=positive_int, default=[1, 8, 32, 128])
+    parser.add_argument("--seconds", type=positive_float, default=3.0)
     parser.add_argument("--tta", action="store_true", help="also time test-time augmentation")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="as fervideo analyze's")
     parser.add_argument("--runtime", default="auto", choices=RUNTIMES, help="as fervideo analyze's")
-    parser.add_argument("--threads", type=int, default=1, help="classifier threads")
+    parser.add_argument("--threads", type=positive_int, default=1, help="classifier threads")
     args = parser.parse_args()
     use_threads(args.threads)
     print(f"faces/s on the CPU, {args.threads} threads, precision {args.precision}, runtime {args.runtime}")
@@ -75,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -13,6 +13,7 @@ import argparse
 import time
 
 import numpy as np
+from cli_args import needs, positive_int, run
 from throughput import machine
 
 from fervideo.engine.blazeface import FULL_RANGE, SHORT_RANGE, model_file
@@ -69,10 +70,13 @@ def ms_per_input(path: str, batch: int, calls: int, repeat: int) -> float | None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=8, help="the second batch size (the mesh and iris run batched)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument(
+        "--batch", type=positive_int, default=8, help="the second batch size (the mesh and iris run batched)"
+    )
+    parser.add_argument("--repeat", type=positive_int, default=3)
+    parser.add_argument("--calls", type=positive_int, default=100)
     args = parser.parse_args()
+    needs("onnx", "pip install onnx, or the export or dev extra")
     print(f"{machine()}; one thread, best of {args.repeat} rounds of {args.calls} calls")
     print(f"{'model':<24}{'M MACs':>8}{'ms, batch 1':>13}{f'ms, batch {args.batch}':>13}{'G MAC/s':>9}")
     for name, file in MODELS.items():
@@ -85,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

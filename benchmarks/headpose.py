@@ -25,6 +25,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from cli_args import existing_dir, needs, non_negative_int, positive_int, run
 from throughput import machine
 
 from fervideo.core.quiet import native_stderr_silenced
@@ -140,15 +141,18 @@ def annotate(image: np.ndarray, item: Scored, mesh: np.ndarray | None) -> np.nda
 def main() -> None:
     """Score every picture of --data (or the first --limit, by name) and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="AFLW2000-3D folder: imageNNNNN.jpg and .mat")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N pictures, sorted by name")
-    parser.add_argument("--show", type=int, default=0, help="write the first K pictures annotated to --out")
+    parser.add_argument("--data", type=existing_dir, required=True, help="AFLW2000-3D folder: imageNNNNN.jpg and .mat")
+    parser.add_argument("--limit", type=positive_int, default=None, help="only the first N pictures, sorted by name")
+    parser.add_argument(
+        "--show", type=non_negative_int, default=0, help="write the first K pictures annotated to --out"
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/headpose"), help="folder for --show")
     args = parser.parse_args()
     pictures = sorted(p for p in args.data.glob("*.jpg") if p.with_suffix(".mat").is_file())
     if not pictures:
         parser.error(f"no picture with a .mat beside it in {args.data}")
     pictures = pictures[: args.limit]
+    needs("scipy", "pip install scipy: it reads the .mat labels")
     if args.show:
         args.out.mkdir(parents=True, exist_ok=True)
     with native_stderr_silenced():
@@ -173,4 +177,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -1,7 +1,7 @@
 """Issue 17's targets in one run: memory, start-up, classification and analyze against the H.264 floor.
 
     python benchmarks/lean.py [--video ../shared/media/single_face.mp4] [--photo ../shared/media/single_face.jpg]
-                              [--loop 21] [--factor 8] [--repeat 3] [--model fernet_lite]
+                              [--loop 26] [--factor 8] [--repeat 3] [--model fernet_lite]
 
 Every analyze is the real CLI in a fresh process (start-up included), with the default model (or --model) on
 the default runtime. Prints, with the target beside each: peak RSS of analyze on the looped clip and of a
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from classify import faces_per_second, load
+from cli_args import positive_int, run
 from memory import run_analyze
 from throughput import best_time, decode_encode_h264, looped_copy, machine
 
@@ -88,9 +89,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=MEDIA / "single_face.mp4")
     parser.add_argument("--photo", type=Path, default=MEDIA / "single_face.jpg")
-    parser.add_argument("--loop", type=int, default=26, help="play the clip this many times (26: 1,872 frames)")
-    parser.add_argument("--factor", type=int, default=8, help="the long run for flat memory")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--loop", type=positive_int, default=26, help="play the clip this many times (26: 1,872 frames)"
+    )
+    parser.add_argument("--factor", type=positive_int, default=8, help="the long run for flat memory")
+    parser.add_argument("--repeat", type=positive_int, default=3)
     parser.add_argument("--model", default=DEFAULT_MODEL, help="a registered model")
     args = parser.parse_args()
     for path in (args.video, args.photo):
@@ -135,4 +138,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

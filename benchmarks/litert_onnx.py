@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's fervideo, and training.litert (no package)
 
+from cli_args import needs, positive_int, run  # noqa: E402
 from throughput import best_ms, first_frames, machine  # noqa: E402
 
 import fervideo.engine.blazeface as blazeface  # noqa: E402
@@ -50,11 +51,12 @@ def built(runtime: str) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
-    parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--frames", type=positive_int, default=300)
+    parser.add_argument("--repeat", type=positive_int, default=5)
     args = parser.parse_args()
     if not args.video.is_file():
         parser.error(f"{args.video} not found")
+    needs("ai_edge_litert", "pip install ai-edge-litert, in the dev extra; no wheels for Python 3.14")
     frames = first_frames(args.video, args.frames)
     models = {runtime: built(runtime) for runtime in RUNTIMES}
     detector = models["ONNX Runtime"]["detector"]
@@ -89,4 +91,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from cli_args import positive_float, positive_int, run
 from memory import quartiles, run_analyze
 
 from fervideo.core.choices import DEFAULT_MODEL
@@ -45,9 +46,11 @@ def synthetic_clip(path: Path, minutes: float, size: int, fps: float) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 2, 4], help="clip lengths, shortest first")
-    parser.add_argument("--size", type=int, default=16, help="width and height in pixels")
-    parser.add_argument("--fps", type=float, default=30.0)
+    parser.add_argument(
+        "--minutes", type=positive_float, nargs="+", default=[1, 2, 4], help="clip lengths, shortest first"
+    )
+    parser.add_argument("--size", type=positive_int, default=16, help="width and height in pixels")
+    parser.add_argument("--fps", type=positive_float, default=30.0)
     parser.add_argument("--no-video", action="store_true", help="skip the annotated video")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
@@ -79,4 +82,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from cli_args import positive_int, run
 from throughput import looped_copy
 
 from fervideo.core.choices import DEFAULT_MODEL
@@ -79,7 +80,8 @@ def run_analyze(
     done.set()
     sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"fervideo {command} {video} failed with exit status {proc.returncode}:\n{stderr}")
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else ""  # fervideo's own one-line error
+        raise SystemExit(f"fervideo {command} {video} failed with exit status {proc.returncode}: {last}")
     return int(peak_file.read_text()) / 1024, time.perf_counter() - tic, samples
 
 
@@ -93,8 +95,8 @@ def quartiles(samples: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
-    parser.add_argument("--min-frames", type=int, default=1500, help="frames of the 1x run, at least")
-    parser.add_argument("--factor", type=int, default=8, help="the long run is this many times the 1x run")
+    parser.add_argument("--min-frames", type=positive_int, default=1500, help="frames of the 1x run, at least")
+    parser.add_argument("--factor", type=positive_int, default=8, help="the long run is this many times the 1x run")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     if not args.video.is_file():
@@ -128,4 +130,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

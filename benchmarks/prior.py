@@ -13,9 +13,9 @@ Choose tau on the val columns only; the wild ones are reported.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
+from cli_args import existing_dir, existing_file, existing_path, run  # benchmarks/ is on the path when the script runs
 
 from fervideo.core.choices import DEFAULT_MODEL
 from fervideo.core.labels import EMOTIONS
@@ -35,12 +35,14 @@ def scores(log_probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="FER2013 (folders, csv or pack)")
-    parser.add_argument("--labels", type=Path, required=True, help="the FER+ votes CSV")
-    parser.add_argument("--wild", type=Path, required=True, help="photos DIR/<class>/*.jpg")
+    parser.add_argument("--data", type=existing_path, required=True, help="FER2013 (folders, csv or pack)")
+    parser.add_argument("--labels", type=existing_file, required=True, help="the FER+ votes CSV")
+    parser.add_argument("--wild", type=existing_dir, required=True, help="photos DIR/<class>/*.jpg")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--taus", nargs="+", type=float, default=[0.0, 0.25, 0.5, 0.75, 1.0])
     args = parser.parse_args()
+    if not folder_files(args.wild):
+        parser.error(f"no photos in {args.wild}; expected {args.wild}/<class>/*.jpg")
     classifier = EmotionClassifier.load(args.model, "cpu")
     train, val = load_split(args.data, "train"), load_split(args.data, "val")
     plus = majority_split(args.data, "val", val, args.labels)
@@ -64,4 +66,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -12,9 +12,9 @@ faces: no threshold chosen on val can recover it. Runs each model as analyze wou
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
+from cli_args import existing_dir, existing_path, run  # benchmarks/ is on the path when the script runs
 
 from fervideo.core.choices import DEFAULT_MODEL
 from fervideo.core.labels import EMOTIONS
@@ -42,12 +42,14 @@ def per_class(probs: np.ndarray, labels: np.ndarray) -> list[tuple[int, float, f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="FER2013 (folders, csv or pack)")
-    parser.add_argument("--wild", type=Path, required=True, help="photos DIR/<class>/*.jpg")
+    parser.add_argument("--data", type=existing_path, required=True, help="FER2013 (folders, csv or pack)")
+    parser.add_argument("--wild", type=existing_dir, required=True, help="photos DIR/<class>/*.jpg")
     parser.add_argument("--models", nargs="+", default=[DEFAULT_MODEL])
     args = parser.parse_args()
-    val = load_split(args.data, "val")
     photos = folder_files(args.wild)
+    if not photos:
+        parser.error(f"no photos in {args.wild}; expected {args.wild}/<class>/*.jpg")
+    val = load_split(args.data, "val")
     wild_labels = np.array([label for _, label in photos])
     for name in args.models:
         classifier = EmotionClassifier.load(name, "cpu")
@@ -63,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

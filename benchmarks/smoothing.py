@@ -2,10 +2,11 @@
 
     python benchmarks/smoothing.py CLIP [CLIP ...] [--seconds 0 0.2 0.3 0.5 1]
 
-Each clip is analysed once, raw (every frame, the default model); each smoothing time is then applied to the
-raw probabilities with the same EmaSmoother that `--smooth` uses. Per setting it prints: changes of the top
-label per track-minute; the share of frames whose smoothed label differs from the raw one; and the delay with
-which the smoothed label follows a raw label that then holds for at least a second (a real change, not flicker).
+Each clip is analysed once, raw (every frame, every face read anew as with --every-frame, the default model); each
+smoothing time is then applied to the raw probabilities with the same EmaSmoother that `--smooth` uses. Per setting
+it prints: changes of the top label per track-minute; the share of frames whose smoothed label differs from the raw
+one; and the delay with which the smoothed label follows a raw label that then holds for at least a second (a real
+change, not flicker).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from cli_args import existing_file, non_negative_float, run  # benchmarks/ is on the path when the script runs
 
 from fervideo.engine.pipeline import analyze_video
 from fervideo.engine.smoothing import EmaSmoother
@@ -25,7 +27,7 @@ Series = dict[int, list[tuple[float, np.ndarray]]]  # track id -> [(time, probs)
 def raw_series(clip: Path) -> Series:
     """Every track's raw probabilities, frame by frame."""
     series: Series = defaultdict(list)
-    for result in analyze_video(clip, smooth=0.0):
+    for result in analyze_video(clip, smooth=0.0, every_frame=True):
         if result.analysed:
             for track, probs in zip(result.faces.tracker_id.tolist(), result.faces.probs, strict=True):
                 series[track].append((result.time_s, probs.copy()))
@@ -65,8 +67,8 @@ def measure(tracks: Series, tau: float) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("clips", nargs="+", type=Path)
-    parser.add_argument("--seconds", nargs="+", type=float, default=[0.0, 0.2, 0.3, 0.5, 1.0])
+    parser.add_argument("clips", nargs="+", type=existing_file)
+    parser.add_argument("--seconds", nargs="+", type=non_negative_float, default=[0.0, 0.2, 0.3, 0.5, 1.0])
     args = parser.parse_args()
     tracks: Series = {}
     for n, clip in enumerate(args.clips):  # track ids of different clips kept apart
@@ -82,4 +84,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

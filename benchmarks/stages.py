@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from adaptive import MEDIA, looped
+from cli_args import positive_int, run
 from throughput import machine
 
 # (module, attribute path, stage) in the order of a frame's way through the engine
@@ -96,9 +97,13 @@ def main() -> None:
     """Run analyze once on the looped clip and print each stage's share."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=MEDIA / "single_face.mp4")
-    parser.add_argument("--loop", type=int, default=26, help="play the clip this many times (26: 1,872 frames)")
+    parser.add_argument(
+        "--loop", type=positive_int, default=26, help="play the clip this many times (26: 1,872 frames)"
+    )
     parser.add_argument("analyze", nargs="*", help="more analyze options, after --")
     args = parser.parse_args()
+    if not args.video.is_file():
+        parser.error(f"{args.video} not found; pass --video")
     stages = Stages()
     for module, path, stage in STAGES:
         stages.wrap(module, path, stage)
@@ -124,4 +129,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

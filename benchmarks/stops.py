@@ -36,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from cli_args import positive_float, positive_int  # noqa: E402  (benchmarks/ is on the path when the script runs)
+
 DEMO = ROOT / "samples" / "demo.mp4"
 MARK = "FERVIDEO_STOPS_RUN"  # in the environment of the command and of every process it starts
 USER = {"notes.txt": b"my notes\n", "demo.face_notes.tsv": b"t\tnote\n0\tsmiles\n", "live.notes.txt": b"x\n"}
@@ -214,10 +216,12 @@ def run_once(command: str, made: dict[str, Path], signum: int, rng: random.Rando
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="stopped runs of each command")
+    parser.add_argument("--runs", type=positive_int, default=10, help="stopped runs of each command")
     parser.add_argument("--commands", default=",".join(COMMANDS), help="comma-separated, of " + ", ".join(COMMANDS))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds a stopped command may take to exit")
+    parser.add_argument(
+        "--timeout", type=positive_float, default=60.0, help="seconds a stopped command may take to exit"
+    )
     args = parser.parse_args()
     commands = [c.strip() for c in args.commands.split(",") if c.strip()]
     if unknown := [c for c in commands if c not in COMMANDS]:

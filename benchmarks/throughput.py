@@ -33,6 +33,7 @@ from fervideo.run.job import analyze_file
 
 sys.path.insert(0, str(Path(__file__).parent))
 from classify import faces_per_second, load  # noqa: E402  (the sibling benchmark, not a package)
+from cli_args import positive_float, positive_int, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,18 +152,18 @@ def analyze_rate(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "media" / "single_face.mp4")
-    parser.add_argument("--loop", type=int, default=21, help="play the clip this many times in a row")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--loop", type=positive_int, default=21, help="play the clip this many times in a row")
+    parser.add_argument("--repeat", type=positive_int, default=2)
     parser.add_argument("--models", nargs="+", default=[e.name for e in list_models()])
-    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 8, 32, 128])
-    parser.add_argument("--seconds", type=float, default=3.0, help="per classification measurement")
+    parser.add_argument("--batch-sizes", nargs="+", type=positive_int, default=[1, 8, 32, 128])
+    parser.add_argument("--seconds", type=positive_float, default=3.0, help="per classification measurement")
     parser.add_argument("--slow", type=float, default=100.0, help="faces/s below which a model is slow")
-    parser.add_argument("--slow-frames", type=int, default=240)
-    parser.add_argument("--every", type=int, default=5, help="also time the default model on every N-th frame")
+    parser.add_argument("--slow-frames", type=positive_int, default=240)
+    parser.add_argument("--every", type=positive_int, default=5, help="also time the default model on every N-th frame")
     args = parser.parse_args()
     if not args.video.is_file():
         parser.error(f"{args.video} not found; pass --video")
-    classify = {}  # classification alone, with all the cores, as classify.py measures it
+    classify = {}  # classification alone, one ONNX Runtime thread (the default until use_cores below)
     for name in args.models:
         classifier = load(name)
         classify[name] = [faces_per_second(classifier, b, args.seconds) for b in args.batch_sizes]
@@ -209,4 +210,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from classify import faces_per_second  # benchmarks/ is on the path when the script runs
+from cli_args import existing_dir, existing_file, existing_path, run
 
 from fervideo.data.dataset import load_split
 from fervideo.data.ferplus import majority_split
@@ -69,22 +70,27 @@ def markdown(row: dict) -> str:
 def main() -> None:
     shipped = [e.name for e in list_models() if e.weights and (WEIGHTS_DIR / e.weights).is_file()]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="the FER2013 folder (train/ and val/)")
-    parser.add_argument("--ferplus", type=Path, help="FER+ votes (default: DATA/ferplus.csv)")
-    parser.add_argument("--wild", type=Path, help="photos DIR/<class>/*.jpg, run through the whole pipeline")
+    parser.add_argument("--data", type=existing_path, required=True, help="the FER2013 folder (train/ and val/)")
+    parser.add_argument("--ferplus", type=existing_file, help="FER+ votes (default: DATA/ferplus.csv)")
+    parser.add_argument("--wild", type=existing_dir, help="photos DIR/<class>/*.jpg, run through the whole pipeline")
     parser.add_argument("--models", nargs="+", default=shipped, help="default: every shipped model")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
+    ferplus = args.ferplus or args.data / "ferplus.csv"
+    if not ferplus.is_file():
+        parser.error(f"{ferplus} not found; pass --ferplus")
+    if args.json:  # a missing folder would otherwise end the run after every model was measured
+        args.json.parent.mkdir(parents=True, exist_ok=True)
     use_threads(1)  # the classifier's sessions and torch alike: faces/s on one thread, as the README's table
     print("fp32 on the CPU, ONNX Runtime for the shipped models (faces/s: 1 thread, batch 32)")
     print(HEADER)
     rows = []
     for name in args.models:
-        rows.append(measure(name, args.data, args.wild, args.ferplus or args.data / "ferplus.csv"))
+        rows.append(measure(name, args.data, args.wild, ferplus))
         print(markdown(rows[-1]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
