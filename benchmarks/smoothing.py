@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from cli_args import existing_file, non_negative_float, run  # benchmarks/ is on the path when the script runs
 
-from fervideo.engine.pipeline import analyze_video
 from fervideo.engine.smoothing import EmaSmoother
+from fervideo.run.library import analyze_video
 
 Series = dict[int, list[tuple[float, np.ndarray]]]  # track id -> [(time, probs)]
 

@@ -31,10 +31,10 @@ from fervideo.core.labels import EMOTIONS  # noqa: E402
 _LAZY = {
     "AnalyzeOptions": "fervideo.engine.pipeline",
     "Analyzer": "fervideo.engine.pipeline",
-    "Face": "fervideo.run.image",
+    "Face": "fervideo.run.library",
     "FrameResult": "fervideo.core.frames",
-    "analyze_image": "fervideo.run.image",
-    "analyze_video": "fervideo.engine.pipeline",
+    "analyze_image": "fervideo.run.library",
+    "analyze_video": "fervideo.run.library",
     "load_results": "fervideo.outputs.results",
     "summarize": "fervideo.outputs.results",
     # AnalyzeOptions' parts, which its messages name (sampling=Sampling(...)), and the errors the API raises

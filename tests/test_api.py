@@ -26,9 +26,8 @@ def test_dir_lists_the_public_api_before_anything_is_loaded():
 
 def test_every_public_name_resolves_to_the_object_of_its_layer():
     from fervideo.core.frames import FrameResult
-    from fervideo.engine.pipeline import analyze_video
     from fervideo.outputs.results import load_results
-    from fervideo.run.image import analyze_image
+    from fervideo.run.library import analyze_image, analyze_video
 
     assert fervideo.analyze_video is analyze_video
     assert fervideo.analyze_image is analyze_image

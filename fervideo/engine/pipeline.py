@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -311,19 +309,3 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def analyze_video(
-    path: str | Path, options: AnalyzeOptions | None = None, **overrides: object
-) -> Iterator[FrameResult]:
-    """A FrameResult for every frame of a video or photo, as they come; writes nothing, prints nothing."""
-    options = AnalyzeOptions.overridden(options, overrides)
-    if not isinstance(path, str | os.PathLike):
-        raise UsageError(f"analyze_video takes a video's or photo's path, not {path!r}")
-    # checked and opened here, not at the first next(): a bad option or a missing file is an error of this call
-    return _results(options, VideoSource(path))
-
-
-def _results(options: AnalyzeOptions, source: VideoSource) -> Iterator[FrameResult]:
-    with source, Analyzer(options) as analyzer:
-        yield from analyzer.run(source)

@@ -1,18 +1,22 @@
-"""One picture in, its faces out: the library's call for photos and for frames a program already holds.
+"""The library's one-call entries: analyze_video, every frame of a video or photo as the engine reads it, and
+analyze_image, one picture in and its faces out, for photos and for frames a program already holds.
 
-No tracker and no smoothing: a picture is searched as `fervideo eval --photos` searches a photo
+analyze_image has no tracker and no smoothing: a picture is searched as `fervideo eval --photos` searches a photo
 (FaceDetector.photo: large pictures in tiles too, tight crops again inside a border), each face cropped and
 classified as in a video.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from fervideo.core.errors import InputError, UsageError
+from fervideo.core.frames import FrameResult
 from fervideo.core.labels import EMOTIONS
 from fervideo.engine.crop import crop_faces
 from fervideo.engine.pipeline import AnalyzeOptions, Analyzer
@@ -90,3 +94,19 @@ def _picture(image: str | Path | np.ndarray) -> np.ndarray:
     if array.ndim != 3 or array.shape[2] != 3 or 0 in array.shape:
         raise InputError(f"a picture must be (height, width, 3) BGR, (height, width) grey or BGRA, not {array.shape}")
     return np.ascontiguousarray(array)
+
+
+def analyze_video(
+    path: str | Path, options: AnalyzeOptions | None = None, **overrides: object
+) -> Iterator[FrameResult]:
+    """A FrameResult for every frame of a video or photo, as they come; writes nothing, prints nothing."""
+    options = AnalyzeOptions.overridden(options, overrides)
+    if not isinstance(path, str | os.PathLike):
+        raise UsageError(f"analyze_video takes a video's or photo's path, not {path!r}")
+    # checked and opened here, not at the first next(): a bad option or a missing file is an error of this call
+    return _results(options, VideoSource(path))
+
+
+def _results(options: AnalyzeOptions, source: VideoSource) -> Iterator[FrameResult]:
+    with source, Analyzer(options) as analyzer:
+        yield from analyzer.run(source)
