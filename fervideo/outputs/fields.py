@@ -31,6 +31,15 @@ def shown(value: object) -> str:
     return f"{value:g}" if number(value) is not None else ("" if value is None else str(value))
 
 
+def percent(share: float) -> str:
+    """A share of 0 to 1 as a whole percentage that never reads as none or all when it is neither: "<1%", ">99%"."""
+    if 0 < share < 0.005:
+        return "<1%"
+    if 0.995 <= share < 1:
+        return ">99%"
+    return f"{100 * share:.0f}%"
+
+
 def export_fields(json_path: Path) -> tuple[Path, tuple[float, float], float]:
     """What `export` needs of the JSON beside a CSV: the source video, its (fps, duration), the episodes' minimum.
 

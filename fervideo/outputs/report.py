@@ -17,7 +17,7 @@ from fervideo.core.atomic import AtomicOutput, commit_group, guarded, prepare_ou
 from fervideo.core.errors import InputError, OutputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
-from fervideo.outputs.fields import export_fields, section, shown
+from fervideo.outputs.fields import export_fields, number, percent, section, shown
 from fervideo.outputs.moments import Moment, moments_from_source
 from fervideo.outputs.record import Owners
 from fervideo.outputs.report_features import features_section
@@ -163,7 +163,9 @@ def _meta_table(summary: dict) -> str:
     sampling, smoothing = section(summary, "sampling"), section(summary, "smoothing")
     processing = section(summary, "processing")
     g = {k: shown(source.get(k)) for k in ("width", "height", "fps", "duration")}  # every field may be anything
-    frames = shown(source.get("frames_read", source.get("frames", 0)))
+    # the frames decoded count the file's frames only when the whole file was read: with --end they stop there
+    whole = sampling.get("end") is None and source.get("frames_read") is not None
+    frames = shown(source.get("frames_read") if whole else source.get("frames", 0))
     rows = [
         ("file", shown(source.get("path"))),
         (
@@ -171,7 +173,7 @@ def _meta_table(summary: dict) -> str:
             if source.get("is_image") is True
             else ("video", f"{g['width']}x{g['height']}, {g['fps']} fps, {g['duration']} s, {frames} frames")
         ),
-        ("analysed", _sampling_text(sampling)),
+        ("analysed", _sampling_text(sampling, source)),
         (
             "model",
             f"{shown(model.get('name', '?'))} (architecture {shown(model.get('arch', '?'))}, "
@@ -193,14 +195,28 @@ def _meta_table(summary: dict) -> str:
     return f'<table class="meta">{body}</table>'
 
 
-def _sampling_text(sampling: dict) -> str:
+def _sampling_text(sampling: dict, source: dict) -> str:
+    """Which frames were analysed, in the source's seconds; a photo is one picture, whatever the options said."""
+    if source.get("is_image") is True:
+        return "the photo"
     every = (
         f"about {shown(sampling['fps'])} frames per second"
         if sampling.get("fps")
-        else ("every frame" if sampling.get("every", 1) == 1 else f"every {shown(sampling['every'])}th frame")
+        else ("every frame" if sampling.get("every", 1) == 1 else f"every {_ordinal(sampling['every'])} frame")
     )
-    end = f"{shown(sampling['end'])} s" if sampling.get("end") is not None else "the end"
-    return f"{every}, from {shown(sampling.get('start', 0))} s to {end}"
+    end, duration = number(sampling.get("end")), number(source.get("duration"), least=0.0)
+    # an --end past the video analysed up to its end: "to 3 s" of a 2.4 s clip would claim seconds it lacks
+    past = end is not None and duration is not None and duration > 0 and end >= duration
+    end_text = f"{shown(end)} s" if end is not None and not past else "the end"
+    return f"{every}, from {shown(sampling.get('start', 0))} s to {end_text}"
+
+
+def _ordinal(n: object) -> str:
+    """3 -> "3rd", 11 -> "11th"; anything that is no whole number as it is."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        return shown(n) + "th"
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _tracks_table(tracks: list[dict]) -> str:
@@ -212,7 +228,9 @@ def _tracks_table(tracks: list[dict]) -> str:
     rows = []
     for track in tracks:
         frames = max(track["frames"], 1)
-        shares = "".join(f'<td class="num">{100 * track["top_emotion_frames"][e] / frames:.0f}%</td>' for e in EMOTIONS)
+        shares = "".join(
+            f'<td class="num">{escape(percent(track["top_emotion_frames"][e] / frames))}</td>' for e in EMOTIONS
+        )
         rows.append(
             f'<tr><td>#{track["id"]}</td><td class="num">{track.get("seconds", 0):.1f} s</td>'
             f'<td class="num">{track["first_time_s"]:.1f}&ndash;{track["last_time_s"]:.1f} s</td>'
@@ -220,7 +238,7 @@ def _tracks_table(tracks: list[dict]) -> str:
         )
     return (
         '<table><tr><th>track</th><th class="num">on screen</th><th class="num">from&ndash;to</th>'
-        f'<th class="num">frames</th><th>dominant</th>{head}</tr>{"".join(rows)}</table>'
+        f'<th class="num">analysed frames</th><th>dominant</th>{head}</tr>{"".join(rows)}</table>'
         '<p class="sub">Dominant: highest mean probability. Percentages: share of the track\'s analysed frames '
         "in which that emotion was on top.</p>"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from fervideo.outputs.fields import number, section
+from fervideo.outputs.fields import number, percent, section
 
 DASH = "&ndash;"
 
@@ -40,7 +40,7 @@ def _row(track: dict) -> str:
     pose = section(features, "head_pose_deg")
     cells = [_angle(section(pose, name)) for name in ("yaw", "pitch", "roll")]
     share = number(features.get("looking_at_camera_share"), least=0.0)
-    cells.append(f"{100 * share:.0f}%" if share is not None else DASH)
+    cells.append(escape(percent(share)) if share is not None else DASH)
     blinks, rate = number(features.get("blinks"), least=0.0), number(features.get("blinks_per_minute"), least=0.0)
     cells += [f"{blinks:.0f}" if blinks is not None else DASH, f"{rate:.1f}" if rate is not None else DASH]
     numbers = "".join(f'<td class="num">{cell}</td>' for cell in cells)

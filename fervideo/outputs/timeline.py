@@ -49,7 +49,8 @@ def timeline_png(table: ResultTable) -> bytes:
     image = np.full((height, width, 3), 255, np.uint8)
     frames, times = table.frame_times()
     series = {track: _track_series(table, track, frames) for track in tracks}
-    if len(times) == 1:  # a photo: one instant, drawn as a block one second wide
+    instant = float(times[0]) if len(times) == 1 else None
+    if instant is not None:  # a photo: one instant, drawn as a block, under no time axis (it would invent a second)
         times = np.array([times[0], times[0] + 1.0])
         series = {track: np.repeat(s, 2, axis=0) for track, s in series.items()}
     span = (float(times[0]), float(times[-1])) if len(times) else (0.0, 1.0)
@@ -68,7 +69,10 @@ def timeline_png(table: ResultTable) -> bytes:
         else:
             _text(image, "no face found", ((x0 + x1) // 2, (y0 + y1) // 2), 0.55, 1, align=(0.5, 0.5))
         cv2.rectangle(image, (x0 - 1, y0 - 1), (x1, y1), AXIS, 1)  # crisp: anti-aliased, it would bleed inside
-    _time_axis(image, span, (x0, x1), LEGEND + max(1, len(tracks)) * PANEL - PAD_BOTTOM)
+    if instant is None:
+        _time_axis(image, span, (x0, x1), LEGEND + max(1, len(tracks)) * PANEL - PAD_BOTTOM)
+    else:
+        _text(image, f"one frame, at {instant:g} s", ((x0 + x1) // 2, height - 10), 0.45, 1, align=(0.5, 0.5))
     _legend(image)
     ok, png = cv2.imencode(".png", image)
     if not ok:  # OpenCV's own PNG encoder on an array it made: a broken build, not bad data

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
 from fervideo.run.batch.jobs import Job
 from fervideo.run.batch.overview import write_overview
@@ -116,3 +117,15 @@ def test_a_name_with_hash_percent_and_colon_links_its_report(overview, tmp_path,
         assert page.title().startswith("fervideo report")
     finally:
         page.close()
+
+
+def test_a_rare_emotion_is_not_shown_as_none_nor_a_near_total_as_all(overview, tmp_path):
+    def rare(summary: dict) -> dict:
+        summary["tracks"] = summary["tracks"][:1]
+        summary["tracks"][0]["top_emotion_frames"] = dict.fromkeys(EMOTIONS, 0) | {"happy": 299, "sad": 1}
+        return summary
+
+    job = copy_result(overview, tmp_path, "demo", rare)
+    job.row = {"input": "demo.mp4", "status": "ok", "frames": 300, "faces": 1, "dominant_emotion": "happy", "error": ""}
+    cells = write_overview(job.out_dir, [job]).read_text()
+    assert ">&gt;99%</td>" in cells and ">&lt;1%</td>" in cells and 'title="sad &lt;1%"' in cells

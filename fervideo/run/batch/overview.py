@@ -16,7 +16,7 @@ from fervideo.core.errors import InputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
 from fervideo.core.paths import local, printable_name
-from fervideo.outputs.fields import number, section, shown
+from fervideo.outputs.fields import number, percent, section, shown
 from fervideo.outputs.timeline import COLORS
 from fervideo.run.batch.jobs import OVERVIEW_TITLE, Job
 
@@ -78,7 +78,7 @@ def thumbnail(summary: dict, video: Path) -> str:
 
 def _bar(share: dict[str, float]) -> str:
     cells = "".join(
-        f'<i style="width:{100 * share[n]:.1f}%;background:{COLORS[n]}" title="{n} {share[n]:.0%}"></i>'
+        f'<i style="width:{100 * share[n]:.1f}%;background:{COLORS[n]}" title="{n} {escape(percent(share[n]))}"></i>'
         for n in EMOTIONS
         if share[n] > 0
     )
@@ -108,7 +108,7 @@ def _row(job: Job, out_dir: Path) -> str:
             f'<td class="name">{link}</td><td>{escape(_status(row))}</td>',
             f'<td class="num">{duration}</td><td class="num">{faces}</td>',
             f"<td>{escape(shown(row.get('dominant_emotion')))}</td>",
-            *(f'<td class="num" data-sort="{share[n]:.4f}">{share[n]:.0%}</td>' for n in EMOTIONS),
+            *(f'<td class="num" data-sort="{share[n]:.4f}">{escape(percent(share[n]))}</td>' for n in EMOTIONS),
             f'<td class="chart">{_bar(share) if summary else ""}</td></tr>',
         ]
     )
