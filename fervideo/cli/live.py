@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -67,6 +68,20 @@ def outputs(args: argparse.Namespace) -> list[Path]:
     return [path for path in (args.record, args.csv) if path is not None] + summary
 
 
+def missing_folders(paths: list[Path]) -> list[Path]:
+    """The folders above paths that are not there yet, deepest first: those the run makes."""
+    missing = {folder for path in paths for folder in [path.parent, *path.parent.parents] if not folder.exists()}
+    return sorted(missing, key=lambda folder: len(folder.absolute().parts), reverse=True)
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove those of folders (deepest first) that the run made and left empty."""
+    for folder in folders:
+        if folder.is_dir() and not any(folder.iterdir()):
+            with contextlib.suppress(OSError):  # taken by someone else meanwhile: theirs to keep
+                folder.rmdir()
+
+
 def run_live(args: argparse.Namespace) -> int:
     """Run until q/Esc, Ctrl-C, --max-frames or the end of the stream; then print what it cost."""
     from fervideo.core.atomic import prepare_out_dir, special_kind
@@ -102,12 +117,18 @@ def run_live(args: argparse.Namespace) -> int:
             raise UsageError(f"{summary}, where the JSON beside --csv goes, is {kind}; give --csv another name")
     args.every, args.fps, args.start, args.end = 1, None, 0.0, None
     analyze_options = make_options(args)  # checks the values before any folder is made
-    for path in (args.record, args.csv):
-        if path is not None:
-            prepare_out_dir(path.parent)
+    made = missing_folders([path for path in (args.record, args.csv) if path is not None])
     options = LiveOptions(args.camera, not args.no_window, args.record, args.csv, args.max_frames, args.smooth)
-    with Analyzer(analyze_options) as analyzer:
-        stats = run_live(analyzer, options)
+    try:
+        for path in (args.record, args.csv):
+            if path is not None:
+                prepare_out_dir(path.parent)
+        with Analyzer(analyze_options) as analyzer:
+            stats = run_live(analyzer, options)
+    finally:  # a camera that does not open, or a run stopped before its first frame: no empty folder either
+        remove_empty(made)
+    if stats.lost and not args.quiet:
+        err.warning(stats.lost)
     if not args.quiet:
         err.print(
             f"{stats.shown} frames shown, {stats.dropped} dropped; "

@@ -21,7 +21,7 @@ from fervideo.core.atomic import AtomicOutput, commit_group, guarded
 from fervideo.core.errors import InputError, OutputError
 from fervideo.core.frames import FrameResult
 from fervideo.core.paths import NOT_UTF8, is_utf8, printable_name
-from fervideo.core.signals import check
+from fervideo.core.signals import check, deferred
 from fervideo.engine.pipeline import Analyzer
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.outputs.draw import annotate, draw_bars, draw_fps
@@ -29,6 +29,8 @@ from fervideo.outputs.sinks import CsvSink, PacedFrames, VideoSink
 from fervideo.run.live_summary import LiveSummary, replaced_outputs
 
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # q or Esc
+MAX_INDEX = 2**31 - 1  # OpenCV takes the index as a C int
+STALL_SECONDS = 5.0  # a source that sends no frame for this long is taken as gone
 
 
 @dataclass
@@ -36,6 +38,7 @@ class LiveStats:
     shown: int = 0
     dropped: int = 0
     latencies: list[float] = field(default_factory=list)  # seconds, capture to annotated frame
+    lost: str = ""  # why a camera or stream (not a file, whose end is its end) stopped the run, for a warning
 
     def percentile(self, q: float) -> float:
         """Latency percentile in milliseconds."""
@@ -46,7 +49,10 @@ class LatestFrameReader:
     """Reads frames on a thread and keeps only the newest; files are paced at their own frame rate."""
 
     def __init__(self, camera: str) -> None:
-        self.index = int(camera) if camera.isdigit() else None
+        # ASCII only: "²" is a digit to isdigit() but not to int(); an index past a C int is no camera either
+        self.index = int(camera) if camera.isascii() and camera.isdigit() else None
+        if self.index is not None and self.index > MAX_INDEX:
+            raise InputError(f"no camera at index {camera}; pass --camera INDEX, a video file or a stream URL")
         if self.index is None and _is_pipe(camera):  # OpenCV would wait for a writer forever, deaf to Ctrl-C
             raise InputError(f"{camera}: is a pipe or socket; pass --camera INDEX, a video file or a stream URL")
         if not is_utf8(camera):  # OpenCV would crash on it (SIGSEGV); a URL is always text
@@ -130,26 +136,10 @@ def run_live(
     replaced_outputs(options.csv, options.record)
     reader = LatestFrameReader(options.camera)
     stats = LiveStats()
-    stop: KeyboardInterrupt | None = None
     try:
-        # guarded: a failure or a stop before the commit, even while the writers open, leaves no file behind
-        with guarded():
-            with ExitStack() as stack:
-                staged, video, table = _open_outputs(stack, options, reader)
-                summary = None
-                if options.csv is not None:  # the JSON beside the CSV, committed last: report and export read both
-                    summary = LiveSummary(options.csv, options.camera, reader.capture, analyzer, options.smooth)
-                    staged.append(stack.enter_context(summary.output))
-                try:
-                    _loop(analyzer, options, reader, stats, video, (table, summary), on_frame)
-                except KeyboardInterrupt as exc:
-                    stop = exc
-                if stats.shown == 0:  # raised inside: the writers discard their empty files, the old ones stay
-                    raise stop or _nothing_came(options)
-                if summary is not None:
-                    size = (reader.width, reader.height)
-                    summary.finish(reader.fps, size, stats.shown, reader.dropped, options.record)
-            _commit(staged, replaced_outputs(options.csv, options.record))  # asked again: the run took a while
+        # the loop over, a stop (a second Ctrl-C, say) waits until the files are in place: what was seen is kept
+        with ExitStack() as finishing:
+            stop = _run_and_keep(analyzer, options, reader, stats, on_frame, finishing)
     finally:
         reader.close()
         stats.dropped = reader.dropped
@@ -158,6 +148,38 @@ def run_live(
     if stop is not None and getattr(stop, "signum", signal.SIGINT) != signal.SIGINT:
         raise stop  # Ctrl-C is a normal way to stop; a kill or a closed terminal is not
     return stats
+
+
+def _run_and_keep(
+    analyzer: Analyzer,
+    options: LiveOptions,
+    reader: LatestFrameReader,
+    stats: LiveStats,
+    on_frame: Callable[[LiveStats], None] | None,
+    finishing: ExitStack,
+) -> KeyboardInterrupt | None:
+    """Run the loop and put its outputs in place, signals held from the loop's end on; the stop that ended it."""
+    stop: KeyboardInterrupt | None = None
+    # guarded: a failure or a stop before the commit, even while the writers open, leaves no file behind
+    with guarded():
+        with ExitStack() as stack:
+            staged, video, table = _open_outputs(stack, options, reader)
+            summary = None
+            if options.csv is not None:  # the JSON beside the CSV, committed last: report and export read both
+                summary = LiveSummary(options.csv, options.camera, reader.capture, analyzer, options.smooth)
+                staged.append(stack.enter_context(summary.output))
+            try:
+                _loop(analyzer, options, reader, stats, video, (table, summary), on_frame)
+            except KeyboardInterrupt as exc:
+                stop = exc
+            finishing.enter_context(deferred())
+            if stats.shown == 0:  # raised inside: the writers discard their empty files, the old ones stay
+                raise stop or _nothing_came(options)
+            if summary is not None:
+                size = (reader.width, reader.height)
+                summary.finish(reader.fps, size, stats.shown, reader.dropped, options.record)
+        _commit(staged, replaced_outputs(options.csv, options.record))  # asked again: the run took a while
+    return stop
 
 
 def _open_outputs(
@@ -186,9 +208,21 @@ def _commit(staged: list[AtomicOutput], stale: list[Path]) -> None:
         raise OutputError(f"could not put {names} in place: {exc.strerror or exc}") from exc
 
 
+def _source(camera: str) -> str:
+    """The camera, file or stream as messages name it."""
+    return f"camera {camera}" if camera.isdigit() else camera
+
+
+def _lost(camera: str, ended: bool, shown: int) -> str:
+    """Why a camera or stream stopped the run: a user who unplugged nothing must not take it for a normal end."""
+    if ended:
+        return f"{_source(camera)} stopped sending frames after {shown} shown (unplugged, or the stream ended)"
+    return f"{_source(camera)} sent no frame for {STALL_SECONDS:g} s; stopped after {shown} shown"
+
+
 def _nothing_came(options: LiveOptions) -> InputError:
     """The one line for a run that got no frame at all."""
-    source = f"camera {options.camera}" if options.camera.isdigit() else options.camera
+    source = _source(options.camera)
     wanted = [path for path in (options.record, options.csv) if path is not None]
     kept = [str(path) for path in wanted if path.exists()]
     if kept:
@@ -208,16 +242,17 @@ def _loop(
     table, summary = tables
     tracker = analyzer.new_tracker()
     smoother = EmaSmoother(options.smooth)
-    start = time.perf_counter()
+    start = 0.0  # the first shown frame's capture time: the recording starts there, so time_s 0 is its first frame
     recent: list[float] = []  # capture times of the last second, for the frames/s overlay
     while options.max_frames is None or stats.shown < options.max_frames:
         check()  # a stop whose KeyboardInterrupt a library swallowed
-        got = reader.latest()
+        got = reader.latest(STALL_SECONDS)
         if got is None:
+            stats.lost = "" if reader.paced else _lost(options.camera, reader.ended, stats.shown)
             return
         seq, captured, frame = got  # seq: the source's own frame number, dropped frames counted
-        if stats.shown == 0:  # the reader may have caught the first frame before the loop began: no time below 0
-            start = min(start, captured)
+        if stats.shown == 0:  # not the loop's start: a camera warming up would shift every time_s off the recording
+            start = captured
         faces = analyzer.analyze_frame(frame, tracker, captured - start)
         if len(faces):
             faces.probs = smoother(faces.tracker_id, faces.probs, captured - start)
