@@ -71,7 +71,18 @@ def export_fields(json_path: Path) -> tuple[Path, tuple[float, float], float]:
     min_episode = number(episodes.get("min_seconds", MIN_EPISODE), least=0.0)
     if min_episode is None:
         raise _wrong(json_path, "episodes.min_seconds", episodes["min_seconds"], "a number of seconds, 0 or more")
-    return Path(path), (fps, duration), min_episode
+    return _media(summary, json_path, Path(path)), (fps, duration), min_episode
+
+
+def _media(summary: dict, json_path: Path, source: Path) -> Path:
+    """What the tools are to open: the source, or for a camera or stream (no file) the recording live made of it,
+    which starts at the CSV's time 0; beside the JSON first, as the result may have moved since."""
+    recording = section(summary, "outputs").get("recording")
+    if summary["input"].get("camera") is True and isinstance(recording, str) and recording and "\0" not in recording:
+        for candidate in (json_path.parent / Path(recording).name, Path(recording)):
+            if candidate.is_file():
+                return candidate
+    return source
 
 
 def _wrong(json_path: Path, name: str, value: object, want: str) -> InputError:

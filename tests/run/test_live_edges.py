@@ -148,3 +148,17 @@ def test_a_camera_that_does_not_open_leaves_no_folder_behind(tmp_path, capsys, m
     code, err = run(capsys, "live", "--camera", camera_name, "--no-window", *argv)
     assert code == 1 and ("cannot open" in err or "no camera at index 7" in err), err
     assert list(tmp_path.iterdir()) == []  # the folders it made for the outputs went with the failure
+
+
+def test_the_exports_of_a_camera_link_its_recording(tmp_path, capsys, camera):
+    """A camera leaves no file to open: ELAN and BORIS get the recording, whose 0 s is the CSV's."""
+    import json
+
+    camera(frames=8)
+    csv_path, mp4 = tmp_path / "live.csv", tmp_path / "rec.mp4"
+    assert run(capsys, "live", "--camera", FAKE, "--no-window", "--csv", str(csv_path), "--record", str(mp4))[0] == 0
+    code, err = run(capsys, "export", str(csv_path), "--format", "eaf,boris")
+    assert code == 0, err
+    assert 'RELATIVE_MEDIA_URL="./rec.mp4"' in (tmp_path / "live.eaf").read_text()
+    project = json.loads((tmp_path / "live.boris").read_text())
+    assert "rec.mp4" in json.dumps(project["observations"])
