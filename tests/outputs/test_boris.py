@@ -205,9 +205,10 @@ def test_the_events_are_the_episodes_and_the_plots_the_csv(exported):
 
 # --- BORIS itself, when it can be imported ------------------------------------------------------------------
 
-BORIS_SCRIPT = r"""
+# BORIS's modules without its GUI: boris/__init__.py starts the GUI and boris/mpv2.py needs libmpv, neither of which
+# matters to reading files
+BORIS_IMPORT = r"""
 import importlib.util, json, sys, types
-# boris/__init__.py starts the GUI and boris/mpv2.py needs libmpv: neither matters to reading files
 spec = importlib.util.find_spec("boris")
 folder = list(spec.submodule_search_locations)[0]
 sys.path.append(folder)  # BORIS 9.12's player_dock_widget imports its config as a top-level module
@@ -218,6 +219,10 @@ for name in ("boris.mpv2", "boris.mpv"):
     stub = types.ModuleType(name)
     stub.sofile, stub.dll = "libmpv.so.2", ""
     sys.modules[name] = stub
+"""
+BORIS_SCRIPT = (
+    BORIS_IMPORT
+    + r"""
 from boris import project_functions as pf, utilities as util, version
 
 path = sys.argv[1]
@@ -235,6 +240,7 @@ for obs_id, obs in pj.get("observations", {}).items():
     report["obs"][obs_id] = {"media": list(media_ok), "paired": list(paired), "events": events, "plots": plots}
 print(json.dumps(report))
 """
+)
 
 
 def boris_python() -> str:

@@ -21,7 +21,7 @@ from fervideo.core.atomic import AtomicOutput
 from fervideo.core.labels import EMOTIONS
 from fervideo.outputs.episodes import Episode
 from fervideo.outputs.exports import write_exports
-from tests.outputs.test_boris import boris_python, check_project
+from tests.outputs.test_boris import BORIS_IMPORT, boris_python, check_project
 
 HAPPY = np.eye(len(EMOTIONS))[EMOTIONS.index("happy")]
 
@@ -158,18 +158,9 @@ def test_elan_finds_a_video_beside_the_document_after_the_folder_moved(tmp_path,
 
 # --- BORIS itself --------------------------------------------------------------------------------------------
 
-BORIS_BUDGET = r"""
-import importlib.util, json, sys, types
-spec = importlib.util.find_spec("boris")
-folder = list(spec.submodule_search_locations)[0]
-sys.path.append(folder)
-package = types.ModuleType("boris")
-package.__path__ = [folder]
-sys.modules["boris"] = package
-for name in ("boris.mpv2", "boris.mpv"):
-    stub = types.ModuleType(name)
-    stub.sofile, stub.dll = "libmpv.so.2", ""
-    sys.modules[name] = stub
+BORIS_BUDGET = (
+    BORIS_IMPORT
+    + r"""
 from boris import config as cfg, export_observation as eo, project_functions as pf
 
 _, _, pj, _ = pf.open_project_json(sys.argv[1])
@@ -180,6 +171,7 @@ params = {cfg.SELECTED_SUBJECTS: subjects, cfg.SELECTED_BEHAVIORS: behaviors, "t
 data, _ = eo.export_aggregated_events(pj, params, obs_id)
 print(json.dumps([[row[9], row[11], row[14], row[15]] for row in data]))
 """
+)
 
 
 @pytest.mark.integration
