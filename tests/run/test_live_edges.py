@@ -118,7 +118,7 @@ def test_a_camera_index_opencv_cannot_take_is_one_clear_line(tmp_path, capsys, m
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_second_ctrl_c_while_the_outputs_are_finished_keeps_them(tmp_path, capsys, camera, monkeypatch):
+def test_a_second_ctrl_c_while_the_outputs_are_finished_keeps_them(tmp_path, capsys, camera, monkeypatch, plain_ctrl_c):
     """Ctrl-C stops live; pressed twice, the second comes while the files are closed and put in place: what was
     seen is kept all the same, and the exit status says interrupted."""
     import os
