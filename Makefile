@@ -20,7 +20,7 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/fervideo analyze samples/demo.mp4 -o out
-	@echo "outputs in out/: demo.annotated.mp4 (annotated video), demo.csv (per-frame emotions), demo.json (summary)"
+	@echo "outputs in out/: demo.annotated.mp4 (annotated video), demo.csv (per-frame emotions), demo.episodes.csv (episodes), demo.json (summary)"
 	@echo "the command is .venv/bin/fervideo; 'source .venv/bin/activate' puts it on your PATH in this shell"
 
 test: setup
