@@ -106,9 +106,8 @@ def tool_span(start: float, end: float, timing: tuple[float, float]) -> tuple[fl
     once) lasts one frame of the media, since both tools drop or cannot show an empty one; none passes the media's
     end (sparse sampling lets the last analysed frame last a step beyond it), and one that starts after it (a
     hand-edited CSV) becomes empty, which the writers leave out. A duration of 0 is unknown: no limit."""
-    fps, duration = timing
-    end = end if end > start else start + 1 / fps
-    return start, min(end, duration) if duration > 0 else end
+    end = end if end > start else start + 1 / timing[0]
+    return start, _within(end, timing)
 
 
 def tool_episodes(episodes: list[Episode], timing: tuple[float, float]) -> list[Episode]:
@@ -149,7 +148,12 @@ def write_exports(
 
 def _clipped(kinds: dict[str, list[tuple[float, float]]], timing: tuple[float, float]) -> dict:
     """One face's blink and looking spans, none past the media's end (an empty one stays empty: no blink)."""
-    return {kind: [(a, min(b, timing[1]) if timing[1] > 0 else b) for a, b in spans] for kind, spans in kinds.items()}
+    return {kind: [(a, _within(b, timing)) for a, b in spans] for kind, spans in kinds.items()}
+
+
+def _within(end: float, timing: tuple[float, float]) -> float:
+    """end, or the media's duration where it passes it; a duration of 0 is unknown: no limit."""
+    return min(end, timing[1]) if timing[1] > 0 else end
 
 
 def export_result(csv_path: str | Path, formats: tuple[str, ...], out_dir: str | Path | None = None) -> list[Path]:

@@ -76,13 +76,17 @@ def export_fields(json_path: Path) -> tuple[Path, tuple[float, float], float]:
 
 def _media(summary: dict, json_path: Path, source: Path) -> Path:
     """What the tools are to open: the source, or for a camera or stream (no file) the recording live made of it,
-    which starts at the CSV's time 0; beside the JSON first, as the result may have moved since."""
-    recording = section(summary, "outputs").get("recording")
-    if summary["input"].get("camera") is True and isinstance(recording, str) and recording and "\0" not in recording:
-        for candidate in (json_path.parent / Path(recording).name, Path(recording)):
-            if candidate.is_file():
-                return candidate
-    return source
+    which starts at the CSV's time 0."""
+    recording = found_beside(section(summary, "outputs").get("recording"), json_path.parent)
+    return recording if summary["input"].get("camera") is True and recording is not None else source
+
+
+def found_beside(name: object, folder: Path) -> Path | None:
+    """An output the JSON names, where it is now: in folder first (the result may have moved since, and the JSON's
+    paths are relative to where the command ran), else as written; None when neither is a file."""
+    if not isinstance(name, str) or not name or "\0" in name:
+        return None
+    return next((path for path in (folder / Path(name).name, Path(name)) if path.is_file()), None)
 
 
 def _wrong(json_path: Path, name: str, value: object, want: str) -> InputError:

@@ -17,7 +17,7 @@ from fervideo.core.atomic import AtomicOutput, commit_group, guarded, prepare_ou
 from fervideo.core.errors import InputError, OutputError
 from fervideo.core.labels import EMOTIONS
 from fervideo.core.layout import output_paths
-from fervideo.outputs.fields import export_fields, number, percent, section, shown
+from fervideo.outputs.fields import export_fields, found_beside, number, percent, section, shown
 from fervideo.outputs.moments import Moment, moments_from_source
 from fervideo.outputs.record import Owners
 from fervideo.outputs.report_features import features_section
@@ -97,10 +97,8 @@ def _outputs_beside(summary: dict, folder: Path) -> dict:
     """The JSON's outputs with the annotated video that is there now: beside the CSV (the JSON's path is relative
     to where analyze ran, and the result may have been moved since), else where the JSON says; None if gone."""
     outputs = section(summary, "outputs")
-    name = outputs.get("video")
-    named = [folder / Path(name).name, Path(name)] if isinstance(name, str) and name and "\0" not in name else []
-    video = next((path.resolve() for path in named if path.is_file()), None)
-    return {**outputs, "video": None if video is None else str(video)}
+    video = found_beside(outputs.get("video"), folder)
+    return {**outputs, "video": None if video is None else str(video.resolve())}
 
 
 def _find_source(info: dict) -> tuple[Path | None, str | None]:

@@ -26,7 +26,7 @@ from fervideo.engine.pipeline import Analyzer
 from fervideo.engine.smoothing import EmaSmoother
 from fervideo.outputs.draw import annotate, draw_bars, draw_fps
 from fervideo.outputs.sinks import CsvSink, PacedFrames, VideoSink
-from fervideo.run.live_summary import LiveSummary, replaced_outputs
+from fervideo.run.live_summary import LiveSummary, replaced_outputs, source_name
 
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # q or Esc
 MAX_INDEX = 2**31 - 1  # OpenCV takes the index as a C int
@@ -208,21 +208,16 @@ def _commit(staged: list[AtomicOutput], stale: list[Path]) -> None:
         raise OutputError(f"could not put {names} in place: {exc.strerror or exc}") from exc
 
 
-def _source(camera: str) -> str:
-    """The camera, file or stream as messages name it."""
-    return f"camera {camera}" if camera.isdigit() else camera
-
-
 def _lost(camera: str, ended: bool, shown: int) -> str:
     """Why a camera or stream stopped the run: a user who unplugged nothing must not take it for a normal end."""
     if ended:
-        return f"{_source(camera)} stopped sending frames after {shown} shown (unplugged, or the stream ended)"
-    return f"{_source(camera)} sent no frame for {STALL_SECONDS:g} s; stopped after {shown} shown"
+        return f"{source_name(camera)} stopped sending frames after {shown} shown (unplugged, or the stream ended)"
+    return f"{source_name(camera)} sent no frame for {STALL_SECONDS:g} s; stopped after {shown} shown"
 
 
 def _nothing_came(options: LiveOptions) -> InputError:
     """The one line for a run that got no frame at all."""
-    source = _source(options.camera)
+    source = source_name(options.camera)
     wanted = [path for path in (options.record, options.csv) if path is not None]
     kept = [str(path) for path in wanted if path.exists()]
     if kept:

@@ -192,4 +192,9 @@ class LiveSummary:
         return info | {"absolute_path": str(self.file.resolve())} | identity(self.started)
 
     def _name(self) -> str:
-        return f"camera {self.camera}" if self.camera.isdigit() else self.camera
+        return source_name(self.camera)
+
+
+def source_name(camera: str) -> str:
+    """The camera, file or stream as the JSON and messages name it: "camera 0" for an index."""
+    return f"camera {camera}" if camera.isdigit() else camera
